@@ -1,0 +1,5 @@
+// The registry of `knd` subcommands. One file per command; add yours here.
+import type { Command } from '../command.js';
+import { validateConfigCommand } from './validate-config.js';
+
+export const commands: readonly Command[] = [validateConfigCommand];

@@ -1,0 +1,64 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '**/generated/**',
+      'coverage/**',
+      '**/build/**',
+      'bin/**',
+      '*.config.js',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      '@typescript-eslint/no-extraneous-class': 'off',
+    },
+  },
+  // Dependency direction: lib imports neither program; the programs never import each other;
+  // only the netns/inventory/platform folders touch the native netlink binding.
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/operator/**', '**/node-agent/**', '**/cli/**', '**/test/**'] },
+      ],
+    },
+  },
+  {
+    files: ['operator/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/node-agent/**', '**/cli/**'] }] },
+  },
+  {
+    files: ['node-agent/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/operator/**', '**/cli/**'] }] },
+  },
+  {
+    files: ['node-agent/src/nri/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/operator/**', '**/cli/**', '**/dra/**'] }] },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-floating-promises': 'off',
+    },
+  },
+);

@@ -1,0 +1,38 @@
+// Two projects: `unit` (pure code, co-located *.test.ts, no services) and `integration`
+// (test/integration, test/e2e: real kube-apiserver/etcd/KCM/scheduler started once per run by
+// test/support/global-setup.ts, real containerd/kubelet where a suite says so).
+import { createDefaultEsmPreset } from 'ts-jest';
+
+const preset = createDefaultEsmPreset({ tsconfig: 'tsconfig.json' });
+const common = {
+  ...preset,
+  testEnvironment: 'node',
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+};
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: [
+        '<rootDir>/lib',
+        '<rootDir>/operator',
+        '<rootDir>/node-agent',
+        '<rootDir>/cli',
+        '<rootDir>/test/unit',
+      ],
+      testMatch: ['**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      roots: ['<rootDir>/test/integration', '<rootDir>/test/e2e'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 180000,
+    },
+  ],
+};

@@ -1,0 +1,49 @@
+// The narrow interface between the NRI handlers and the only code that changes kernel state.
+// Implementations live in this folder; every step they take is paired with its undo.
+import type { DevicePlan } from '../plan-store/plan.js';
+
+/**
+ * What is needed to give a netdev back to the host exactly as it was, recorded (persisted by the
+ * caller) before the attach changes anything, and completed as the attach proceeds.
+ */
+export interface HostLinkState {
+  ifName: string;
+  mtu: number;
+  mac: string;
+  up: boolean;
+  /** Global-scope addresses on the host before the move (CIDR). */
+  addresses: string[];
+  /** Host routes through this link before the move (destination CIDR + optional gateway/metric/table/scope). */
+  routes: {
+    destination: string;
+    gateway?: string;
+    source?: string;
+    table?: number;
+    scope?: number;
+    metric?: number;
+  }[];
+  alias?: string;
+}
+
+export interface AttachRecord {
+  claimUid: string;
+  podUid: string;
+  deviceName: string;
+  /** Network namespace the link was moved into (bind-mount path or /proc/<pid>/ns/net). */
+  netnsPath: string;
+  podIfName: string;
+  host: HostLinkState;
+  /** What the pod ended up with, read back from the kernel (for KEP-4817 networkData). */
+  result?: { ifName: string; mac: string; addresses: string[] };
+}
+
+export interface NetnsOps {
+  /** Move and configure one device; on any failure roll back and throw. Idempotent for a completed attach. */
+  attach(
+    plan: DevicePlan,
+    netnsPath: string,
+    ids: { claimUid: string; podUid: string },
+  ): Promise<AttachRecord>;
+  /** Give the device back to the host as recorded. Idempotent; works when the netns is already gone. */
+  detach(record: AttachRecord): Promise<void>;
+}

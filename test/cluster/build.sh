@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Builds the real Kubernetes peers knd is tested against, from the Go module proxy, into a cache
+# outside the repository keyed by version. A second run with the same inputs is a no-op (stamp file).
+#
+# Usage: test/cluster/build.sh [kube|etcd|containerd|crictl|helm|all]...   (default: kube etcd)
+#
+# Environment (all optional):
+#   KND_KUBE_VERSION        Kubernetes release (default v1.35.4); staging modules use v0.<minor>.<patch>
+#   KND_ETCD_VERSION        etcd release (default v3.6.16)
+#   KND_CONTAINERD_VERSION  containerd release (default v2.3.7)
+#   KND_CRICTL_VERSION      cri-tools release (default v1.37.0)
+#   KND_HELM_VERSION        helm release (default v3.19.0)
+#   KND_CACHE_DIR           cache root (default ~/.cache/knd)
+#
+# Technique (shared/reference/local-cluster.md §A-B): k8s.io/kubernetes requires its staging modules at
+# v0.0.0 and satisfies them with relative replaces that do not apply to a dependent module, so a small
+# tools module replaces each staging module with the published v0.<minor>.<patch> tag. The list is read
+# from the release's own go.mod, not hard-coded. Builds go to a temp dir renamed into place, so an
+# interrupted build never leaves a half cache.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+KUBE_VERSION=${KND_KUBE_VERSION:-v1.35.4}
+ETCD_VERSION=${KND_ETCD_VERSION:-v3.6.16}
+CONTAINERD_VERSION=${KND_CONTAINERD_VERSION:-v2.3.7}
+CRICTL_VERSION=${KND_CRICTL_VERSION:-v1.37.0}
+HELM_VERSION=${KND_HELM_VERSION:-v3.19.0}
+
+export GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw -buildvcs=false"
+
+preflight_go() {
+  command -v go >/dev/null || die "Go is not installed (need Go >= 1.25 on PATH to build the cluster binaries)"
+  local avail_kb
+  avail_kb=$(df -Pk "$KND_CACHE_DIR" | awk 'NR==2{print $4}')
+  [ "$avail_kb" -ge $((6 * 1024 * 1024)) ] || die "less than 6 GiB free under $KND_CACHE_DIR; the Go builds need more"
+}
+
+# stamp_key FILES... -> a hash over the inputs that decide a build's output
+stamp_key() { { go version; printf '%s\n' "$@"; } | sha256sum | cut -c1-16; }
+
+# resolve MODULE@VERSION or fail with the module's name, never hang (the proxy answers or refuses)
+need_module() {
+  local out
+  if ! out=$(timeout 300 go list -m -json "$1" 2>&1); then
+    die "the Go module proxy did not serve $1: $out"
+  fi
+}
+
+# run_build NAME KEY BODY_FUNC: skip when the stamp matches, else build into tmp and rename
+run_build() {
+  local name=$1 key=$2 fn=$3 dest stamp tmp
+  dest=$(bin_dir_for "$name")
+  stamp="$dest/.stamp"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
+    log "$name: cached in $dest"
+    return 0
+  fi
+  tmp="$dest.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  local start=$SECONDS
+  log "$name: building into $dest (first build takes minutes; progress below)"
+  "$fn" "$tmp"
+  echo "$key" >"$tmp/.stamp"
+  rm -rf "$dest"; mkdir -p "$(dirname "$dest")"; mv "$tmp" "$dest"
+  log "$name: built in $((SECONDS - start)) s"
+}
+
+# a private tools module under the cache, one per component and version
+tools_module() {
+  local dir="$KND_CACHE_DIR/src/$1"
+  mkdir -p "$dir"
+  echo "$dir"
+}
+
+build_kube() {
+  local out=$1 dir minor patch staging mod ldflags date commit
+  dir=$(tools_module "kube-$KUBE_VERSION")
+  need_module "k8s.io/kubernetes@$KUBE_VERSION"
+  mod=$(go list -m -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  minor=$(echo "$KUBE_VERSION" | cut -d. -f2)
+  patch=$(echo "$KUBE_VERSION" | cut -d. -f3)
+  staging=$(awk '/=> \.\/staging\/src\//{print $1}' "$mod")
+  [ -n "$staging" ] || die "could not read the staging modules from $mod"
+  (
+    cd "$dir"
+    rm -f go.mod go.sum
+    go mod init knd.dev/tools/kube >/dev/null 2>&1
+    # mirror upstream's go and godebug lines so GODEBUG defaults match release builds
+    go mod edit -go="$(awk '/^go /{print $2; exit}' "$mod")"
+    if grep -q '^godebug' "$mod"; then
+      grep '^godebug' "$mod" >>go.mod
+    fi
+    go mod edit -require="k8s.io/kubernetes@$KUBE_VERSION"
+    local m args=()
+    for m in $staging; do args+=("-replace=$m=$m@v0.$minor.$patch"); done
+    go mod edit "${args[@]}"
+    cat >tools.go <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+)
+EOF
+    date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    commit=$(printf '%s' "$KUBE_VERSION" | sha1sum | cut -c1-40)
+    ldflags="-s -w"
+    local pkg
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+      ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.gitCommit=$commit -X $pkg.buildDate=$date"
+    done
+    log "kube: downloading modules for k8s.io/kubernetes@$KUBE_VERSION"
+    go mod download -x k8s.io/kubernetes 2>&1 | progress_dots
+    log "kube: compiling kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet (one go build, -p 2)"
+    go build -tags tools -trimpath -p 2 -o "$out/" -ldflags "$ldflags" -v \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet \
+      2>&1 | progress_dots
+  )
+  [ -x "$out/kube-apiserver" ] || die "kube build produced no kube-apiserver (see output above)"
+}
+
+build_etcd() {
+  local out=$1 dir
+  dir=$(tools_module "etcd-$ETCD_VERSION")
+  need_module "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  (
+    cd "$dir"
+    rm -f go.mod go.sum
+    go mod init knd.dev/tools/etcd >/dev/null 2>&1
+    go mod edit -require="go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >tools.go
+    go build -tags tools -trimpath -p 2 -o "$out/etcd" -ldflags "-s -w" -v go.etcd.io/etcd/server/v3 2>&1 | progress_dots
+  )
+  [ -x "$out/etcd" ] || die "etcd build produced no binary (see output above)"
+}
+
+build_containerd() {
+  local out=$1 dir v=github.com/containerd/containerd/v2/version
+  dir=$(tools_module "containerd-$CONTAINERD_VERSION")
+  need_module "github.com/containerd/containerd/v2@$CONTAINERD_VERSION"
+  (
+    cd "$dir"
+    rm -f go.mod go.sum
+    go mod init knd.dev/tools/containerd >/dev/null 2>&1
+    go mod edit -require="github.com/containerd/containerd/v2@$CONTAINERD_VERSION"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "github.com/containerd/containerd/v2/cmd/containerd"\n\t_ "github.com/containerd/containerd/v2/cmd/ctr"\n\t_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"\n)\n' >tools.go
+    local ld="-s -w -X $v.Version=$CONTAINERD_VERSION -X $v.Revision=knd -X $v.Package=github.com/containerd/containerd/v2"
+    go build -tags "tools no_btrfs urfave_cli_no_docs" -trimpath -p 2 -o "$out/" -ldflags "$ld" -v \
+      github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr 2>&1 | progress_dots
+    go build -tags "tools no_grpc" -trimpath -p 2 -o "$out/" -ldflags "$ld" \
+      github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 2>&1 | progress_dots
+  )
+  [ -x "$out/containerd" ] || die "containerd build produced no binary (see output above)"
+}
+
+build_crictl() {
+  local out=$1 dir
+  dir=$(tools_module "crictl-$CRICTL_VERSION")
+  need_module "sigs.k8s.io/cri-tools@$CRICTL_VERSION"
+  (
+    cd "$dir"
+    rm -f go.mod go.sum
+    go mod init knd.dev/tools/crictl >/dev/null 2>&1
+    go mod edit -require="sigs.k8s.io/cri-tools@$CRICTL_VERSION"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "sigs.k8s.io/cri-tools/cmd/crictl"\n' >tools.go
+    go build -tags tools -trimpath -p 2 -o "$out/crictl" -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
+      sigs.k8s.io/cri-tools/cmd/crictl 2>&1 | progress_dots
+  )
+  [ -x "$out/crictl" ] || die "crictl build produced no binary"
+}
+
+build_helm() {
+  local out=$1 dir
+  dir=$(tools_module "helm-$HELM_VERSION")
+  need_module "helm.sh/helm/v3@$HELM_VERSION"
+  (
+    cd "$dir"
+    rm -f go.mod go.sum
+    go mod init knd.dev/tools/helm >/dev/null 2>&1
+    go mod edit -require="helm.sh/helm/v3@$HELM_VERSION"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' >tools.go
+    go build -tags tools -trimpath -p 2 -o "$out/helm" -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+      helm.sh/helm/v3/cmd/helm 2>&1 | progress_dots
+  )
+  [ -x "$out/helm" ] || die "helm build produced no binary"
+}
+
+main() {
+  mkdir -p "$KND_CACHE_DIR"
+  preflight_go
+  local what=("$@")
+  [ ${#what[@]} -gt 0 ] || what=(kube etcd)
+  [ "${what[0]}" != all ] || what=(kube etcd containerd crictl helm)
+  local c
+  for c in "${what[@]}"; do
+    case $c in
+      kube) run_build "kube-$KUBE_VERSION" "$(stamp_key kube "$KUBE_VERSION" 2)" build_kube ;;
+      etcd) run_build "etcd-$ETCD_VERSION" "$(stamp_key etcd "$ETCD_VERSION" 1)" build_etcd ;;
+      containerd) run_build "containerd-$CONTAINERD_VERSION" "$(stamp_key containerd "$CONTAINERD_VERSION" 1)" build_containerd ;;
+      crictl) run_build "crictl-$CRICTL_VERSION" "$(stamp_key crictl "$CRICTL_VERSION" 1)" build_crictl ;;
+      helm) run_build "helm-$HELM_VERSION" "$(stamp_key helm "$HELM_VERSION" 1)" build_helm ;;
+      *) die "unknown component '$c' (kube, etcd, containerd, crictl, helm, all)" ;;
+    esac
+  done
+}
+
+main "$@"
