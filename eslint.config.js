@@ -28,6 +28,11 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
     },
   },
+  {
+    // winston's Console transport is typed against a different TransportStream declaration
+    files: ['lib/util/logger.ts'],
+    rules: { '@typescript-eslint/no-unsafe-class-instance-assignment': 'off' },
+  },
   // Dependency direction: lib imports neither program; the programs never import each other;
   // only the netns/inventory/platform folders touch the native netlink binding.
   {
