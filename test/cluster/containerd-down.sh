@@ -64,6 +64,8 @@ main() {
   kill_our_shims
   umount_under "$KND_CONTAINERD_STATE"
   umount_under "$KND_CONTAINERD_ROOT"
+  # netns bind-mount targets stay behind as empty files once unmounted
+  rm -f "$KND_CONTAINERD_STATE"/io.containerd.grpc.v1.cri/netns/* 2>/dev/null || true
   if ip link show "$KND_CNI_BRIDGE" >/dev/null 2>&1; then
     ip link delete "$KND_CNI_BRIDGE" || log "containerd-down: could not delete bridge $KND_CNI_BRIDGE"
   fi
