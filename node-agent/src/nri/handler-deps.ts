@@ -1,0 +1,32 @@
+// Dependencies shared by the NRI event handlers (injected by startNriPlugin; fakes in unit tests).
+import type { Logger } from '../../../lib/util/logger.js';
+import type { AttachRecord, NetnsOps } from '../netns/contract.js';
+import type { ClaimRef, DevicePlan } from '../plan-store/plan.js';
+import type { KeyedLock } from './keyed-lock.js';
+import type { NriPlanStore } from './plan-source.js';
+
+export interface PodIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/**
+ * Receives KEP-4817 status outcomes. Implementations must return at once (queue and write
+ * asynchronously): the hooks never wait for the API server.
+ */
+export interface ClaimStatusSink {
+  attached(claim: ClaimRef, pod: PodIdentity, devices: { device: DevicePlan; record: AttachRecord }[]): void;
+  failed(claim: ClaimRef, pod: PodIdentity, devices: DevicePlan[], reason: string, message: string): void;
+}
+
+export interface HandlerDeps {
+  plans: NriPlanStore;
+  netns: NetnsOps;
+  status: ClaimStatusSink;
+  logger: Logger;
+  /** Per-pod-uid serialisation of kernel work. */
+  podLock: KeyedLock;
+  /** Monotonic milliseconds, for latency logs. */
+  nowMs: () => number;
+}

@@ -1,0 +1,202 @@
+// startNriPlugin: the node agent's NRI plugin, connected to the runtime as an external plugin and
+// kept connected.
+//
+// Contract: called once by node-agent/src/main.ts. Connects to the runtime's NRI socket, registers
+// as `<pluginIdx>-<pluginName>` (default `10-knd`), answers Configure with the explicit event mask
+// 0x000F (RunPodSandbox, StopPodSandbox, RemovePodSandbox, CreateContainer) and serves the hooks.
+// Retry policy: when the connection cannot be made, registration fails or the runtime goes away
+// (containerd restart), it reconnects forever with exponential backoff and jitter
+// (initialDelayMs .. maxDelayMs), reset after a session that stayed registered for resetAfterMs.
+// The loop never stops silently: every failure is logged, and only stop() ends it.
+import { createConnection } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../../lib/util/logger.js';
+import type { NetnsOps } from '../netns/contract.js';
+import type { ClaimStatusSink, HandlerDeps } from './handler-deps.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { ConfigureRequest } from './nri-messages.js';
+import { loadNriProto } from './nri-proto.js';
+import { startSession } from './nri-session.js';
+import type { Session } from './nri-session.js';
+import type { NriPlanStore } from './plan-source.js';
+import type { PluginServiceOptions } from './plugin-service.js';
+import { pluginService } from './plugin-service.js';
+import { Backoff } from './reconnect-backoff.js';
+
+export const DEFAULT_NRI_SOCKET_PATH = '/var/run/nri/nri.sock';
+
+export interface NriPluginOptions {
+  /** Durable plans and attach records (node-agent/src/plan-store/). */
+  plans: NriPlanStore;
+  /** Kernel operations (node-agent/src/netns/). */
+  netns: NetnsOps;
+  /** KEP-4817 status writer (node-agent/src/status/); must not block. */
+  status: ClaimStatusSink;
+  logger: Logger;
+  /** Runtime NRI socket. Default /var/run/nri/nri.sock. */
+  socketPath?: string;
+  /** Plugin name, [a-zA-Z0-9_.+-]+. Default `knd`. */
+  pluginName?: string;
+  /** Exactly two digits; plugins run in ascending index order. Default `10`. */
+  pluginIdx?: string;
+  /** Default 5000 (the runtime's default registration timeout). */
+  registrationTimeoutMs?: number;
+  /** Per pod hook budget; default 75% of the runtime's request timeout from Configure. */
+  hookBudgetMs?: number;
+  /** First reconnect delay. Default 250. */
+  initialDelayMs?: number;
+  /** Reconnect delay cap. Default 5000. */
+  maxDelayMs?: number;
+  /** A session registered this long resets the backoff. Default 10000. */
+  resetAfterMs?: number;
+  /** Directory holding proto/nri (default: found upward from this module). */
+  protoDir?: string;
+  /** Injected for tests. */
+  dial?: (socketPath: string) => Promise<Duplex>;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  nowMs?: () => number;
+  onConfigure?: (req: ConfigureRequest) => void;
+  onHook?: PluginServiceOptions['onHook'];
+  onReconciled?: PluginServiceOptions['onReconciled'];
+  /** Called each time a session registered (true) or ended (false). */
+  onConnection?: (connected: boolean) => void;
+}
+
+export interface NriPlugin {
+  /** Resolves when the first registration succeeded. */
+  readonly firstRegistration: Promise<void>;
+  isConnected(): boolean;
+  /** Close the connection and end the loop. */
+  stop(): Promise<void>;
+}
+
+const PLUGIN_NAME_RE = /^[a-zA-Z0-9_.+-]+$/;
+const PLUGIN_IDX_RE = /^[0-9]{2}$/;
+
+export function validatePluginIdentity(name: string, idx: string): string[] {
+  const problems: string[] = [];
+  if (!PLUGIN_NAME_RE.test(name)) problems.push(`pluginName: "${name}" must match [a-zA-Z0-9_.+-]+`);
+  if (!PLUGIN_IDX_RE.test(idx)) problems.push(`pluginIdx: "${idx}" must be exactly two digits`);
+  return problems;
+}
+
+export function defaultDial(socketPath: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(socketPath);
+    const onError = (e: Error): void => {
+      reject(e);
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+const realSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+export function startNriPlugin(options: NriPluginOptions): NriPlugin {
+  const pluginName = options.pluginName ?? 'knd';
+  const pluginIdx = options.pluginIdx ?? '10';
+  const problems = validatePluginIdentity(pluginName, pluginIdx);
+  if (problems.length > 0) throw new Error(`startNriPlugin: ${problems.join('; ')}`);
+  const socketPath = options.socketPath ?? DEFAULT_NRI_SOCKET_PATH;
+  const logger = options.logger.child({ component: 'nri' });
+  const proto = loadNriProto(options.protoDir);
+  const nowMs = options.nowMs ?? (() => performance.now());
+  const dial = options.dial ?? defaultDial;
+  const sleep = options.sleep ?? realSleep;
+  const deps: HandlerDeps = {
+    plans: options.plans,
+    netns: options.netns,
+    status: options.status,
+    logger,
+    podLock: new KeyedLock(),
+    nowMs,
+  };
+  const serviceOpts: PluginServiceOptions = { proto, deps };
+  if (options.hookBudgetMs !== undefined) serviceOpts.hookBudgetMs = options.hookBudgetMs;
+  if (options.onConfigure) serviceOpts.onConfigure = options.onConfigure;
+  if (options.onHook) serviceOpts.onHook = options.onHook;
+  if (options.onReconciled) serviceOpts.onReconciled = options.onReconciled;
+  const backoff = new Backoff({
+    initialDelayMs: options.initialDelayMs ?? 250,
+    maxDelayMs: options.maxDelayMs ?? 5000,
+    random: options.random ?? Math.random,
+  });
+  const resetAfterMs = options.resetAfterMs ?? 10_000;
+
+  let stopped = false;
+  let connected = false;
+  let current: Session | undefined;
+  let resolveFirst: () => void = () => undefined;
+  const firstRegistration = new Promise<void>((resolve) => {
+    resolveFirst = resolve;
+  });
+
+  const runOnce = async (): Promise<void> => {
+    const socket = await dial(socketPath);
+    if (stopped) {
+      socket.destroy();
+      return;
+    }
+    // A fresh service table per session: split-sync state must not leak across connections.
+    const session = startSession(socket, {
+      proto,
+      services: pluginService(serviceOpts),
+      pluginName,
+      pluginIdx,
+      registrationTimeoutMs: options.registrationTimeoutMs ?? 5000,
+      logger,
+    });
+    current = session;
+    let registeredAt: number | undefined;
+    try {
+      await session.registered;
+      registeredAt = nowMs();
+      connected = true;
+      logger.info('nri plugin registered', { socketPath, plugin: `${pluginIdx}-${pluginName}` });
+      options.onConnection?.(true);
+      resolveFirst();
+    } catch (e) {
+      logger.warn('nri registration failed', { error: e instanceof Error ? e.message : String(e) });
+    }
+    const reason = await session.closed;
+    current = undefined;
+    if (connected) {
+      connected = false;
+      options.onConnection?.(false);
+    }
+    if (registeredAt !== undefined && nowMs() - registeredAt >= resetAfterMs) backoff.reset();
+    if (!stopped) logger.warn('nri connection closed', { reason: reason?.message ?? 'end of stream' });
+  };
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await runOnce();
+      } catch (e) {
+        logger.warn('nri connect failed', { socketPath, error: e instanceof Error ? e.message : String(e) });
+      }
+      if (stopped) break;
+      const delayMs = backoff.nextDelayMs();
+      logger.info('nri reconnecting', { delayMs });
+      await sleep(delayMs);
+    }
+  })();
+
+  return {
+    firstRegistration,
+    isConnected: () => connected,
+    stop: async () => {
+      stopped = true;
+      current?.close(new Error('nri plugin stopped'));
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// RunPodSandbox hook: replay the prepared plans of the pod, moving each claimed netdev into the
+// sandbox network namespace.
+//
+// Contract: called by containerd (NRI Plugin.RunPodSandbox, or StateChange RUN_POD_SANDBOX on
+// older runtimes) after CNI setup, with the runtime's request timeout (2 s default; exceeding it
+// disconnects the plugin). No API-server call happens here (status is queued). Retried calls for
+// the same pod are safe: NetnsOps.attach is idempotent for a completed attach and records are
+// keyed by claim/pod/device. Fail closed: if any device cannot be attached, the devices already
+// attached for this sandbox are detached again and the hook throws, so the runtime tears the
+// sandbox down instead of starting the pod without its NIC. An intent record (no `result`) is
+// persisted before each kernel change so a crash mid-attach can be undone by Synchronize/Stop.
+import type { AttachRecord } from '../netns/contract.js';
+import type { AttachPlan, DevicePlan } from '../plan-store/plan.js';
+import type { HandlerDeps, PodIdentity } from './handler-deps.js';
+import type { PodSandbox } from './nri-messages.js';
+import { podNetnsPath, podRef } from './pod-netns.js';
+import { Code, TtrpcStatusError } from './ttrpc-status.js';
+
+/** The record written before the kernel is touched (no `result`: attach not confirmed). */
+export function intentRecord(
+  plan: AttachPlan,
+  device: DevicePlan,
+  podUid: string,
+  netnsPath: string,
+): AttachRecord {
+  return {
+    claimUid: plan.claim.uid,
+    podUid,
+    deviceName: device.deviceName,
+    netnsPath,
+    podIfName: device.podIfName,
+    host: {
+      ifName: device.host.ifName,
+      mtu: 0,
+      mac: device.host.mac ?? '',
+      up: false,
+      addresses: [],
+      routes: [],
+    },
+  };
+}
+
+export function podIdentity(pod: PodSandbox): PodIdentity {
+  return { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+}
+
+/** Attach every planned device of the pod; throws (after rollback) on the first failure. */
+export async function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<AttachRecord[]> {
+  const plans = await deps.plans.plansForPod(pod.uid);
+  if (plans.length === 0) return [];
+  const netnsPath = podNetnsPath(pod);
+  if (netnsPath === undefined) {
+    const message = `pod ${podRef(pod)} has claimed network devices but no network namespace (hostNetwork pods cannot take a NIC)`;
+    for (const plan of plans)
+      deps.status.failed(plan.claim, podIdentity(pod), plan.devices, 'NoNetworkNamespace', message);
+    throw new TtrpcStatusError(Code.FAILED_PRECONDITION, message);
+  }
+  return deps.podLock.run(pod.uid, () => attachAll(deps, pod, plans, netnsPath));
+}
+
+async function attachAll(
+  deps: HandlerDeps,
+  pod: PodSandbox,
+  plans: AttachPlan[],
+  netnsPath: string,
+): Promise<AttachRecord[]> {
+  const attached: AttachRecord[] = [];
+  const perClaim = new Map<string, { device: DevicePlan; record: AttachRecord }[]>();
+  for (const plan of plans) {
+    for (const device of plan.devices) {
+      const ids = { claimUid: plan.claim.uid, podUid: pod.uid };
+      try {
+        await deps.plans.putAttachRecord(intentRecord(plan, device, pod.uid, netnsPath));
+        const record = await deps.netns.attach(device, netnsPath, ids);
+        await deps.plans.putAttachRecord(record);
+        attached.push(record);
+        const list = perClaim.get(plan.claim.uid) ?? [];
+        list.push({ device, record });
+        perClaim.set(plan.claim.uid, list);
+      } catch (e) {
+        const cause = e instanceof Error ? e.message : String(e);
+        const message = `attach ${device.deviceName} (${device.host.ifName}) of claim ${plan.claim.namespace}/${plan.claim.name} to pod ${podRef(pod)}: ${cause}`;
+        // NetnsOps.attach rolled its own steps back; drop the intent record of this device.
+        await deps.plans
+          .deleteAttachRecord({ claimUid: plan.claim.uid, podUid: pod.uid, deviceName: device.deviceName })
+          .catch((de: unknown) => {
+            deps.logger.error('delete intent record failed', {
+              device: device.deviceName,
+              error: String(de),
+            });
+          });
+        const rollbackErrors = await rollback(deps, attached);
+        for (const p of plans)
+          deps.status.failed(p.claim, podIdentity(pod), p.devices, 'AttachFailed', message);
+        const suffix = rollbackErrors.length > 0 ? `; rollback failed: ${rollbackErrors.join('; ')}` : '';
+        throw new TtrpcStatusError(Code.UNKNOWN, message + suffix, { cause: e });
+      }
+    }
+  }
+  for (const plan of plans) {
+    const devices = perClaim.get(plan.claim.uid);
+    if (devices) deps.status.attached(plan.claim, podIdentity(pod), devices);
+  }
+  return attached;
+}
+
+/** Detach in reverse order; a record is deleted only after its detach succeeded. */
+async function rollback(deps: HandlerDeps, attached: AttachRecord[]): Promise<string[]> {
+  const errors: string[] = [];
+  for (const record of [...attached].reverse()) {
+    try {
+      await deps.netns.detach(record);
+      await deps.plans.deleteAttachRecord(record);
+    } catch (e) {
+      const text = `${record.deviceName}: ${e instanceof Error ? e.message : String(e)}`;
+      deps.logger.error('rollback detach failed; record kept for Synchronize/Stop', { error: text });
+      errors.push(text);
+    }
+  }
+  return errors;
+}

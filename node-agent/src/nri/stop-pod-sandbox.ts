@@ -1,0 +1,39 @@
+// StopPodSandbox / RemovePodSandbox hooks: give the pod's netdevs back to the host.
+//
+// Contract: called by containerd when the sandbox stops and again when it is removed (the netns
+// may already be gone then). Uses only the persisted attach records, so it works after an agent
+// restart. Idempotent: a second call finds no records. A record is deleted only after its detach
+// succeeded; if a detach fails the hook throws (the kubelet retries StopPodSandbox) and the record
+// stays for the next call or the Synchronize reconcile. Runs under the pod lock, so a stop that
+// races a slow RunPodSandbox waits for it and then undoes it.
+import type { AttachRecord } from '../netns/contract.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { Code, TtrpcStatusError } from './ttrpc-status.js';
+
+export async function stopPodSandbox(deps: HandlerDeps, podUid: string): Promise<AttachRecord[]> {
+  return deps.podLock.run(podUid, async () => {
+    const records = await deps.plans.attachRecordsForPod(podUid);
+    return detachRecords(deps, records);
+  });
+}
+
+/** Detach each record (reverse order of attach is not needed: devices are independent). */
+export async function detachRecords(deps: HandlerDeps, records: AttachRecord[]): Promise<AttachRecord[]> {
+  const done: AttachRecord[] = [];
+  const errors: string[] = [];
+  for (const record of records) {
+    try {
+      await deps.netns.detach(record);
+      await deps.plans.deleteAttachRecord(record);
+      done.push(record);
+    } catch (e) {
+      errors.push(
+        `${record.deviceName} (pod ${record.podUid}): ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+  if (errors.length > 0) {
+    throw new TtrpcStatusError(Code.UNKNOWN, `detach: ${errors.join('; ')}`);
+  }
+  return done;
+}

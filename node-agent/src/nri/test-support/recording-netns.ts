@@ -1,0 +1,63 @@
+// Unit-test fake of NetnsOps (node-agent/src/netns/contract.ts): records calls, fails on demand.
+// Never used outside unit tests; the runtime tier uses the real kernel implementation.
+import type { AttachRecord, NetnsOps } from '../../netns/contract.js';
+import type { DevicePlan } from '../../plan-store/plan.js';
+
+export interface RecordedCall {
+  op: 'attach' | 'detach';
+  deviceName: string;
+  podUid: string;
+  netnsPath: string;
+}
+
+export class RecordingNetns implements NetnsOps {
+  readonly calls: RecordedCall[] = [];
+  /** Device names whose attach throws. */
+  readonly failAttach = new Set<string>();
+  readonly failDetach = new Set<string>();
+  /** Artificial latency per call, ms. */
+  delayMs = 0;
+
+  async attach(
+    plan: DevicePlan,
+    netnsPath: string,
+    ids: { claimUid: string; podUid: string },
+  ): Promise<AttachRecord> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.calls.push({ op: 'attach', deviceName: plan.deviceName, podUid: ids.podUid, netnsPath });
+    if (this.failAttach.has(plan.deviceName))
+      throw new Error(`injected attach failure for ${plan.deviceName}`);
+    return {
+      claimUid: ids.claimUid,
+      podUid: ids.podUid,
+      deviceName: plan.deviceName,
+      netnsPath,
+      podIfName: plan.podIfName,
+      host: {
+        ifName: plan.host.ifName,
+        mtu: 1500,
+        mac: plan.host.mac ?? '02:00:00:00:00:01',
+        up: true,
+        addresses: [],
+        routes: [],
+      },
+      result: {
+        ifName: plan.podIfName,
+        mac: plan.hardwareAddr ?? '02:00:00:00:00:01',
+        addresses: plan.addresses,
+      },
+    };
+  }
+
+  async detach(record: AttachRecord): Promise<void> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.calls.push({
+      op: 'detach',
+      deviceName: record.deviceName,
+      podUid: record.podUid,
+      netnsPath: record.netnsPath,
+    });
+    if (this.failDetach.has(record.deviceName))
+      throw new Error(`injected detach failure for ${record.deviceName}`);
+  }
+}
