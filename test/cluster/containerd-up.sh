@@ -55,9 +55,21 @@ pick_snapshotter() {
   printf '%s\n' "$ok"
 }
 
+# ensure_bridge: create the CNI bridge with the gateway address before any pod exists, so the kubelet
+# can use that address as its node IP (the bridge plugin keeps an existing bridge and address)
+ensure_bridge() {
+  if ! ip link show "$KND_CNI_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$KND_CNI_BRIDGE" type bridge || die "could not create bridge $KND_CNI_BRIDGE"
+  fi
+  if ! ip -4 addr show dev "$KND_CNI_BRIDGE" | grep -q "inet $KND_NODE_IP/"; then
+    ip addr add "$KND_NODE_IP/${KND_POD_SUBNET#*/}" dev "$KND_CNI_BRIDGE" ||
+      die "could not add $KND_NODE_IP to $KND_CNI_BRIDGE (is $KND_POD_SUBNET used elsewhere on this host?)"
+  fi
+  ip link set "$KND_CNI_BRIDGE" up
+}
+
 write_cni_config() {
-  local gw
-  gw=$(printf '%s' "${KND_POD_SUBNET%/*}" | awk -F. '{printf "%s.%s.%s.1", $1, $2, $3}')
+  local gw=$KND_NODE_IP
   mkdir -p "$CNI_CONF_DIR" "$CNI_IPAM_DIR"
   rm -f "$CNI_CONF_DIR"/*.conflist
   cat >"$CNI_CONF_DIR/10-knd-pods.conflist" <<EOF
@@ -224,6 +236,7 @@ main() {
     write_containerd_config "$SNAPSHOTTER"
     printf '%s\n' "$SNAPSHOTTER" >"$CONTAINERD_CONF_DIR/snapshotter"
   fi
+  ensure_bridge
   start_containerd
   import_images
   wait_for "CRI RuntimeReady+NetworkReady" "$READY_TIMEOUT_S" "$LOGFILE" runtime_ready
