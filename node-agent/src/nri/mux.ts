@@ -50,18 +50,18 @@ export class Mux {
   }
 
   open(connId: number): MuxConn {
-    const self = this;
+    const isClosed = (): boolean => this.done;
     return {
       connId,
       write: (message: Uint8Array) => {
-        if (self.done) throw new Error(`write mux connection ${connId}: trunk closed`);
-        for (const frame of encodeMuxFrames(connId, message)) self.socket.write(frame);
+        if (this.done) throw new Error(`write mux connection ${connId}: trunk closed`);
+        for (const frame of encodeMuxFrames(connId, message)) this.socket.write(frame);
       },
       onData: (receiver) => {
-        self.receivers.set(connId, receiver);
+        this.receivers.set(connId, receiver);
       },
       get isClosed() {
-        return self.done;
+        return isClosed();
       },
     };
   }

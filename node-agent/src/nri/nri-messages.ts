@@ -87,6 +87,7 @@ export const nriType = (short: string): string => `${NRI_PACKAGE}.${short}`;
  * untyped objects meet these interfaces; `defaults: true` in NriProto.decode makes it sound for
  * scalar/repeated/map fields, and message fields are checked for null by the callers.
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the typed view is the point
 export function decodeNri<T>(proto: NriProto, short: string, bytes: Uint8Array): T {
   return proto.decode(nriType(short), bytes) as T;
 }

@@ -62,7 +62,7 @@ export function loadNriProto(protoDir: string = findProtoDir()): NriProto {
     type,
     encode: (name, value) => {
       const t = type(name);
-      return t.encode(t.fromObject(value as Record<string, unknown>)).finish();
+      return t.encode(t.fromObject(value)).finish();
     },
     decode: (name, bytes) => {
       const t = type(name);

@@ -45,17 +45,21 @@ export function podIdentity(pod: PodSandbox): PodIdentity {
 }
 
 /** Attach every planned device of the pod; throws (after rollback) on the first failure. */
-export async function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<AttachRecord[]> {
-  const plans = await deps.plans.plansForPod(pod.uid);
-  if (plans.length === 0) return [];
-  const netnsPath = podNetnsPath(pod);
-  if (netnsPath === undefined) {
-    const message = `pod ${podRef(pod)} has claimed network devices but no network namespace (hostNetwork pods cannot take a NIC)`;
-    for (const plan of plans)
-      deps.status.failed(plan.claim, podIdentity(pod), plan.devices, 'NoNetworkNamespace', message);
-    throw new TtrpcStatusError(Code.FAILED_PRECONDITION, message);
-  }
-  return deps.podLock.run(pod.uid, () => attachAll(deps, pod, plans, netnsPath));
+export function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<AttachRecord[]> {
+  // The plan lookup happens under the pod lock too, so a StopPodSandbox that arrives while this
+  // call is still looking up plans waits and then sees the records this call writes.
+  return deps.podLock.run(pod.uid, async () => {
+    const plans = await deps.plans.plansForPod(pod.uid);
+    if (plans.length === 0) return [];
+    const netnsPath = podNetnsPath(pod);
+    if (netnsPath === undefined) {
+      const message = `pod ${podRef(pod)} has claimed network devices but no network namespace (hostNetwork pods cannot take a NIC)`;
+      for (const plan of plans)
+        deps.status.failed(plan.claim, podIdentity(pod), plan.devices, 'NoNetworkNamespace', message);
+      throw new TtrpcStatusError(Code.FAILED_PRECONDITION, message);
+    }
+    return attachAll(deps, pod, plans, netnsPath);
+  });
 }
 
 async function attachAll(

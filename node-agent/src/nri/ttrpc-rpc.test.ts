@@ -38,7 +38,9 @@ async function pair(methods: Map<string, UnaryHandler>): Promise<Pair> {
       proto,
       logger: silentLogger(),
       services: new Map([['test.Echo', methods]]),
-      onProtocolError: (e) => mux.close(e),
+      onProtocolError: (e) => {
+        mux.close(e);
+      },
     });
     resolveMux(mux);
   });
@@ -54,7 +56,11 @@ afterEach(async () => {
   for (const p of pairs.splice(0)) {
     p.clientSocket.destroy();
     (await p.serverMux).close(undefined);
-    await new Promise<void>((r) => p.server.close(() => r()));
+    await new Promise<void>((r) =>
+      p.server.close(() => {
+        r();
+      }),
+    );
     rmSync(p.dir, { recursive: true, force: true });
   }
 });
@@ -65,7 +71,9 @@ describe('ttrpc over mux', () => {
   it.each([0, 1, 4000, 4096, 70_000])('echoes a %i-byte payload', async (size) => {
     const p = await pair(new Map([['Echo', echo]]));
     const mux = new Mux(p.clientSocket);
-    const client = new TtrpcClient(mux.open(1), proto, (e) => mux.close(e));
+    const client = new TtrpcClient(mux.open(1), proto, (e) => {
+      mux.close(e);
+    });
     const payload = randomBytes(size);
     const out = await client.call('test.Echo', 'Echo', payload, { timeoutMs: 2000 });
     expect(Buffer.from(out).equals(payload)).toBe(true);
@@ -85,7 +93,9 @@ describe('ttrpc over mux', () => {
       ]),
     );
     const mux = new Mux(p.clientSocket);
-    const client = new TtrpcClient(mux.open(1), proto, (e) => mux.close(e));
+    const client = new TtrpcClient(mux.open(1), proto, (e) => {
+      mux.close(e);
+    });
     const failure = await client.call(service, method, Buffer.alloc(0), { timeoutMs: 2000 }).then(
       () => undefined,
       (e: unknown) => e,
@@ -98,12 +108,22 @@ describe('ttrpc over mux', () => {
   it('answers concurrent calls on their own stream ids', async () => {
     const p = await pair(
       new Map<string, UnaryHandler>([
-        ['Slow', async (x) => new Promise((r) => setTimeout(() => r(x), 30))],
+        [
+          'Slow',
+          async (x) =>
+            new Promise((r) =>
+              setTimeout(() => {
+                r(x);
+              }, 30),
+            ),
+        ],
         ['Echo', echo],
       ]),
     );
     const mux = new Mux(p.clientSocket);
-    const client = new TtrpcClient(mux.open(1), proto, (e) => mux.close(e));
+    const client = new TtrpcClient(mux.open(1), proto, (e) => {
+      mux.close(e);
+    });
     const [a, b] = await Promise.all([
       client.call('test.Echo', 'Slow', Buffer.from('slow'), { timeoutMs: 2000 }),
       client.call('test.Echo', 'Echo', Buffer.from('fast'), { timeoutMs: 2000 }),
@@ -137,7 +157,9 @@ describe('ttrpc over mux', () => {
   it('times out a call the server never answers', async () => {
     const p = await pair(new Map<string, UnaryHandler>([['Hang', () => new Promise(() => undefined)]]));
     const mux = new Mux(p.clientSocket);
-    const client = new TtrpcClient(mux.open(1), proto, (e) => mux.close(e));
+    const client = new TtrpcClient(mux.open(1), proto, (e) => {
+      mux.close(e);
+    });
     await expect(client.call('test.Echo', 'Hang', Buffer.alloc(0), { timeoutMs: 50 })).rejects.toMatchObject({
       code: Code.DEADLINE_EXCEEDED,
     });
@@ -156,7 +178,8 @@ describe('ttrpc over mux', () => {
     p.clientSocket.write(bytes);
     const reason = await (await p.serverMux).closed;
     expect(reason).toBeInstanceOf(Error);
-    await new Promise<void>((r) => (p.clientSocket.closed ? r() : p.clientSocket.once('close', () => r())));
+    if (!p.clientSocket.closed) await new Promise((r) => p.clientSocket.once('close', r));
+    expect(p.clientSocket.closed).toBe(true);
   });
 
   it('fuzz: random and truncated byte streams close or idle the trunk, never crash', async () => {

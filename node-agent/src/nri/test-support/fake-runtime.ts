@@ -69,7 +69,12 @@ export class FakeRuntime {
     for (const s of this.sockets) s.destroy();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server)
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
   }
 
   async dispose(): Promise<void> {
@@ -79,13 +84,19 @@ export class FakeRuntime {
 
   private accept(socket: Socket): void {
     const mux = new Mux(socket);
-    const client = new TtrpcClient(mux.open(PLUGIN_SERVICE_CONN), this.proto, (e) => mux.close(e));
-    void mux.closed.then((r) => client.close(r ?? new Error('closed')));
+    const client = new TtrpcClient(mux.open(PLUGIN_SERVICE_CONN), this.proto, (e) => {
+      mux.close(e);
+    });
+    void mux.closed.then((r) => {
+      client.close(r ?? new Error('closed'));
+    });
     const proto = this.proto;
     serveTtrpc(mux.open(RUNTIME_SERVICE_CONN), {
       proto,
       logger: silentLogger(),
-      onProtocolError: (e) => mux.close(e),
+      onProtocolError: (e) => {
+        mux.close(e);
+      },
       services: new Map([
         [
           NRI_RUNTIME_SERVICE,
@@ -107,7 +118,9 @@ export class FakeRuntime {
                     );
                     return decodeNri<Record<string, unknown>>(proto, responseType, out);
                   },
-                  close: () => mux.close(undefined),
+                  close: () => {
+                    mux.close(undefined);
+                  },
                   closed: mux.closed,
                 };
                 const waiter = this.waiters.shift();

@@ -27,10 +27,7 @@ export function samplePlan(claimUid: string, podUids: string[], devices: Partial
   };
 }
 
-export function samplePod(
-  uid: string,
-  netnsPath: string | undefined = `/var/run/netns/cni-${uid}`,
-): PodSandbox {
+export function samplePod(uid: string, netnsPath: string | null = `/var/run/netns/cni-${uid}`): PodSandbox {
   return {
     id: `sandbox-${uid}`,
     name: `pod-${uid}`,
@@ -40,7 +37,7 @@ export function samplePod(
     annotations: {},
     runtime_handler: '',
     linux: {
-      namespaces: netnsPath === undefined ? [] : [{ type: 'network', path: netnsPath }],
+      namespaces: netnsPath === null ? [] : [{ type: 'network', path: netnsPath }],
       cgroups_path: '',
       cgroup_parent: '',
     },
