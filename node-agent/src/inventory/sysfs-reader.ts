@@ -1,0 +1,60 @@
+// Read-only access to a sysfs tree under a configurable root (default `/sys`), so tests and
+// `knd discover --sysfs-root` can point discovery at a copied or generated tree. Every sysfs read of
+// the inventory goes through here. Missing files are `undefined`, never an exception; other errors
+// (EACCES, EIO) propagate so they are not mistaken for "absent".
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface SysfsReader {
+  readonly root: string;
+  /** Trimmed text of a file, undefined when absent (ENOENT/ENOTDIR) or unreadable by design (EINVAL, e.g. `speed` of a down link). */
+  text(rel: string): Promise<string | undefined>;
+  bytes(rel: string, maxBytes: number): Promise<Uint8Array | undefined>;
+  link(rel: string): Promise<string | undefined>;
+  list(rel: string): Promise<string[]>;
+}
+
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EINVAL', 'ENODEV', 'ENXIO']);
+
+function isAbsent(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && ABSENT.has(String((e as { code?: unknown }).code));
+}
+
+export function sysfsReader(root = '/sys'): SysfsReader {
+  return {
+    root,
+    async text(rel) {
+      try {
+        return (await readFile(join(root, rel), 'utf8')).trim();
+      } catch (e) {
+        if (isAbsent(e)) return undefined;
+        throw e;
+      }
+    },
+    async bytes(rel, maxBytes) {
+      try {
+        const b = await readFile(join(root, rel));
+        return b.subarray(0, maxBytes);
+      } catch (e) {
+        if (isAbsent(e) || (e as { code?: unknown }).code === 'EACCES') return undefined;
+        throw e;
+      }
+    },
+    async link(rel) {
+      try {
+        return await readlink(join(root, rel));
+      } catch (e) {
+        if (isAbsent(e)) return undefined;
+        throw e;
+      }
+    },
+    async list(rel) {
+      try {
+        return (await readdir(join(root, rel))).sort();
+      } catch (e) {
+        if (isAbsent(e)) return [];
+        throw e;
+      }
+    },
+  };
+}
