@@ -8,6 +8,10 @@
 #   5. the CNI bridge ($KND_CNI_BRIDGE) is deleted, the NRI socket file removed
 # Idempotent: running it with nothing up is a no-op. KND_NODE_PURGE=1 also deletes the root dir
 # (imported images, snapshots) and the state dir.
+#
+# Usage: test/cluster/containerd-down.sh [--daemon-only]
+#   --daemon-only   stop the containerd daemon only (step 2): pods, shims, mounts and the bridge stay, as
+#                   in a runtime restart; containerd-up.sh then reconnects to the running shims
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,6 +62,15 @@ kill_our_shims() {
 }
 
 main() {
+  case ${1:-} in
+    --daemon-only)
+      stop_pidfile "$PIDFILE" containerd 10
+      log "containerd: daemon stopped (pods and shims left running)"
+      return 0
+      ;;
+    "") ;;
+    *) die "usage: containerd-down.sh [--daemon-only]" ;;
+  esac
   stop_pods
   stop_pidfile "$PIDFILE" containerd 10
   kill_runc_leftovers
