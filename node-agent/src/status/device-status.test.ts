@@ -1,0 +1,146 @@
+import { describe, expect, it } from '@jest/globals';
+import type { AttachRecord } from '../netns/contract.js';
+import type { DevicePlan } from '../plan-store/plan.js';
+import { canonicalCidr } from './canonical-cidr.js';
+import {
+  claimStatusApply,
+  condition,
+  failedStatus,
+  metaTime,
+  networkData,
+  readyStatus,
+} from './device-status.js';
+
+const now = new Date('2026-11-28T06:00:00.123Z');
+
+describe('canonicalCidr', () => {
+  it.each([
+    ['192.0.2.5/24', '192.0.2.5/24'],
+    ['203.0.113.7/32', '203.0.113.7/32'],
+    ['2001:DB8::5/64', '2001:db8::5/64'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0005/64', '2001:db8::5/64'],
+    ['2001:db8:0:0:1:0:0:1/64', '2001:db8::1:0:0:1/64'],
+    ['2001:db8:0:1:1:1:1:1/64', '2001:db8:0:1:1:1:1:1/64'],
+    ['fe80::1/64', 'fe80::1/64'],
+    ['::/0', '::/0'],
+    ['64:ff9b::192.0.2.1/96', '64:ff9b::c000:201/96'],
+  ])('%s -> %s', (input, expected) => {
+    expect(canonicalCidr(input)).toEqual({ ok: true, cidr: expected });
+  });
+
+  it.each([
+    ['192.0.2.5', /CIDR form/],
+    ['192.0.2.5/33', /CIDR form/],
+    ['2001:db8::1/129', /CIDR form/],
+    ['::ffff:192.0.2.1/120', /IPv4-mapped/],
+    ['not-an-ip/24', /CIDR form/],
+    ['fe80::1%eth0/64', /CIDR form/],
+  ])('%s is refused', (input, message) => {
+    const r = canonicalCidr(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(message);
+  });
+});
+
+const device: DevicePlan = {
+  request: 'nic',
+  poolName: 'node-a',
+  deviceName: 'eth1',
+  host: { ifName: 'eth1' },
+  podIfName: 'net1',
+  addresses: [],
+  routes: [],
+  rules: [],
+  neighbors: [],
+  ethtoolFeatures: {},
+  cdiDeviceIds: [],
+};
+
+const record = (addresses: string[], mac = '02:AA:BB:CC:DD:EE'): AttachRecord => ({
+  claimUid: 'c1',
+  podUid: 'p1',
+  deviceName: 'eth1',
+  netnsPath: '/ns',
+  podIfName: 'net1',
+  host: { ifName: 'eth1', mtu: 1500, mac: '', up: true, addresses: [], routes: [] },
+  result: { ifName: 'net1', mac, addresses },
+});
+
+describe('networkData', () => {
+  it('canonicalises, de-duplicates and keeps host bits', () => {
+    expect(networkData(record(['198.51.100.10/24', '2001:DB8::A/64', '198.51.100.10/24'])).data).toEqual({
+      interfaceName: 'net1',
+      ips: ['198.51.100.10/24', '2001:db8::a/64'],
+      hardwareAddress: '02:aa:bb:cc:dd:ee',
+    });
+  });
+
+  it('keeps at most 16 addresses and says so', () => {
+    const many = Array.from({ length: 20 }, (_v, i) => `198.51.100.${i + 1}/24`);
+    const nd = networkData(record(many));
+    expect(nd.data.ips).toHaveLength(16);
+    expect(nd.notes).toEqual(['4 addresses beyond the first 16 not listed']);
+  });
+
+  it('drops an address the API server would reject and says so', () => {
+    const nd = networkData(record(['::ffff:192.0.2.1/120', '203.0.113.1/24']));
+    expect(nd.data.ips).toEqual(['203.0.113.1/24']);
+    expect(nd.notes[0]).toMatch(/IPv4-mapped/);
+  });
+});
+
+describe('status entries', () => {
+  it('Ready=True with networkData for an attached device', () => {
+    expect(readyStatus(device, record(['198.51.100.10/24']), { namespace: 'ns', name: 'pod' }, now)).toEqual({
+      driver: 'knd.dev',
+      pool: 'node-a',
+      device: 'eth1',
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'NetworkDeviceAttached',
+          message: 'attached as net1 in pod ns/pod',
+          lastTransitionTime: '2026-11-28T06:00:00Z',
+        },
+      ],
+      networkData: { interfaceName: 'net1', ips: ['198.51.100.10/24'], hardwareAddress: '02:aa:bb:cc:dd:ee' },
+      data: { hostInterfaceName: 'eth1', podUID: 'p1' },
+    });
+  });
+
+  it('Ready=False with reason and message for a failure', () => {
+    expect(failedStatus(device, 'AttachFailed', 'no such link', now)).toEqual({
+      driver: 'knd.dev',
+      pool: 'node-a',
+      device: 'eth1',
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'AttachFailed',
+          message: 'no such link',
+          lastTransitionTime: '2026-11-28T06:00:00Z',
+        },
+      ],
+    });
+  });
+
+  it.each(['', 'has space', '1Leading', 'Trailing-'])('refuses the invalid reason %j', (reason) => {
+    expect(() => condition('False', reason, 'm', now)).toThrow(/not a valid reason/);
+  });
+
+  it('truncates messages to 32768 characters', () => {
+    expect(condition('False', 'X', 'a'.repeat(40000), now).message).toHaveLength(32768);
+  });
+
+  it('wraps entries in an apply body for the claim', () => {
+    expect(claimStatusApply({ namespace: 'ns', name: 'c', uid: 'u' }, [])).toEqual({
+      apiVersion: 'resource.k8s.io/v1',
+      kind: 'ResourceClaim',
+      metadata: { name: 'c', namespace: 'ns' },
+      status: { devices: [] },
+    });
+    expect(metaTime(now)).toBe('2026-11-28T06:00:00Z');
+  });
+});

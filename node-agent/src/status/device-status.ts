@@ -1,0 +1,146 @@
+// KEP-4817 AllocatedDeviceStatus entries for knd's devices (protocols.md §3). Pure.
+//
+// Limits enforced here (kubernetes validation, resource/v1): at most 16 networkData.ips (extra
+// addresses are dropped and said so in the condition message), interfaceName <= 256 bytes,
+// hardwareAddress <= 128 bytes, at most 8 conditions (knd writes one: Ready), data <= 10 KiB,
+// condition reason matching the metav1.Condition pattern, message <= 32768 characters.
+import { DRIVER_NAME, LIMITS } from '../../../lib/api/constants.js';
+import type { AttachRecord } from '../netns/contract.js';
+import type { ClaimRef, DevicePlan } from '../plan-store/plan.js';
+import { canonicalCidr } from './canonical-cidr.js';
+
+export const READY_CONDITION = 'Ready';
+const MAX_MESSAGE_CHARS = 32768;
+const MAX_INTERFACE_NAME_BYTES = 256;
+const MAX_HARDWARE_ADDRESS_BYTES = 128;
+const REASON_RE = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface AllocatedDeviceStatus {
+  driver: string;
+  pool: string;
+  device: string;
+  conditions: Condition[];
+  data?: Record<string, unknown>;
+  networkData?: { interfaceName?: string; ips?: string[]; hardwareAddress?: string };
+}
+
+export interface ClaimStatusApply {
+  apiVersion: 'resource.k8s.io/v1';
+  kind: 'ResourceClaim';
+  metadata: { name: string; namespace: string };
+  status: { devices: AllocatedDeviceStatus[] };
+}
+
+/** RFC 3339 with second precision, as metav1.Time serialises. */
+export function metaTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function truncateMessage(m: string): string {
+  return m.length <= MAX_MESSAGE_CHARS ? m : `${m.slice(0, MAX_MESSAGE_CHARS - 3)}...`;
+}
+
+export function condition(status: 'True' | 'False', reason: string, message: string, now: Date): Condition {
+  if (!REASON_RE.test(reason) || reason.length > 1024)
+    throw new Error(`condition reason "${reason}" is not a valid reason`);
+  return {
+    type: READY_CONDITION,
+    status,
+    reason,
+    message: truncateMessage(message),
+    lastTransitionTime: metaTime(now),
+  };
+}
+
+function byteLength(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** networkData for one attached device; notes what had to be dropped to respect the limits. */
+export function networkData(record: AttachRecord): {
+  data: NonNullable<AllocatedDeviceStatus['networkData']>;
+  notes: string[];
+} {
+  const notes: string[] = [];
+  const result = record.result;
+  const ips: string[] = [];
+  for (const a of result?.addresses ?? []) {
+    const c = canonicalCidr(a);
+    if (!c.ok) notes.push(`dropped ${c.error}`);
+    else if (!ips.includes(c.cidr)) ips.push(c.cidr);
+  }
+  if (ips.length > LIMITS.maxNetworkDataIps) {
+    notes.push(
+      `${ips.length - LIMITS.maxNetworkDataIps} addresses beyond the first ${LIMITS.maxNetworkDataIps} not listed`,
+    );
+    ips.length = LIMITS.maxNetworkDataIps;
+  }
+  const data: NonNullable<AllocatedDeviceStatus['networkData']> = {};
+  const ifName = result?.ifName ?? record.podIfName;
+  if (byteLength(ifName) <= MAX_INTERFACE_NAME_BYTES) data.interfaceName = ifName;
+  if (ips.length > 0) data.ips = ips;
+  const mac = result?.mac ?? '';
+  if (mac !== '' && byteLength(mac) <= MAX_HARDWARE_ADDRESS_BYTES) data.hardwareAddress = mac.toLowerCase();
+  return { data, notes };
+}
+
+function checkData(data: Record<string, unknown>): Record<string, unknown> | undefined {
+  return byteLength(JSON.stringify(data)) <= LIMITS.maxDeviceStatusDataBytes ? data : undefined;
+}
+
+export function readyStatus(
+  device: DevicePlan,
+  record: AttachRecord,
+  pod: { namespace: string; name: string },
+  now: Date,
+): AllocatedDeviceStatus {
+  const nd = networkData(record);
+  const message = [
+    `attached as ${nd.data.interfaceName ?? record.podIfName} in pod ${pod.namespace}/${pod.name}`,
+    ...nd.notes,
+  ].join('; ');
+  const entry: AllocatedDeviceStatus = {
+    driver: DRIVER_NAME,
+    pool: device.poolName,
+    device: device.deviceName,
+    conditions: [condition('True', 'NetworkDeviceAttached', message, now)],
+    networkData: nd.data,
+  };
+  const data = checkData({ hostInterfaceName: record.host.ifName, podUID: record.podUid });
+  if (data) entry.data = data;
+  return entry;
+}
+
+export function failedStatus(
+  device: DevicePlan,
+  reason: string,
+  message: string,
+  now: Date,
+): AllocatedDeviceStatus {
+  return {
+    driver: DRIVER_NAME,
+    pool: device.poolName,
+    device: device.deviceName,
+    conditions: [condition('False', reason, message, now)],
+  };
+}
+
+export function claimStatusApply(claim: ClaimRef, devices: AllocatedDeviceStatus[]): ClaimStatusApply {
+  if (devices.some((d) => d.conditions.length > LIMITS.maxDeviceStatusConditions)) {
+    throw new Error(`device status: more than ${LIMITS.maxDeviceStatusConditions} conditions`);
+  }
+  return {
+    apiVersion: 'resource.k8s.io/v1',
+    kind: 'ResourceClaim',
+    metadata: { name: claim.name, namespace: claim.namespace },
+    status: { devices },
+  };
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from '@jest/globals';
+import { silentLogger } from '../../../lib/util/logger.js';
+import type { DevicePlan } from '../plan-store/plan.js';
+import type { ClaimStatusApply } from './device-status.js';
+import type { ClaimStatusApi, PodEvent } from './status-api.js';
+import { ClaimStatusWriter } from './status-writer.js';
+
+class FakeApi implements ClaimStatusApi {
+  readonly applied: ClaimStatusApply[] = [];
+  readonly events: PodEvent[] = [];
+  failures: unknown[] = [];
+  gate: Promise<void> = Promise.resolve();
+  async applyClaimStatus(body: ClaimStatusApply): Promise<void> {
+    await this.gate;
+    const f = this.failures.shift();
+    if (f !== undefined) throw f;
+    this.applied.push(body);
+  }
+  createPodEvent(event: PodEvent): Promise<void> {
+    this.events.push(event);
+    return Promise.resolve();
+  }
+}
+
+const claim = { namespace: 'ns', name: 'c1', uid: 'u1' };
+const pod = { namespace: 'ns', name: 'p', uid: 'pu' };
+const device: DevicePlan = {
+  request: 'nic',
+  poolName: 'pool',
+  deviceName: 'd0',
+  host: { ifName: 'eth1' },
+  podIfName: 'net1',
+  addresses: [],
+  routes: [],
+  rules: [],
+  neighbors: [],
+  ethtoolFeatures: {},
+  cdiDeviceIds: [],
+};
+const rec = {
+  claimUid: 'u1',
+  podUid: 'pu',
+  deviceName: 'd0',
+  netnsPath: '/ns',
+  podIfName: 'net1',
+  host: { ifName: 'eth1', mtu: 1500, mac: '', up: true, addresses: [], routes: [] },
+  result: { ifName: 'net1', mac: '02:00:00:00:00:01', addresses: ['198.51.100.2/24'] },
+};
+
+function writer(api: FakeApi, sleeps: number[] = []) {
+  return new ClaimStatusWriter({
+    api,
+    logger: silentLogger(),
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+    initialDelayMs: 100,
+    maxDelayMs: 400,
+    maxAttempts: 4,
+  });
+}
+
+describe('ClaimStatusWriter', () => {
+  it('returns at once and applies in the background', async () => {
+    const api = new FakeApi();
+    let open: () => void = () => undefined;
+    api.gate = new Promise((r) => (open = r));
+    const w = writer(api);
+    w.attached(claim, pod, [{ device, record: rec }]);
+    expect(api.applied).toHaveLength(0);
+    open();
+    await w.drain();
+    expect(api.applied[0]?.status.devices[0]?.conditions[0]?.status).toBe('True');
+  });
+
+  it('writes Ready=False and a Warning event on the pod for a failure', async () => {
+    const api = new FakeApi();
+    const w = writer(api);
+    w.failed(claim, pod, [device], 'AttachFailed', 'link eth1 not found');
+    await w.drain();
+    expect(api.applied[0]?.status.devices[0]?.conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'AttachFailed',
+    });
+    expect(api.events).toEqual([
+      { pod, type: 'Warning', reason: 'AttachFailed', message: 'claim ns/c1: link eth1 not found' },
+    ]);
+  });
+
+  it('retries retriable failures with backoff', async () => {
+    const api = new FakeApi();
+    api.failures = [new Error('ECONNREFUSED'), Object.assign(new Error('503'), { code: 503 })];
+    const sleeps: number[] = [];
+    const w = writer(api, sleeps);
+    w.attached(claim, pod, [{ device, record: rec }]);
+    await w.drain();
+    expect(sleeps).toEqual([100, 200]);
+    expect(api.applied).toHaveLength(1);
+    expect(w.stats).toMatchObject({ applied: 1, retries: 2 });
+  });
+
+  it('gives up at once on a non-retriable 4xx and after maxAttempts otherwise', async () => {
+    const api = new FakeApi();
+    api.failures = [Object.assign(new Error('422'), { code: 422 })];
+    const w = writer(api);
+    w.attached(claim, pod, [{ device, record: rec }]);
+    await w.drain();
+    expect(w.stats).toMatchObject({ applied: 0, dropped: 1, retries: 0 });
+    api.failures = [1, 2, 3, 4].map(() => new Error('down'));
+    w.attached(claim, pod, [{ device, record: rec }]);
+    await w.drain();
+    expect(w.stats).toMatchObject({ applied: 0, dropped: 2, retries: 3 });
+  });
+
+  it('never writes an older status of a claim after a newer one', async () => {
+    const api = new FakeApi();
+    let open: () => void = () => undefined;
+    api.gate = new Promise((r) => (open = r));
+    const w = writer(api);
+    w.failed({ ...claim, name: 'other' }, pod, [device], 'AttachFailed', 'x'); // occupies the worker
+    w.failed(claim, pod, [device], 'AttachFailed', 'first try failed');
+    w.attached(claim, pod, [{ device, record: rec }]);
+    open();
+    await w.drain();
+    const forClaim = api.applied.filter((b) => b.metadata.name === 'c1');
+    expect(forClaim.map((b) => b.status.devices[0]?.conditions[0]?.status)).toEqual(['True']);
+    expect(w.stats.superseded).toBe(1);
+  });
+});
