@@ -8,7 +8,7 @@ import { ClaimStatusWriter } from './status-writer.js';
 class FakeApi implements ClaimStatusApi {
   readonly applied: ClaimStatusApply[] = [];
   readonly events: PodEvent[] = [];
-  failures: unknown[] = [];
+  failures: Error[] = [];
   gate: Promise<void> = Promise.resolve();
   async applyClaimStatus(body: ClaimStatusApply): Promise<void> {
     await this.gate;
