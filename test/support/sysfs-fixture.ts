@@ -460,16 +460,18 @@ export function virtualOnly(): SysfsSpec {
   };
 }
 
-/** `count` physical NICs (for the 64-interface benchmark), spread over 4 root ports with switches. */
+/** `count` (≤ 240) physical NICs for benchmarks and the slice split, over 4 root ports with one switch each. */
 export function manyNics(count: number): SysfsSpec {
+  if (count > 240) throw new Error('manyNics: at most 240 NICs (bus numbers per root complex)');
   const pci: PciSpec[] = [];
   const netdevs: NetdevSpec[] = [];
   for (let i = 0; i < count; i++) {
     const rb = (i % 4) * 0x40;
+    const k = Math.floor(i / 4);
     const rp = `0000:${hex2(rb)}:01.0`;
     const usp = `0000:${hex2(rb + 1)}:00.0`;
-    const dsp = `0000:${hex2(rb + 2)}:${hex2(Math.floor(i / 4) % 32)}.0`;
-    const nic = `0000:${hex2(rb + 3 + (Math.floor(i / 4) % 32))}:00.0`;
+    const dsp = `0000:${hex2(rb + 2)}:${hex2(k % 32)}.${Math.floor(k / 32)}`;
+    const nic = `0000:${hex2(rb + 3 + k)}:00.0`;
     if (i < 4) {
       pci.push({ address: rp, classCode: '0x060400', portType: 'root' });
       pci.push({ address: usp, parent: rp, classCode: '0x060400', portType: 'upstream' });
@@ -484,13 +486,7 @@ export function manyNics(count: number): SysfsSpec {
       driver: 'mlx5_core',
       numaNode: i % 2,
     });
-    netdevs.push({
-      name: `ens${i}`,
-      pci: nic,
-      ifindex: 100 + i,
-      mac: mac(5 + Math.floor(i / 256), i % 256),
-      speedMbps: 100000,
-    });
+    netdevs.push({ name: `ens${i}`, pci: nic, ifindex: 100 + i, mac: mac(5, i % 256), speedMbps: 100000 });
   }
   return { pci, netdevs };
 }

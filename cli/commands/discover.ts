@@ -1,0 +1,61 @@
+// `knd discover [--sysfs-root DIR] [-o json|yaml] [--node-name NAME] [--filter CEL]
+//               [--opt-in-virtual veth,macvlan] [--show-excluded]`
+// Prints, without a cluster, the ResourceSlices (resource.k8s.io/v1, as a v1 List) the agent would
+// publish for this node: the same discovery, naming, attributes and slice split. Differences from
+// what the agent sends: no ownerReference (the Node's UID needs the apiserver) and generation 1.
+// With --sysfs-root, discovery reads only that tree (no netlink: no IPs, link kinds or default routes).
+import { hostname } from 'node:os';
+import { dump } from 'js-yaml';
+import { DRIVER_NAME } from '../../lib/api/constants.js';
+import { discoverOnce } from '../../node-agent/src/inventory/inventory.js';
+import { buildSlices } from '../../node-agent/src/publish/slice-builder.js';
+import { parseFlags, type Command } from '../command.js';
+
+export const discoverCommand: Command = {
+  name: 'discover',
+  summary: 'Print the ResourceSlices the node agent would publish for this machine',
+  usage:
+    'knd discover [--sysfs-root DIR] [-o json|yaml] [--node-name NAME] [--filter CEL] [--opt-in-virtual TYPES] [--show-excluded]',
+  async run(args, io) {
+    const { flags, positional, errors } = parseFlags(args, {
+      'sysfs-root': {},
+      output: { alias: 'o' },
+      'node-name': {},
+      filter: {},
+      'opt-in-virtual': {},
+      'show-excluded': { boolean: true },
+    });
+    const output = typeof flags['output'] === 'string' ? flags['output'] : 'yaml';
+    if (output !== 'json' && output !== 'yaml') errors.push(`-o: must be json or yaml, got "${output}"`);
+    if (positional.length > 0) errors.push(`unexpected argument ${positional[0] ?? ''}`);
+    if (errors.length > 0) {
+      io.stderr(`${errors.join('\n')}\nUsage: ${this.usage}\n`);
+      return 2;
+    }
+    const sysfsRoot = typeof flags['sysfs-root'] === 'string' ? flags['sysfs-root'] : undefined;
+    const nodeName = typeof flags['node-name'] === 'string' ? flags['node-name'] : hostname().toLowerCase();
+    const optIn =
+      typeof flags['opt-in-virtual'] === 'string' ? flags['opt-in-virtual'].split(',').filter((s) => s) : [];
+    let result;
+    try {
+      result = await discoverOnce({
+        ...(sysfsRoot ? { sysfsRoot, netlink: null } : {}),
+        ...(typeof flags['filter'] === 'string' ? { filterCel: flags['filter'] } : {}),
+        optInVirtualTypes: optIn,
+      });
+    } catch (e) {
+      io.stderr(`knd discover: ${(e as Error).message}\n`);
+      return 1;
+    }
+    const slices = buildSlices({ driverName: DRIVER_NAME, nodeName, generation: 1, devices: result.devices });
+    const list = { apiVersion: 'v1', kind: 'List', metadata: {}, items: slices };
+    const text =
+      output === 'json' ? JSON.stringify(list, null, 2) : dump(list, { noRefs: true, lineWidth: -1 });
+    io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+    if (flags['show-excluded'] === true) {
+      for (const x of result.excluded) io.stderr(`excluded: ${x.subject}: ${x.reason}\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,266 @@
+// Publishes one node's devices as ResourceSlices and keeps them converged.
+//
+// Contract:
+// - Caller: node-agent main, feeding `update(devices)` from the inventory's onChange; the DRA
+//   plugin calls `resync()` after (re)registering with the kubelet, which deletes a node's slices
+//   when a plugin goes away (protocols.md §1.5, §4.6).
+// - Each reconcile: LIST the node's slices of this driver (field selector), build the desired slices
+//   at the highest existing generation; if anything differs, rebuild at generation+1 and
+//   create/replace/delete. Stale slices of an earlier run (other names, a larger split) are deleted
+//   by the first reconcile. Idempotent: re-running after a partial failure converges.
+// - Time limits: every API call is abandoned after requestTimeoutMs (default 10 s).
+// - Retry: a failed reconcile is retried with exponential backoff and jitter (500 ms doubling to
+//   10 s, reset on success); a periodic resync (default 60 s) repairs external changes. The
+//   apiserver being down never stops the loop or the process; it converges when the apiserver returns.
+// - Never: write slices of another node or driver; crash the agent.
+import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../../../lib/util/logger.js';
+import { wrap } from '../../../lib/util/result.js';
+import { fromModel, toModel } from './kube-codec.js';
+import { buildSlices, type OwnerNode, type SliceDevice } from './slice-builder.js';
+import { diffSlices, maxGeneration, type SliceAction } from './slice-diff.js';
+
+export interface PublisherOptions {
+  kubeConfig: KubeConfig;
+  nodeName: string;
+  driverName: string;
+  logger: Logger;
+  requestTimeoutMs?: number;
+  resyncIntervalMs?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Split threshold (tests); default and maximum 128. */
+  maxDevicesPerSlice?: number;
+}
+
+export interface PublisherStatus {
+  /** Generation of the pool as last written or confirmed; 0 before the first success. */
+  generation: number;
+  sliceCount: number;
+  lastError?: string;
+  /** Consecutive failed reconciles. */
+  failures: number;
+  /** True when the last reconcile succeeded and no update is pending. */
+  synced: boolean;
+}
+
+export interface Publisher {
+  update(devices: readonly SliceDevice[]): void;
+  /** Re-check the apiserver now (e.g. after kubelet re-registration). */
+  resync(): void;
+  status(): PublisherStatus;
+  /** Resolves once the latest update is published; rejects after timeoutMs. */
+  waitForSync(timeoutMs: number): Promise<PublisherStatus>;
+  /** Stop the loop. With deleteSlices, remove this node's slices first (best effort, logged). */
+  stop(opts?: { deleteSlices?: boolean }): Promise<void>;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => {
+      reject(new Error(`${what}: no answer within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([p, timeout]).finally(() => {
+    clearTimeout(t);
+  });
+}
+
+function httpCode(e: unknown): number | undefined {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'number' ? c : undefined;
+}
+
+export function startPublisher(opts: PublisherOptions): Publisher {
+  const log = opts.logger;
+  const resource = opts.kubeConfig.makeApiClient(ResourceV1Api);
+  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
+  const timeoutMs = opts.requestTimeoutMs ?? 10_000;
+  const initialBackoffMs = opts.initialBackoffMs ?? 500;
+  const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
+  const fieldSelector = `spec.driver=${opts.driverName},spec.nodeName=${opts.nodeName}`;
+
+  // Nothing is written before the first update(): publishing an empty pool first would make
+  // the scheduler see the node's devices vanish for a moment after every agent restart.
+  let desired: readonly SliceDevice[] | undefined;
+  let dirty = false;
+  let running = false;
+  let stopped = false;
+  let backoffMs = initialBackoffMs;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let owner: OwnerNode | undefined;
+  let warnedNoNode = false;
+  const st: PublisherStatus = { generation: 0, sliceCount: 0, failures: 0, synced: false };
+  let syncWaiters: { resolve: (s: PublisherStatus) => void }[] = [];
+  let loopDone: Promise<void> = Promise.resolve();
+
+  const call = <T>(p: Promise<T>, what: string): Promise<T> =>
+    withTimeout(p, timeoutMs, what).catch((e: unknown) => Promise.reject(wrap(what, e)));
+
+  const lookupOwner = async (): Promise<void> => {
+    if (owner) return;
+    try {
+      const node = await call(core.readNode({ name: opts.nodeName }), `get node ${opts.nodeName}`);
+      if (node.metadata?.uid) owner = { name: opts.nodeName, uid: node.metadata.uid };
+    } catch (e) {
+      const cause = (e as Error).cause;
+      if (httpCode(cause) !== 404) throw e;
+      if (!warnedNoNode)
+        log.warn('node object not found; publishing slices without an owner reference', {
+          node: opts.nodeName,
+        });
+      warnedNoNode = true;
+    }
+  };
+
+  const apply = async (a: SliceAction): Promise<void> => {
+    if (a.op === 'create') {
+      await call(
+        resource.createResourceSlice({ body: toModel(a.slice) }),
+        `create ResourceSlice ${a.slice.metadata.name}`,
+      );
+    } else if (a.op === 'replace') {
+      const body = toModel({
+        ...a.slice,
+        metadata: { ...a.slice.metadata, resourceVersion: a.resourceVersion },
+      });
+      await call(
+        resource.replaceResourceSlice({ name: a.slice.metadata.name, body }),
+        `replace ResourceSlice ${a.slice.metadata.name}`,
+      );
+    } else {
+      try {
+        await call(resource.deleteResourceSlice({ name: a.name }), `delete ResourceSlice ${a.name}`);
+      } catch (e) {
+        if (httpCode((e as Error).cause) !== 404) throw e;
+      }
+    }
+  };
+
+  const reconcile = async (): Promise<void> => {
+    await lookupOwner();
+    const listed = await call(resource.listResourceSlice({ fieldSelector }), 'list ResourceSlices');
+    const existing = listed.items.map(fromModel);
+    const devices = desired ?? [];
+    const base = {
+      driverName: opts.driverName,
+      nodeName: opts.nodeName,
+      devices,
+      ...(owner ? { owner } : {}),
+      ...(opts.maxDevicesPerSlice ? { maxDevicesPerSlice: opts.maxDevicesPerSlice } : {}),
+    };
+    const current = maxGeneration(existing);
+    let slices = buildSlices({ ...base, generation: Math.max(current, 1) });
+    let actions = diffSlices(slices, existing);
+    if (actions.length > 0 || current === 0) {
+      slices = buildSlices({ ...base, generation: current + 1 });
+      actions = diffSlices(slices, existing);
+    }
+    for (const a of actions) await apply(a);
+    if (actions.length > 0) {
+      log.info('published ResourceSlices', {
+        node: opts.nodeName,
+        generation: slices[0]?.spec.pool.generation,
+        slices: slices.length,
+        devices: devices.length,
+        actions: actions.map((a) => `${a.op} ${a.op === 'delete' ? a.name : a.slice.metadata.name}`),
+      });
+    }
+    st.generation = slices[0]?.spec.pool.generation ?? 0;
+    st.sliceCount = slices.length;
+  };
+
+  const loop = async (): Promise<void> => {
+    running = true;
+    try {
+      while (dirty && !stopped) {
+        dirty = false;
+        try {
+          await reconcile();
+          st.failures = 0;
+          delete st.lastError;
+          backoffMs = initialBackoffMs;
+        } catch (e) {
+          st.failures++;
+          st.lastError = (e as Error).message;
+          dirty = true;
+          const delay = Math.round(backoffMs * (0.8 + Math.random() * 0.4));
+          log.warn('publishing ResourceSlices failed; retrying', {
+            error: st.lastError,
+            retryInMs: delay,
+            failures: st.failures,
+          });
+          backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
+          retryTimer = setTimeout(kick, delay);
+          return;
+        }
+      }
+      st.synced = !dirty;
+      if (st.synced) {
+        const w = syncWaiters;
+        syncWaiters = [];
+        for (const x of w) x.resolve({ ...st });
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  function kick(): void {
+    retryTimer = undefined;
+    if (stopped || running) return;
+    loopDone = loop();
+  }
+
+  const markDirty = (): void => {
+    if (desired === undefined) return;
+    dirty = true;
+    st.synced = false;
+    if (!running && !retryTimer) kick();
+  };
+
+  const resyncTimer = setInterval(markDirty, opts.resyncIntervalMs ?? 60_000);
+  resyncTimer.unref();
+
+  return {
+    update(devices) {
+      desired = [...devices];
+      markDirty();
+    },
+    resync: markDirty,
+    status: () => ({ ...st }),
+    waitForSync(ms) {
+      if (desired !== undefined && st.synced && !dirty && !running) return Promise.resolve({ ...st });
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => {
+          syncWaiters = syncWaiters.filter((w) => w !== entry);
+          reject(
+            new Error(`ResourceSlices not synced within ${ms} ms (last error: ${st.lastError ?? 'none'})`),
+          );
+        }, ms);
+        const entry = {
+          resolve: (s: PublisherStatus) => {
+            clearTimeout(t);
+            resolve(s);
+          },
+        };
+        syncWaiters.push(entry);
+      });
+    },
+    async stop(o = {}) {
+      stopped = true;
+      clearInterval(resyncTimer);
+      if (retryTimer) clearTimeout(retryTimer);
+      await loopDone;
+      if (o.deleteSlices) {
+        try {
+          const listed = await call(resource.listResourceSlice({ fieldSelector }), 'list ResourceSlices');
+          for (const s of listed.items) await apply({ op: 'delete', name: s.metadata?.name ?? '' });
+        } catch (e) {
+          log.warn('deleting ResourceSlices at stop failed', { error: (e as Error).message });
+        }
+      }
+    },
+  };
+}
