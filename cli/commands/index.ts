@@ -1,5 +1,6 @@
 // The registry of `knd` subcommands. One file per command; add yours here.
 import type { Command } from '../command.js';
+import { discoverCommand } from './discover.js';
 import { validateConfigCommand } from './validate-config.js';
 
-export const commands: readonly Command[] = [validateConfigCommand];
+export const commands: readonly Command[] = [validateConfigCommand, discoverCommand];
