@@ -59,6 +59,8 @@ NODE_APT_PACKAGES=(
   "gcc:gcc"
   "/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev"
   "openssl:openssl"
+  "curl:curl"
+  "readelf:binutils"
 )
 
 have_path_or_cmd() {

@@ -192,6 +192,22 @@ remove_not_ready_taint() {
   esac
 }
 
+# check_apiserver_to_kubelet: exec/logs/port-forward go apiserver -> kubelet. The apiserver must dial
+# the Node's InternalIP (--kubelet-preferred-address-types=InternalIP,Hostname: the hostname does not
+# resolve), present a client cert the kubelet trusts (--kubelet-client-certificate signed by the CA)
+# and that identity must be allowed nodes/proxy (binding to system:kubelet-api-admin). Warn otherwise.
+check_apiserver_to_kubelet() {
+  local out
+  if out=$(kubectl_admin get --raw "/api/v1/nodes/$KND_NODE_NAME/proxy/healthz" 2>&1) && [ "$out" = ok ]; then
+    return 0
+  fi
+  log "node: WARNING the apiserver cannot reach the kubelet (kubectl exec/logs will fail): $out"
+  log "node: the apiserver needs --kubelet-preferred-address-types=InternalIP,Hostname,"
+  log "node:   --kubelet-client-certificate/--kubelet-client-key signed by $KND_PKI_DIR/ca.crt, and that"
+  log "node:   identity bound to ClusterRole system:kubelet-api-admin"
+  return 1
+}
+
 main() {
   mkdir -p "$KND_RUN_DIR" "$PID_DIR" "$LOG_DIR" "$KUBELET_DIR"
   ensure_built kube
@@ -206,6 +222,7 @@ main() {
   pid_alive "$PIDFILE" || die "kubelet exited during start (see $LOGFILE)"
   wait_for "node $KND_NODE_NAME Ready" "$READY_TIMEOUT_S" "$LOGFILE" node_ready
   remove_not_ready_taint
+  check_apiserver_to_kubelet || true
   log "node: $KND_NODE_NAME is Ready (kubelet pid $(cat "$PIDFILE"), containerd $CONTAINERD_SOCK)"
   printf '%s\n' "$KND_NODE_NAME"
 }

@@ -122,6 +122,20 @@ describe('node tier: kubelet + containerd', () => {
     expect(internal?.address).toBe(node.nodeIp);
   });
 
+  it('lets the apiserver reach the kubelet (the path kubectl exec and logs take)', async () => {
+    let answer: string;
+    try {
+      answer = await kubectl(['get', '--raw', `/api/v1/nodes/${node.nodeName}/proxy/healthz`]);
+    } catch (error) {
+      throw new Error(
+        'apiserver -> kubelet failed; the apiserver needs --kubelet-preferred-address-types=InternalIP,Hostname, ' +
+          'a --kubelet-client-certificate signed by the cluster CA, and that user bound to system:kubelet-api-admin',
+        { cause: error },
+      );
+    }
+    expect(answer.trim()).toBe('ok');
+  });
+
   it('runs a locally built busybox pod on the pod network and kubectl exec reaches it', async () => {
     const name = podName('knd-node-bb');
     created.push(name);
