@@ -189,6 +189,9 @@ start_containerd() {
     log "containerd: already running (pid $(cat "$PIDFILE")), reusing it"
     return 0
   fi
+  if ctr_node version >/dev/null 2>&1; then
+    die "a containerd not recorded in $PIDFILE already serves $CONTAINERD_SOCK (started with another KND_RUN_DIR?); stop it first"
+  fi
   [ ! -S "$KND_NRI_SOCKET" ] || ! socat -u OPEN:/dev/null "UNIX-CONNECT:$KND_NRI_SOCKET" 2>/dev/null ||
     die "another runtime is already serving NRI on $KND_NRI_SOCKET; stop it first (or set KND_NRI_SOCKET)"
   rm -f "$PIDFILE" "$CONTAINERD_SOCK" "$KND_NRI_SOCKET"

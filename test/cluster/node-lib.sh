@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared settings and helpers of the node tier (containerd + CNI + images + kubelet); sourced by
 # containerd-up.sh, containerd-down.sh, node-up.sh, node-down.sh and images/build.sh, never executed.
 #
