@@ -53,7 +53,7 @@ export function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<Attac
     if (plans.length === 0) return [];
     const netnsPath = podNetnsPath(pod);
     if (netnsPath === undefined) {
-      const message = `pod ${podRef(pod)} has claimed network devices but no network namespace (hostNetwork pods cannot take a NIC)`;
+      const message = `pod ${podRef(pod)} has claimed network devices but no network namespace path (namespaces: ${JSON.stringify(pod.linux?.namespaces ?? [])}; hostNetwork pods cannot take a NIC)`;
       for (const plan of plans)
         deps.status.failed(plan.claim, podIdentity(pod), plan.devices, 'NoNetworkNamespace', message);
       throw new TtrpcStatusError(Code.FAILED_PRECONDITION, message);
