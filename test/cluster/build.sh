@@ -54,8 +54,17 @@ run_build() {
   local name=$1 key=$2 fn=$3 dest stamp tmp
   dest=$(bin_dir_for "$name")
   stamp="$dest/.stamp"
+  # one build per component at a time: a second caller (another test harness) waits, then reuses it
+  mkdir -p "$KND_CACHE_DIR"
+  local lock_fd
+  exec {lock_fd}>"$KND_CACHE_DIR/.build-$name.lock"
+  if ! flock -n "$lock_fd"; then
+    log "$name: another build is running, waiting for it"
+    flock "$lock_fd"
+  fi
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
     log "$name: cached in $dest"
+    exec {lock_fd}>&-
     return 0
   fi
   tmp="$dest.tmp.$$"
@@ -66,6 +75,7 @@ run_build() {
   echo "$key" >"$tmp/.stamp"
   rm -rf "$dest"; mkdir -p "$(dirname "$dest")"; mv "$tmp" "$dest"
   log "$name: built in $((SECONDS - start)) s"
+  exec {lock_fd}>&-
 }
 
 # a private tools module under the cache, one per component and version
