@@ -1,49 +1,25 @@
 // ResourceSlice publishing against the real kube-apiserver (jest project `integration`; the global
 // setup starts the control plane and sets KND_KUBECONFIG). Fake Node objects stand in for nodes.
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { silentLogger } from '../../lib/util/logger.js';
 import { discoverOnce } from '../../node-agent/src/inventory/inventory.js';
 import type { InventoryDevice } from '../../node-agent/src/inventory/build-devices.js';
-import { fromModel, toModel } from '../../node-agent/src/publish/kube-codec.js';
+import { toModel } from '../../node-agent/src/publish/kube-codec.js';
 import { startPublisher, type Publisher } from '../../node-agent/src/publish/publisher.js';
 import { buildSlices, type ResourceSlice } from '../../node-agent/src/publish/slice-builder.js';
 import { gpuServer8x8, makeSysfsFixture, manyNics, type SysfsSpec } from '../support/sysfs-fixture.js';
-
-function kubeConfig(): KubeConfig {
-  const path = process.env['KND_KUBECONFIG'];
-  if (!path)
-    throw new Error(
-      'KND_KUBECONFIG is not set: the integration global setup did not start the control plane',
-    );
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
-  return kc;
-}
-
-const suffix = (): string => randomBytes(3).toString('hex');
+import { FakeNodes, kubeConfig, nodeBody, slicesOf as listSlices, suffix } from './publish-helpers.js';
 
 let kc: KubeConfig;
 let core: CoreV1Api;
 let resource: ResourceV1Api;
-const nodes: string[] = [];
+let fakes: FakeNodes;
 const publishers: Publisher[] = [];
 
-async function fakeNode(prefix: string): Promise<{ name: string; uid: string }> {
-  const name = `${prefix}-${suffix()}`;
-  const n = await core.createNode({ body: { metadata: { name } } });
-  nodes.push(name);
-  return { name, uid: n.metadata?.uid ?? '' };
-}
-
-async function slicesOf(node: string): Promise<ResourceSlice[]> {
-  const l = await resource.listResourceSlice({
-    fieldSelector: `spec.driver=${DRIVER_NAME},spec.nodeName=${node}`,
-  });
-  return l.items.map(fromModel).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
-}
+const fakeNode = (prefix: string): Promise<{ name: string; uid: string }> => fakes.create(prefix);
+const slicesOf = (node: string): Promise<ResourceSlice[]> => listSlices(resource, node);
 
 async function devicesOf(spec: SysfsSpec): Promise<InventoryDevice[]> {
   const fx = await makeSysfsFixture(spec);
@@ -73,6 +49,7 @@ beforeAll(() => {
   kc = kubeConfig();
   core = kc.makeApiClient(CoreV1Api);
   resource = kc.makeApiClient(ResourceV1Api);
+  fakes = new FakeNodes(core, resource);
 });
 
 afterEach(async () => {
@@ -80,12 +57,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const n of nodes) {
-    for (const s of await slicesOf(n)) await resource.deleteResourceSlice({ name: s.metadata.name });
-    await core.deleteNode({ name: n });
-  }
+  await fakes.cleanup();
 });
-
 describe('ResourceSlice publisher against the real apiserver', () => {
   it('publishes one pool per node with typed attributes, owner reference, and bumps the generation on change', async () => {
     const node = await fakeNode('knd-pub');
@@ -174,7 +147,7 @@ describe('ResourceSlice publisher against the real apiserver', () => {
 
   it('publishes without an owner reference while the Node object does not exist', async () => {
     const name = `knd-nonode-${suffix()}`;
-    nodes.push(name);
+    fakes.names.push(name);
     const p = publisher(name);
     p.update(await devicesOf(gpuServer8x8().spec));
     await p.waitForSync(30_000);
@@ -182,6 +155,6 @@ describe('ResourceSlice publisher against the real apiserver', () => {
     expect(s?.metadata.ownerReferences).toBeUndefined();
     expect(s?.spec.devices).toHaveLength(8);
     // afterAll deletes a Node of this name; create it so the cleanup is uniform.
-    await core.createNode({ body: { metadata: { name } } });
+    await core.createNode({ body: nodeBody(name) });
   });
 });
