@@ -1,0 +1,233 @@
+/**
+ * KEP-4817 claim status against the real control plane: the status writer's server-side apply of
+ * resourceclaims/status (Ready=True with networkData; Ready=False with reason and message) and the
+ * Warning Event on the pod, read back through the API and through `kubectl describe
+ * resourceclaim`. Needs the control plane from the jest global setup (KND_KUBECONFIG).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { silentLogger } from '../../lib/util/logger.js';
+import type { AttachRecord } from '../../node-agent/src/netns/contract.js';
+import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
+import { kubeStatusApi } from '../../node-agent/src/status/kube-status-api.js';
+import { ClaimStatusWriter } from '../../node-agent/src/status/status-writer.js';
+
+const pexec = promisify(execFile);
+
+function kubeconfigPath(): string {
+  const file = process.env.KND_KUBECONFIG;
+  if (file === undefined || file === '') {
+    throw new Error(
+      'KND_KUBECONFIG is not set: the jest global setup (test/support/global-setup.ts) did not run',
+    );
+  }
+  return file;
+}
+
+function kubectlPath(): string {
+  const p = join(process.env.HOME ?? '/root', '.cache', 'knd', 'kube-v1.35.4', 'bin', 'kubectl');
+  if (!existsSync(p)) throw new Error(`kubectl not found at ${p}: run test/cluster/build.sh`);
+  return p;
+}
+
+const suffix = randomBytes(3).toString('hex');
+const NS = `knd-nri-status-${suffix}`;
+const NODE = `knd-nri-status-node-${suffix}`;
+
+function device(name: string): DevicePlan {
+  return {
+    request: 'nic',
+    poolName: NODE,
+    deviceName: name,
+    host: { ifName: name },
+    podIfName: 'net1',
+    addresses: [],
+    routes: [],
+    rules: [],
+    neighbors: [],
+    ethtoolFeatures: {},
+    cdiDeviceIds: [],
+  };
+}
+
+function record(claimUid: string, podUid: string, deviceName: string, addresses: string[]): AttachRecord {
+  return {
+    claimUid,
+    podUid,
+    deviceName,
+    netnsPath: '/var/run/netns/test',
+    podIfName: 'net1',
+    host: { ifName: deviceName, mtu: 1500, mac: '02:00:00:00:00:09', up: true, addresses: [], routes: [] },
+    result: { ifName: 'net1', mac: '02:42:AC:11:00:02', addresses },
+  };
+}
+
+describe('KEP-4817 claim status on the real API server', () => {
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let resource: ResourceV1Api;
+  let writer: ClaimStatusWriter;
+
+  beforeAll(async () => {
+    kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath());
+    core = kc.makeApiClient(CoreV1Api);
+    resource = kc.makeApiClient(ResourceV1Api);
+    writer = new ClaimStatusWriter({
+      api: kubeStatusApi({ kubeConfig: kc, nodeName: NODE }),
+      logger: silentLogger(),
+    });
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+  });
+
+  afterAll(async () => {
+    await core.deleteNamespace({ name: NS }).catch(() => undefined);
+  });
+
+  /** A claim allocated to two devices of this driver (allocation written as the scheduler would). */
+  async function allocatedClaim(name: string, devices: string[]) {
+    const claim = await resource.createNamespacedResourceClaim({
+      namespace: NS,
+      body: {
+        metadata: { name },
+        spec: {
+          devices: {
+            requests: [
+              {
+                name: 'nic',
+                exactly: { deviceClassName: 'knd-test', allocationMode: 'ExactCount', count: devices.length },
+              },
+            ],
+          },
+        },
+      },
+    });
+    claim.status = {
+      allocation: {
+        devices: {
+          results: devices.map((d) => ({ request: 'nic', driver: 'knd.dev', pool: NODE, device: d })),
+        },
+        nodeSelector: {
+          nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [NODE] }] }],
+        },
+      },
+    };
+    return resource.replaceNamespacedResourceClaimStatus({ name, namespace: NS, body: claim });
+  }
+
+  async function pod(name: string) {
+    return core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name },
+        spec: { nodeName: NODE, containers: [{ name: 'c', image: 'localhost/busybox:local' }] },
+      },
+    });
+  }
+
+  it('writes Ready=True with canonical networkData, shown by kubectl describe', async () => {
+    const claim = await allocatedClaim('ok', ['eth1', 'eth2']);
+    const p = await pod('ok-pod');
+    const claimRef = { namespace: NS, name: 'ok', uid: claim.metadata?.uid ?? '' };
+    const podRef = { namespace: NS, name: 'ok-pod', uid: p.metadata?.uid ?? '' };
+    writer.attached(claimRef, podRef, [
+      {
+        device: device('eth1'),
+        record: record(claimRef.uid, podRef.uid, 'eth1', ['198.51.100.10/24', '2001:DB8:0:0::A/64']),
+      },
+      { device: device('eth2'), record: record(claimRef.uid, podRef.uid, 'eth2', ['203.0.113.5/24']) },
+    ]);
+    await writer.drain();
+    expect(writer.stats.dropped).toBe(0);
+    const got = await resource.readNamespacedResourceClaimStatus({ name: 'ok', namespace: NS });
+    const devices = got.status?.devices ?? [];
+    expect(
+      devices.map((d) => [d.driver, d.pool, d.device, d.conditions?.[0]?.type, d.conditions?.[0]?.status]),
+    ).toEqual([
+      ['knd.dev', NODE, 'eth1', 'Ready', 'True'],
+      ['knd.dev', NODE, 'eth2', 'Ready', 'True'],
+    ]);
+    expect(devices[0]?.networkData).toEqual({
+      interfaceName: 'net1',
+      ips: ['198.51.100.10/24', '2001:db8::a/64'],
+      hardwareAddress: '02:42:ac:11:00:02',
+    });
+    const managers = (got.metadata?.managedFields ?? []).map((m) => [m.manager, m.operation, m.subresource]);
+    expect(managers).toContainEqual(['knd-agent', 'Apply', 'status']);
+    const { stdout } = await pexec(kubectlPath(), [
+      '--kubeconfig',
+      kubeconfigPath(),
+      '-n',
+      NS,
+      'describe',
+      'resourceclaim',
+      'ok',
+    ]);
+    expect(stdout).toMatch(/Network Data:/);
+    expect(stdout).toMatch(/Interface Name:\s+net1/);
+    expect(stdout).toMatch(/198\.51\.100\.10\/24/);
+    expect(stdout).toMatch(/Hardware Address:\s+02:42:ac:11:00:02/);
+    expect(stdout).toMatch(/NetworkDeviceAttached/);
+  });
+
+  it('writes Ready=False with reason and message and a Warning event on the pod; a later success replaces it', async () => {
+    const claim = await allocatedClaim('bad', ['eth3']);
+    const p = await pod('bad-pod');
+    const claimRef = { namespace: NS, name: 'bad', uid: claim.metadata?.uid ?? '' };
+    const podRef = { namespace: NS, name: 'bad-pod', uid: p.metadata?.uid ?? '' };
+    writer.failed(claimRef, podRef, [device('eth3')], 'AttachFailed', 'attach eth3: link not found');
+    await writer.drain();
+    const got = await resource.readNamespacedResourceClaimStatus({ name: 'bad', namespace: NS });
+    expect(got.status?.devices?.[0]?.conditions?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'AttachFailed',
+      message: 'attach eth3: link not found',
+    });
+    const events = await core.listNamespacedEvent({
+      namespace: NS,
+      fieldSelector: `involvedObject.uid=${podRef.uid}`,
+    });
+    expect(events.items.map((e) => [e.type, e.reason, e.message])).toEqual([
+      ['Warning', 'AttachFailed', 'claim ' + NS + '/bad: attach eth3: link not found'],
+    ]);
+    const { stdout } = await pexec(kubectlPath(), [
+      '--kubeconfig',
+      kubeconfigPath(),
+      '-n',
+      NS,
+      'describe',
+      'resourceclaim',
+      'bad',
+    ]);
+    expect(stdout).toMatch(/AttachFailed/);
+
+    writer.attached(claimRef, podRef, [
+      { device: device('eth3'), record: record(claimRef.uid, podRef.uid, 'eth3', ['198.51.100.11/24']) },
+    ]);
+    await writer.drain();
+    const after = await resource.readNamespacedResourceClaimStatus({ name: 'bad', namespace: NS });
+    expect(after.status?.devices?.map((d) => d.conditions?.map((c) => c.status))).toEqual([['True']]);
+  });
+
+  it('is refused by the API server for a device that is not allocated in the claim (and the writer gives up cleanly)', async () => {
+    const claim = await allocatedClaim('other', ['eth4']);
+    const claimRef = { namespace: NS, name: 'other', uid: claim.metadata?.uid ?? '' };
+    const before = writer.stats.dropped;
+    writer.attached(claimRef, { namespace: NS, name: 'x', uid: 'x' }, [
+      {
+        device: device('not-allocated'),
+        record: record(claimRef.uid, 'x', 'not-allocated', ['198.51.100.12/24']),
+      },
+    ]);
+    await writer.drain();
+    expect(writer.stats.dropped).toBe(before + 1);
+    const got = await resource.readNamespacedResourceClaimStatus({ name: 'other', namespace: NS });
+    expect(got.status?.devices ?? []).toEqual([]);
+  });
+});
