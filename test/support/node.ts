@@ -12,6 +12,8 @@
  *   output, which names the missing piece (package, binary, control plane, log file). Never skipped.
  * - restartContainerd() stops only the daemon (pods and shims keep running), restartKubelet() only the
  *   kubelet; both wait until the component is ready again.
+ * - A running kubelet kills crictl-made sandboxes it does not know: suites that use `crictl runp` call
+ *   stopKubelet() first; suites that need the kubelet call ensureNode(), which starts it again.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -217,6 +219,17 @@ export async function restartKubelet(options: NodeOptions = {}): Promise<NodeInf
   requireRoot('restartKubelet');
   await runScript('node-down.sh', ['--kubelet-only'], options);
   return ensureNode(options);
+}
+
+/**
+ * Stops the kubelet only (containerd and all pods keep running). Runtime-tier suites that create
+ * sandboxes with `crictl runp` must call this first: a running kubelet kills every sandbox in
+ * containerd's k8s.io namespace that the apiserver does not know ("Clean up containers for orphaned
+ * pod we had not seen before"), about 2 s after it appears. No-op when no kubelet runs.
+ */
+export async function stopKubelet(options: NodeOptions = {}): Promise<void> {
+  requireRoot('stopKubelet');
+  await runScript('node-down.sh', ['--kubelet-only'], options);
 }
 
 /** Stops the kubelet, containerd and their pods, and deletes the Node object. */
