@@ -199,8 +199,16 @@ build_helm() {
     go mod init knd.dev/tools/helm >/dev/null 2>&1
     go mod edit -require="helm.sh/helm/v3@$HELM_VERSION"
     printf '//go:build tools\n\npackage tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' >tools.go
-    go build -tags tools -trimpath -p 2 -o "$out/helm" -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-      helm.sh/helm/v3/cmd/helm 2>&1 | progress_dots
+    # like helm's Makefile: the default .Capabilities.KubeVersion (helm template/lint without a
+    # cluster) is 1.<client-go minor>, not the 1.20 compiled in; charts with kubeVersion >= 1.34 need it
+    local cg major minor ld
+    cg=$(go list -m -f '{{.Version}}' k8s.io/client-go) || die "could not resolve helm's k8s.io/client-go version"
+    major=$(($(echo "${cg#v}" | cut -d. -f1) + 1))
+    minor=$(echo "$cg" | cut -d. -f2)
+    ld="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+    ld+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
+    ld+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+    go build -tags tools -trimpath -p 2 -o "$out/helm" -ldflags "$ld" helm.sh/helm/v3/cmd/helm 2>&1 | progress_dots
   )
   [ -x "$out/helm" ] || die "helm build produced no binary"
 }
@@ -218,7 +226,7 @@ main() {
       etcd) run_build "etcd-$ETCD_VERSION" "$(stamp_key etcd "$ETCD_VERSION" 1)" build_etcd ;;
       containerd) run_build "containerd-$CONTAINERD_VERSION" "$(stamp_key containerd "$CONTAINERD_VERSION" 1)" build_containerd ;;
       crictl) run_build "crictl-$CRICTL_VERSION" "$(stamp_key crictl "$CRICTL_VERSION" 1)" build_crictl ;;
-      helm) run_build "helm-$HELM_VERSION" "$(stamp_key helm "$HELM_VERSION" 1)" build_helm ;;
+      helm) run_build "helm-$HELM_VERSION" "$(stamp_key helm "$HELM_VERSION" 2)" build_helm ;;
       *) die "unknown component '$c' (kube, etcd, containerd, crictl, helm, all)" ;;
     esac
   done
