@@ -24,16 +24,22 @@ export const NRI_RUNTIME_SERVICE = `${NRI_PACKAGE}.Runtime`;
 
 const FILES = ['api.proto', 'ttrpc/request.proto', 'google/rpc/status.proto'];
 
-/** Walk up from this module until a `proto/nri/api.proto` is found (works from src and dist). */
+/**
+ * Walk up from this module until a `proto/nri/api.proto` is found (works from src and from a dist
+ * tree inside the repository or image); then try the working directory.
+ */
 export function findProtoDir(startDir: string = dirname(fileURLToPath(import.meta.url))): string {
   let dir = startDir;
   for (;;) {
     const candidate = join(dir, 'proto', 'nri');
     if (existsSync(join(candidate, 'api.proto'))) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`find proto/nri/api.proto: not found above ${startDir}`);
+    if (parent === dir) break;
     dir = parent;
   }
+  const fromCwd = join(process.cwd(), 'proto', 'nri');
+  if (existsSync(join(fromCwd, 'api.proto'))) return fromCwd;
+  throw new Error(`find proto/nri/api.proto: not found above ${startDir} nor in ${process.cwd()}`);
 }
 
 const cache = new Map<string, NriProto>();
