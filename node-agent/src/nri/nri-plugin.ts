@@ -132,6 +132,10 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   const resetAfterMs = options.resetAfterMs ?? 10_000;
 
   let stopped = false;
+  let wakeUp: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => {
+    wakeUp = resolve;
+  });
   let connected = false;
   let current: Session | undefined;
   let resolveFirst: () => void = () => undefined;
@@ -186,7 +190,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
       if (stopped) break;
       const delayMs = backoff.nextDelayMs();
       logger.info('nri reconnecting', { delayMs });
-      await sleep(delayMs);
+      await Promise.race([sleep(delayMs), stopSignal]);
     }
   })();
 
@@ -195,6 +199,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
     isConnected: () => connected,
     stop: async () => {
       stopped = true;
+      wakeUp();
       current?.close(new Error('nri plugin stopped'));
       await loop;
     },
