@@ -26,7 +26,7 @@ import { podRef } from './pod-netns.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
 import { stopPodSandbox } from './stop-pod-sandbox.js';
 import { SyncCollector, reconcile } from './synchronize.js';
-import type { ServiceTable, UnaryHandler } from './ttrpc-server.js';
+import type { CallContext, ServiceTable, UnaryHandler } from './ttrpc-server.js';
 import { Code, TtrpcStatusError } from './ttrpc-status.js';
 
 export interface PluginServiceOptions {
@@ -74,13 +74,22 @@ export function pluginService(opts: PluginServiceOptions): ServiceTable {
   const sync = new SyncCollector();
   const empty = (): Uint8Array => encodeNri(proto, 'Empty', {});
 
-  const podHook = async (method: string, pod: PodSandbox, work: () => Promise<unknown>): Promise<void> => {
+  /** The configured budget, tightened to 75% of the deadline the runtime sent with this call. */
+  const budgetFor = (ctx: CallContext): number =>
+    ctx.timeoutMs === undefined ? budgetMs : Math.min(budgetMs, Math.floor(ctx.timeoutMs * 0.75));
+
+  const podHook = async (
+    method: string,
+    pod: PodSandbox,
+    ctx: CallContext,
+    work: () => Promise<unknown>,
+  ): Promise<void> => {
     const start = deps.nowMs();
     let ok = false;
     try {
       const running = work();
       running.catch(() => undefined); // observed below or by withBudget; never unhandled
-      await withBudget(running, budgetMs, `${method} ${podRef(pod)}`);
+      await withBudget(running, budgetFor(ctx), `${method} ${podRef(pod)}`);
       ok = true;
     } finally {
       const durationMs = deps.nowMs() - start;
@@ -89,10 +98,10 @@ export function pluginService(opts: PluginServiceOptions): ServiceTable {
     }
   };
 
-  const onRun = (pod: PodSandbox): Promise<void> =>
-    podHook('RunPodSandbox', pod, () => runPodSandbox(deps, pod));
-  const onStop = (pod: PodSandbox, method: string): Promise<void> =>
-    podHook(method, pod, () => stopPodSandbox(deps, pod.uid));
+  const onRun = (pod: PodSandbox, ctx: CallContext): Promise<void> =>
+    podHook('RunPodSandbox', pod, ctx, () => runPodSandbox(deps, pod));
+  const onStop = (pod: PodSandbox, method: string, ctx: CallContext): Promise<void> =>
+    podHook(method, pod, ctx, () => stopPodSandbox(deps, pod.uid));
 
   const methods = new Map<string, UnaryHandler>([
     [
@@ -136,25 +145,25 @@ export function pluginService(opts: PluginServiceOptions): ServiceTable {
     ['Shutdown', () => Promise.resolve(empty())],
     [
       'RunPodSandbox',
-      async (payload) => {
+      async (payload, ctx) => {
         const req = decodeNri<PodRequest>(proto, 'RunPodSandboxRequest', payload);
-        await onRun(requirePod(req.pod, 'RunPodSandbox'));
+        await onRun(requirePod(req.pod, 'RunPodSandbox'), ctx);
         return encodeNri(proto, 'RunPodSandboxResponse', {});
       },
     ],
     [
       'StopPodSandbox',
-      async (payload) => {
+      async (payload, ctx) => {
         const req = decodeNri<PodRequest>(proto, 'StopPodSandboxRequest', payload);
-        await onStop(requirePod(req.pod, 'StopPodSandbox'), 'StopPodSandbox');
+        await onStop(requirePod(req.pod, 'StopPodSandbox'), 'StopPodSandbox', ctx);
         return encodeNri(proto, 'StopPodSandboxResponse', {});
       },
     ],
     [
       'RemovePodSandbox',
-      async (payload) => {
+      async (payload, ctx) => {
         const req = decodeNri<PodRequest>(proto, 'RemovePodSandboxRequest', payload);
-        await onStop(requirePod(req.pod, 'RemovePodSandbox'), 'RemovePodSandbox');
+        await onStop(requirePod(req.pod, 'RemovePodSandbox'), 'RemovePodSandbox', ctx);
         return encodeNri(proto, 'RemovePodSandboxResponse', {});
       },
     ],
@@ -169,17 +178,17 @@ export function pluginService(opts: PluginServiceOptions): ServiceTable {
     ],
     [
       'StateChange',
-      async (payload) => {
+      async (payload, ctx) => {
         const ev = decodeNri<StateChangeEvent>(proto, 'StateChangeEvent', payload);
         switch (ev.event) {
           case NriEvent.RUN_POD_SANDBOX:
-            await onRun(requirePod(ev.pod, 'StateChange(RUN_POD_SANDBOX)'));
+            await onRun(requirePod(ev.pod, 'StateChange(RUN_POD_SANDBOX)'), ctx);
             break;
           case NriEvent.STOP_POD_SANDBOX:
-            await onStop(requirePod(ev.pod, 'StateChange(STOP_POD_SANDBOX)'), 'StopPodSandbox');
+            await onStop(requirePod(ev.pod, 'StateChange(STOP_POD_SANDBOX)'), 'StopPodSandbox', ctx);
             break;
           case NriEvent.REMOVE_POD_SANDBOX:
-            await onStop(requirePod(ev.pod, 'StateChange(REMOVE_POD_SANDBOX)'), 'RemovePodSandbox');
+            await onStop(requirePod(ev.pod, 'StateChange(REMOVE_POD_SANDBOX)'), 'RemovePodSandbox', ctx);
             break;
           default:
             // Events outside our mask: nothing to do (the runtime should not send them).
