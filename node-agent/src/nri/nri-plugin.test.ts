@@ -2,6 +2,11 @@
 // registration, Configure mask, split Synchronize, hooks (dedicated and StateChange fallback),
 // UNIMPLEMENTED for other methods, and reconnection after the runtime went away.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '../../../lib/util/logger.js';
 import { startNriPlugin } from './nri-plugin.js';
 import type { NriPlugin } from './nri-plugin.js';
@@ -218,6 +223,52 @@ describe('NRI plugin over a Unix socket', () => {
     expect(netns.calls.map((c) => `${c.op} ${c.podUid}`)).toEqual(['attach p1', 'detach p1', 'attach p2']);
     expect(plans.plans).toHaveLength(2);
   });
+
+  it.each([
+    ['random bytes', () => randomBytes(64)],
+    ['a truncated mux frame', () => Buffer.from([0, 0, 0, 1, 0, 0, 0, 200, 1, 2, 3])],
+    ['a mux frame on connection 0', () => Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 9])],
+    [
+      'a ttrpc frame with an unknown type on connection 1',
+      () => Buffer.from([0, 0, 0, 1, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 1, 9, 0]),
+    ],
+  ])(
+    'survives a runtime that sends %s: the connection closes and the plugin reconnects',
+    async (_n, garbage) => {
+      const dir = mkdtempSync(join(tmpdir(), 'knd-nri-garbage-'));
+      const path = join(dir, 'nri.sock');
+      let accepted = 0;
+      const server = createServer((socket) => {
+        accepted++;
+        socket.on('error', () => undefined);
+        socket.write(garbage());
+        // a truncated frame never completes: the runtime side gives up after a while, like a
+        // registration timeout; closing here ends that session
+        setTimeout(() => socket.destroy(), 50);
+      });
+      await new Promise<void>((r) => server.listen(path, r));
+      const plugin = startNriPlugin({
+        plans: new MemoryPlanStore(),
+        netns: new RecordingNetns(),
+        status: new RecordingStatus(),
+        logger: silentLogger(),
+        socketPath: path,
+        initialDelayMs: 5,
+        maxDelayMs: 20,
+        registrationTimeoutMs: 200,
+      });
+      for (let i = 0; i < 100 && accepted < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      await plugin.stop();
+      await new Promise<void>((r) =>
+        server.close(() => {
+          r();
+        }),
+      );
+      rmSync(dir, { recursive: true, force: true });
+      expect(accepted).toBeGreaterThanOrEqual(3);
+      expect(plugin.isConnected()).toBe(false);
+    },
+  );
 
   it('rejects an invalid plugin identity at start', () => {
     expect(() =>
