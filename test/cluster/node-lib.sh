@@ -108,12 +108,15 @@ ensure_built() {
   bash "$here_node/build.sh" "${missing[@]}"
 }
 
-# pid_alive FILE: the pid recorded in FILE is a running process
+# pid_alive FILE: the pid recorded in FILE (<name>.pid) is a running process whose executable is named
+# <name>; a PID file left from an earlier boot or run whose pid was reused by another program is stale
 pid_alive() {
-  local pid
+  local pid exe
   [ -f "$1" ] || return 1
   pid=$(cat "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [ "${exe##*/}" = "$(basename "$1" .pid)" ]
 }
 
 # stop_pidfile FILE NAME [TIMEOUT_S]: SIGTERM the recorded pid, SIGKILL after the timeout, remove FILE
