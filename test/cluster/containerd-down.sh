@@ -49,15 +49,10 @@ kill_runc_leftovers() {
 
 # kill_our_shims: shims whose command line carries our containerd socket address
 kill_our_shims() {
-  local pid cmd
-  for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" || true); do
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
-    case $cmd in
-      *"-address $CONTAINERD_SOCK"*)
-        log "containerd-down: killing shim pid $pid"
-        kill -KILL "$pid" 2>/dev/null || true
-        ;;
-    esac
+  local pid
+  for pid in $(our_shim_pids); do
+    log "containerd-down: killing shim pid $pid"
+    kill -KILL "$pid" 2>/dev/null || true
   done
 }
 

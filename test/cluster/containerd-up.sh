@@ -26,6 +26,7 @@ READY_TIMEOUT_S=${KND_CONTAINERD_READY_TIMEOUT_S:-60}
 PIDFILE=$PID_DIR/containerd.pid
 LOGFILE=$LOG_DIR/containerd.log
 SNAPSHOTTER=
+STALE_RUN=0
 
 preflight() {
   [ "$(id -u)" = 0 ] || die "containerd-up.sh must run as root (it mounts overlayfs and creates network namespaces)"
@@ -226,9 +227,33 @@ import_images() {
   ctr_node -n k8s.io images label "$KND_PAUSE_IMAGE" io.cri-containerd.pinned=pinned >/dev/null
 }
 
+# clean_stale_state: containerd is not running and no shim of ours is alive (so no pod is running): what
+# is left under our dirs (mounts, netns files, runc state, IPAM leases) is from a run that was killed
+# (e.g. the machine's processes were ended between a session and CI); clear it before starting. When
+# shims are alive this is a runtime restart (restartContainerd) and nothing is touched.
+clean_stale_state() {
+  pid_alive "$PIDFILE" && return 0
+  [ -z "$(our_shim_pids)" ] || return 0
+  [ -d "$KND_CONTAINERD_STATE" ] || return 0
+  log "containerd: clearing state left by an earlier run"
+  bash "$here/containerd-down.sh" >/dev/null 2>&1 || log "containerd: cleanup of the earlier run reported errors; continuing"
+  STALE_RUN=1
+}
+
+# remove_dead_sandboxes: after a stale run, containerd still lists its sandboxes (NotReady); remove them
+# so their names (name_namespace_uid_attempt) are free for tests that reuse fixed pod metadata
+remove_dead_sandboxes() {
+  [ "$STALE_RUN" = 1 ] || return 0
+  local pod
+  for pod in $(crictl_node pods -q 2>/dev/null); do
+    crictl_node rmp -f "$pod" >/dev/null 2>&1 || log "containerd: could not remove dead sandbox $pod"
+  done
+}
+
 main() {
   mkdir -p "$KND_RUN_DIR" "$PID_DIR" "$LOG_DIR"
   preflight
+  clean_stale_state
   ensure_node_packages
   ensure_built containerd crictl
   if pid_alive "$PIDFILE" && [ -f "$CONTAINERD_CONF_DIR/snapshotter" ]; then
@@ -243,6 +268,7 @@ main() {
   start_containerd
   import_images
   wait_for "CRI RuntimeReady+NetworkReady" "$READY_TIMEOUT_S" "$LOGFILE" runtime_ready
+  remove_dead_sandboxes
   log "containerd: ready ($SNAPSHOTTER snapshotter, NRI on $KND_NRI_SOCKET, crictl: $KND_RUN_DIR/bin/crictl)"
   printf '%s\n' "$CONTAINERD_SOCK"
 }

@@ -169,3 +169,12 @@ umount_under() {
       umount -l "$m" 2>/dev/null || log "could not unmount $m"
     done
 }
+
+# our_shim_pids: pids of containerd-shim-runc-v2 processes whose command line names our socket
+our_shim_pids() {
+  local pid cmd
+  for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" || true); do
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    case $cmd in *"-address $CONTAINERD_SOCK "* | *"-address $CONTAINERD_SOCK") printf '%s\n' "$pid" ;; esac
+  done
+}
