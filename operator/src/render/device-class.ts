@@ -1,0 +1,48 @@
+// NetworkDeviceClass -> resource.k8s.io/v1 DeviceClass of the same name. Pure; used by the
+// operator's reconciler and by `knd render`.
+import {
+  API_GROUP_VERSION,
+  DRIVER_NAME,
+  KIND_NETWORK_CONFIG,
+  KIND_NETWORK_DEVICE_CLASS,
+} from '../../../lib/api/constants.js';
+import type { NetworkConfig } from '../../../lib/api/network-config.js';
+import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
+import { generatedLabels, ownerRefs } from './labels.js';
+import { RESOURCE_API_VERSION, type DeviceClass, type OpaqueConfig } from './dra-objects.js';
+import { selectorToCel } from './selector-cel.js';
+
+/** Opaque config for driver knd.dev: {apiVersion, kind, ...config} (apiVersion/kind always set). */
+export function opaqueConfig(config: NetworkConfig, requests?: string[]): OpaqueConfig {
+  const { apiVersion: _a, kind: _k, ...rest } = config;
+  return {
+    ...(requests ? { requests } : {}),
+    opaque: {
+      driver: DRIVER_NAME,
+      parameters: { apiVersion: API_GROUP_VERSION, kind: KIND_NETWORK_CONFIG, ...rest },
+    },
+  };
+}
+
+/** All CEL expressions of the class: the structured selector's, then spec.cel in order. */
+export function classExpressions(ndc: Pick<NetworkDeviceClass, 'spec'>): string[] {
+  return [...selectorToCel(ndc.spec.selector), ...(ndc.spec.cel ?? [])];
+}
+
+export function renderDeviceClass(ndc: NetworkDeviceClass): DeviceClass {
+  const name = ndc.metadata.name;
+  const owners = ownerRefs(KIND_NETWORK_DEVICE_CLASS, name, ndc.metadata.uid);
+  return {
+    apiVersion: RESOURCE_API_VERSION,
+    kind: 'DeviceClass',
+    metadata: {
+      name,
+      labels: generatedLabels(KIND_NETWORK_DEVICE_CLASS, name),
+      ...(owners.length > 0 ? { ownerReferences: owners } : {}),
+    },
+    spec: {
+      selectors: classExpressions(ndc).map((expression) => ({ cel: { expression } })),
+      ...(ndc.spec.config ? { config: [opaqueConfig(ndc.spec.config)] } : {}),
+    },
+  };
+}

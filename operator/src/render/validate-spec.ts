@@ -1,0 +1,131 @@
+// Validation of NetworkDeviceClass / NetworkProfile documents beyond what admission guarantees:
+// the full schema (for `knd render`, which has no apiserver), the strict NetworkConfig validator
+// (unknown fields, CIDRs, cross-field rules) and CEL syntax. Pure; never throws. Problems carry
+// field paths such as `spec.cel[1]` or `spec.config.routes[0].gateway`.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parse } from '@bufbuild/cel';
+import type { JsonSchema } from '../../../lib/api/network-config-schema.js';
+import { networkDeviceClassSpecSchema } from '../../../lib/api/network-device-class.js';
+import { networkProfileSpecSchema } from '../../../lib/api/network-profile.js';
+import {
+  pointerToPath,
+  strictSchema,
+  validateNetworkConfig,
+  type FieldProblem,
+} from '../../../lib/api/validate-network-config.js';
+
+export type { FieldProblem };
+
+/** The spec schema with `config` left to the NetworkConfig validator. */
+function withoutConfig(spec: JsonSchema): JsonSchema {
+  const { config: _c, ...props } = spec.properties ?? {};
+  return { ...spec, properties: { ...props, config: { type: 'object' } } };
+}
+
+function compile(spec: JsonSchema): ValidateFunction {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  ajv.addKeyword({ keyword: 'x-kubernetes-list-type' });
+  ajv.addKeyword({ keyword: 'x-kubernetes-validations' });
+  const schema = strictSchema(withoutConfig(spec));
+  // config stays an open object here
+  if (schema.properties?.['config']) schema.properties['config'] = { type: 'object' };
+  return ajv.compile(schema);
+}
+
+let ndcValidator: ValidateFunction | undefined;
+let profileValidator: ValidateFunction | undefined;
+
+function describe(e: ErrorObject, base: string): FieldProblem {
+  const at = pointerToPath(e.instancePath);
+  const path = [base, at]
+    .filter((s) => s !== '')
+    .join('.')
+    .replace(/\.\[/g, '[');
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { path: `${path}.${String(p['additionalProperty'])}`, message: 'unknown field' };
+    case 'required':
+      return { path: `${path}.${String(p['missingProperty'])}`, message: 'required field is missing' };
+    case 'enum':
+      return {
+        path,
+        message: `must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    default:
+      return { path, message: e.message ?? e.keyword };
+  }
+}
+
+/** CEL syntax check (Kubernetes type-checks again when the generated object is applied). */
+export function celProblems(exprs: readonly string[] | undefined, path: string): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  (exprs ?? []).forEach((x, i) => {
+    try {
+      parse(x);
+    } catch (err) {
+      out.push({ path: `${path}[${i}]`, message: `CEL does not compile: ${(err as Error).message}` });
+    }
+  });
+  return out;
+}
+
+const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function metaProblems(doc: Record<string, unknown>, namespaced: boolean): FieldProblem[] {
+  const meta = doc['metadata'] as Record<string, unknown> | undefined;
+  const name = meta?.['name'];
+  const out: FieldProblem[] = [];
+  if (typeof name !== 'string' || name === '') {
+    out.push({ path: 'metadata.name', message: 'required field is missing' });
+  } else if (name.length > 253 || !NAME_RE.test(name)) {
+    out.push({ path: 'metadata.name', message: 'must be a DNS subdomain (lower case, digits, "-", ".")' });
+  }
+  const ns = meta?.['namespace'];
+  if (
+    namespaced &&
+    ns !== undefined &&
+    (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+  ) {
+    out.push({ path: 'metadata.namespace', message: 'must be a DNS label' });
+  }
+  return out;
+}
+
+function specProblems(doc: Record<string, unknown>, v: ValidateFunction): FieldProblem[] {
+  const spec = doc['spec'];
+  if (spec === undefined) return [{ path: 'spec', message: 'required field is missing' }];
+  if (!v(spec)) return (v.errors ?? []).map((e) => describe(e, 'spec'));
+  const out: FieldProblem[] = [];
+  const config = (spec as Record<string, unknown>)['config'];
+  if (config !== undefined) {
+    const r = validateNetworkConfig(config);
+    if (!r.ok)
+      out.push(
+        ...r.problems.map((p) => ({
+          path: p.path ? `spec.config.${p.path}` : 'spec.config',
+          message: p.message,
+        })),
+      );
+  }
+  return out;
+}
+
+export function validateNetworkDeviceClass(doc: Record<string, unknown>): FieldProblem[] {
+  ndcValidator ??= compile(networkDeviceClassSpecSchema);
+  const out = [...metaProblems(doc, false), ...specProblems(doc, ndcValidator)];
+  if (out.length > 0) return out;
+  const spec = doc['spec'] as { cel?: string[] };
+  return celProblems(spec.cel, 'spec.cel');
+}
+
+export function validateNetworkProfile(doc: Record<string, unknown>): FieldProblem[] {
+  profileValidator ??= compile(networkProfileSpecSchema);
+  const out = [...metaProblems(doc, true), ...specProblems(doc, profileValidator)];
+  if (out.length > 0) return out;
+  const spec = doc['spec'] as { selectors?: string[]; count?: number; allocationMode?: string };
+  if (spec.count !== undefined && spec.allocationMode === 'All') {
+    out.push({ path: 'spec.count', message: 'count cannot be combined with allocationMode All' });
+  }
+  return [...out, ...celProblems(spec.selectors, 'spec.selectors')];
+}
