@@ -1,0 +1,203 @@
+// An informer: list, then watch from the list's resourceVersion, keeping a local cache and calling
+// handlers on every change. Objects are raw JSON (client-node's Watch yields them untouched).
+//
+// Contract: start() resolves once the first list is cached (hasSynced). Watch ends (server timeout,
+// network error) re-watch from the last seen resourceVersion after a jittered backoff; "410 Gone"
+// (resourceVersion too old) relists and emits the difference as add/update/delete, so handlers see
+// every change at least once (deletes missed during an outage arrive as deletes after the relist).
+// Handlers must not throw (they are wrapped; a throw is logged via onError). stop() aborts the watch.
+import { Watch } from '@kubernetes/client-node';
+import { backoffDelayMs, sleep } from '../util/backoff.js';
+import type { KubeRestClient } from './rest-client.js';
+
+export interface KubeObject {
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+export type EventType = 'add' | 'update' | 'delete';
+
+export interface ListWatchOptions<T extends KubeObject> {
+  /** Collection path, e.g. /apis/knd.dev/v1alpha1/networkprofiles (all namespaces). */
+  path: string;
+  labelSelector?: string;
+  onEvent: (type: EventType, obj: T, old: T | undefined) => void;
+  onError?: (err: unknown) => void;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+export const objectKey = (o: KubeObject): string =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+
+interface ListResponse<T> {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: T[];
+}
+
+export class ListWatch<T extends KubeObject> {
+  readonly store = new Map<string, T>();
+  private resourceVersion = '';
+  private synced = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private watchCtl: AbortController | undefined;
+  private readonly client: KubeRestClient;
+  private readonly opts: ListWatchOptions<T>;
+
+  constructor(client: KubeRestClient, opts: ListWatchOptions<T>) {
+    this.client = client;
+    this.opts = opts;
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  private emit(type: EventType, obj: T, old: T | undefined): void {
+    try {
+      this.opts.onEvent(type, obj, old);
+    } catch (err) {
+      this.opts.onError?.(err);
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const items: T[] = [];
+    let cont = '';
+    let rv = '';
+    do {
+      const q = new URLSearchParams({ limit: '500' });
+      if (this.opts.labelSelector) q.set('labelSelector', this.opts.labelSelector);
+      if (cont) q.set('continue', cont);
+      const r = await this.client.list<ListResponse<T>>(`${this.opts.path}?${q.toString()}`);
+      items.push(...(r.items ?? []));
+      cont = r.metadata?.continue ?? '';
+      rv = r.metadata?.resourceVersion ?? rv;
+    } while (cont !== '');
+    const seen = new Set<string>();
+    for (const o of items) {
+      const k = objectKey(o);
+      seen.add(k);
+      const old = this.store.get(k);
+      this.store.set(k, o);
+      if (!old) this.emit('add', o, undefined);
+      else if (old.metadata.resourceVersion !== o.metadata.resourceVersion) this.emit('update', o, old);
+    }
+    for (const [k, o] of [...this.store]) {
+      if (!seen.has(k)) {
+        this.store.delete(k);
+        this.emit('delete', o, o);
+      }
+    }
+    this.resourceVersion = rv;
+  }
+
+  /** Runs until stop(); resolves when the first list is in the cache. */
+  async start(): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      if (this.stopped) return;
+      try {
+        await this.relist();
+        break;
+      } catch (err) {
+        this.opts.onError?.(err);
+        await sleep(
+          backoffDelayMs(attempt++, this.opts.backoff ?? { baseMs: 200, maxMs: 10_000 }),
+          this.abort.signal,
+        );
+      }
+    }
+    this.synced = true;
+    void this.watchLoop();
+  }
+
+  private async watchLoop(): Promise<void> {
+    let attempt = 0;
+    const backoff = this.opts.backoff ?? { baseMs: 200, maxMs: 10_000 };
+    while (!this.stopped) {
+      const result = await this.watchOnce();
+      if (this.stopped) return;
+      if (result === 'gone' || result === 'error') {
+        if (result === 'error') await sleep(backoffDelayMs(attempt++, backoff), this.abort.signal);
+        try {
+          await this.relist();
+          attempt = 0;
+        } catch (err) {
+          this.opts.onError?.(err);
+          await sleep(backoffDelayMs(attempt++, backoff), this.abort.signal);
+        }
+      } else {
+        attempt = 0;
+      }
+    }
+  }
+
+  /** One watch connection; resolves how it ended. */
+  private watchOnce(): Promise<'closed' | 'gone' | 'error'> {
+    return new Promise((resolve) => {
+      let gone = false;
+      const q: Record<string, string | number | boolean> = {
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+      };
+      if (this.opts.labelSelector) q['labelSelector'] = this.opts.labelSelector;
+      const w = new Watch(this.client.kubeConfig);
+      w.watch(
+        this.opts.path,
+        q,
+        (type: string, raw: unknown) => {
+          const obj = raw as T & { code?: number };
+          if (type === 'ERROR') {
+            if (obj.code === 410) gone = true;
+            else this.opts.onError?.(new Error(`watch ${this.opts.path}: ${JSON.stringify(raw)}`));
+            return;
+          }
+          const rv = obj.metadata.resourceVersion;
+          if (rv) this.resourceVersion = rv;
+          if (type === 'BOOKMARK') return;
+          const k = objectKey(obj);
+          const old = this.store.get(k);
+          if (type === 'DELETED') {
+            this.store.delete(k);
+            this.emit('delete', obj, old);
+          } else {
+            this.store.set(k, obj);
+            this.emit(old ? 'update' : 'add', obj, old);
+          }
+        },
+        (err: unknown) => {
+          this.watchCtl = undefined;
+          if ((err as { statusCode?: number } | null)?.statusCode === 410) gone = true;
+          else if (err && !this.stopped) this.opts.onError?.(err);
+          resolve(gone ? 'gone' : err ? 'error' : 'closed');
+        },
+      )
+        .then((ctl) => {
+          this.watchCtl = ctl;
+          if (this.stopped) ctl.abort();
+        })
+        .catch((err: unknown) => {
+          this.opts.onError?.(err);
+          resolve('error');
+        });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    this.watchCtl?.abort();
+  }
+}

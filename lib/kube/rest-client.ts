@@ -1,0 +1,171 @@
+// A small JSON REST client for the Kubernetes API on top of client-node's KubeConfig (auth, TLS).
+//
+// Contract: callers are controllers (operator) and tools. Bodies are plain JSON objects exactly as
+// on the wire (no client-node model classes, which rename fields such as DeviceAttribute.int).
+// Every request has a timeout (default 30 s); no retries here (the caller's work queue retries).
+// Non-2xx responses reject with KubeApiError carrying the status code and the apiserver's message.
+// apply() is server-side apply with a fixed field manager and force=true (idempotent).
+// Every request is reported to `onRequest` (verb, path, status), which metrics and tests use to
+// count writes.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export class KubeApiError extends Error {
+  readonly statusCode: number;
+  readonly reason: string;
+  constructor(statusCode: number, reason: string, message: string) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.statusCode = statusCode;
+    this.reason = reason;
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.statusCode === 404;
+export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.statusCode === 409;
+
+export type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
+export const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'update', 'patch', 'apply', 'delete']);
+
+export interface RequestRecord {
+  verb: Verb;
+  method: string;
+  path: string;
+  statusCode: number;
+  durationMs: number;
+}
+
+export interface RestClientOptions {
+  fieldManager: string;
+  timeoutMs?: number;
+  onRequest?: (r: RequestRecord) => void;
+}
+
+export interface JsonObject {
+  [k: string]: unknown;
+}
+
+export class KubeRestClient {
+  private readonly server: URL;
+  private readonly timeoutMs: number;
+  readonly fieldManager: string;
+  private readonly onRequest: ((r: RequestRecord) => void) | undefined;
+  private readonly agentOpts: Promise<https.RequestOptions>;
+  readonly kubeConfig: KubeConfig;
+
+  constructor(kc: KubeConfig, opts: RestClientOptions) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.kubeConfig = kc;
+    this.server = new URL(cluster.server);
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.fieldManager = opts.fieldManager;
+    this.onRequest = opts.onRequest;
+    this.agentOpts = (async () => {
+      const o: https.RequestOptions = {};
+      await kc.applyToHTTPSOptions(o);
+      return o;
+    })();
+  }
+
+  async request<T = JsonObject>(
+    verb: Verb,
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> {
+    const base = await this.agentOpts;
+    const url = new URL(path, this.server);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = {
+      ...((base.headers ?? {}) as Record<string, string>),
+      Accept: 'application/json',
+    };
+    if (payload) {
+      headers['Content-Type'] = contentType;
+      headers['Content-Length'] = String(payload.length);
+    }
+    const started = performance.now();
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const req = lib.request(url, { ...base, method, headers, timeout: this.timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const statusCode = res.statusCode ?? 0;
+          this.onRequest?.({ verb, method, path, statusCode, durationMs: performance.now() - started });
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text === '' ? {} : JSON.parse(text);
+          } catch {
+            json = { message: text };
+          }
+          if (statusCode >= 200 && statusCode < 300) {
+            resolve(json as T);
+          } else {
+            const j = json as { message?: string; reason?: string };
+            reject(
+              new KubeApiError(
+                statusCode,
+                j.reason ?? '',
+                `${method} ${path}: ${statusCode} ${j.message ?? text}`,
+              ),
+            );
+          }
+        });
+      });
+      req.on('timeout', () =>
+        req.destroy(new Error(`${method} ${path}: no response within ${this.timeoutMs} ms`)),
+      );
+      req.on('error', (e) => {
+        this.onRequest?.({ verb, method, path, statusCode: 0, durationMs: performance.now() - started });
+        reject(e);
+      });
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  get<T = JsonObject>(path: string): Promise<T> {
+    return this.request<T>('get', 'GET', path);
+  }
+
+  list<T = JsonObject>(path: string): Promise<T> {
+    return this.request<T>('list', 'GET', path);
+  }
+
+  create<T = JsonObject>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('create', 'POST', path, body);
+  }
+
+  update<T = JsonObject>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('update', 'PUT', path, body);
+  }
+
+  delete(path: string): Promise<JsonObject> {
+    return this.request('delete', 'DELETE', path);
+  }
+
+  /** Server-side apply (force) of `body` at `path` (the object's URL, or its /status). */
+  apply<T = JsonObject>(path: string, body: unknown): Promise<T> {
+    const q = `fieldManager=${encodeURIComponent(this.fieldManager)}&force=true`;
+    return this.request<T>(
+      'apply',
+      'PATCH',
+      `${path}${path.includes('?') ? '&' : '?'}${q}`,
+      body,
+      'application/apply-patch+yaml',
+    );
+  }
+}
+
+/** URL path of a resource: apiVersion "v1" -> /api/v1, "g/v" -> /apis/g/v. */
+export function resourcePath(apiVersion: string, plural: string, namespace?: string, name?: string): string {
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}

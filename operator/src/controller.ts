@@ -1,0 +1,259 @@
+// The reconcile loop: informers on the two CRDs, DeviceClasses, knd's ResourceClaimTemplates and
+// ResourceSlices feed a rate-limited work queue; workers plan (pure) and execute (I/O) one key at a
+// time. Runs only while this replica leads (start()/stop() are called by leader election).
+//
+// Keys: `ndc/<name>` and `np/<namespace>/<name>`. A failed key is retried with per-key exponential
+// backoff; a success forgets it. Slice changes are debounced (sliceDebounceMs) into one re-enqueue
+// of everything, since match counts may change; with nothing to change that costs zero writes.
+import {
+  API_GROUP_VERSION,
+  KIND_NETWORK_DEVICE_CLASS,
+  KIND_NETWORK_PROFILE,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_VALUE,
+} from '../../lib/api/constants.js';
+import type { NetworkDeviceClass } from '../../lib/api/network-device-class.js';
+import type { NetworkProfile } from '../../lib/api/network-profile.js';
+import { ListWatch, type KubeObject } from '../../lib/kube/list-watch.js';
+import type { KubeRestClient } from '../../lib/kube/rest-client.js';
+import type { Logger } from '../../lib/util/logger.js';
+import { WorkQueue } from '../../lib/util/work-queue.js';
+import { DeviceMatcher, type ResourceSliceJson } from './match/device-matcher.js';
+import type { OperatorMetrics } from './operator-metrics.js';
+import { planDeviceClass } from './reconcile/device-class-plan.js';
+import { Executor } from './reconcile/executor.js';
+import type { LiveObject } from './reconcile/ownership.js';
+import { planProfile } from './reconcile/profile-plan.js';
+import { effectiveSlices } from './match/effective-slices.js';
+
+export interface ControllerOptions {
+  client: KubeRestClient;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  workers?: number;
+  sliceDebounceMs?: number;
+}
+
+type Obj = KubeObject;
+
+export class Controller {
+  private readonly queue = new WorkQueue({ backoff: { baseMs: 200, maxMs: 60_000 } });
+  private readonly matcher = new DeviceMatcher();
+  private readonly executor: Executor;
+  private readonly ndcs: ListWatch<Obj>;
+  private readonly profiles: ListWatch<Obj>;
+  private readonly deviceClasses: ListWatch<Obj>;
+  private readonly templates: ListWatch<Obj>;
+  private readonly slices: ListWatch<Obj>;
+  private sliceTimer: NodeJS.Timeout | undefined;
+  private workersDone: Promise<void>[] = [];
+  private synced = false;
+  private readonly opts: ControllerOptions;
+  private readonly log: Logger;
+
+  constructor(opts: ControllerOptions) {
+    this.opts = opts;
+    this.log = opts.logger;
+    this.executor = new Executor(opts.client);
+    const onError = (what: string) => (err: unknown) => {
+      this.log.warn('informer error', { informer: what, error: (err as Error).message });
+    };
+    const lw = (
+      path: string,
+      onEvent: (o: Obj, old: Obj | undefined, type: string) => void,
+      labelSelector?: string,
+    ) =>
+      new ListWatch<Obj>(opts.client, {
+        path,
+        onEvent: (type, o, old) => onEvent(o, old, type),
+        onError: onError(path),
+        ...(labelSelector ? { labelSelector } : {}),
+      });
+    this.ndcs = lw(`/apis/${API_GROUP_VERSION}/networkdeviceclasses`, (o, old) => {
+      this.queue.add(`ndc/${o.metadata.name}`);
+      const names = new Set([o.metadata.name]);
+      if (old) names.add(old.metadata.name);
+      this.enqueueProfilesWhere((p) => names.has(p.spec.deviceClassName));
+    });
+    this.profiles = lw(`/apis/${API_GROUP_VERSION}/networkprofiles`, (o) => {
+      this.queue.add(`np/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    });
+    this.deviceClasses = lw('/apis/resource.k8s.io/v1/deviceclasses', (o) => {
+      if (this.ndcs.store.has(o.metadata.name)) this.queue.add(`ndc/${o.metadata.name}`);
+      this.enqueueProfilesWhere((p) => p.spec.alignment?.deviceClassName === o.metadata.name);
+    });
+    this.templates = lw(
+      '/apis/resource.k8s.io/v1/resourceclaimtemplates',
+      (o) => this.queue.add(`np/${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+      `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
+    );
+    this.slices = lw('/apis/resource.k8s.io/v1/resourceslices', () => this.onSliceChange());
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  private enqueueProfilesWhere(pred: (p: NetworkProfile) => boolean): void {
+    for (const p of this.profiles.store.values()) {
+      const np = p as unknown as NetworkProfile;
+      if (pred(np)) this.queue.add(`np/${np.metadata.namespace ?? ''}/${np.metadata.name}`);
+    }
+  }
+
+  private onSliceChange(): void {
+    if (!this.synced || this.sliceTimer) return;
+    this.sliceTimer = setTimeout(() => {
+      this.sliceTimer = undefined;
+      for (const n of this.ndcs.store.values()) this.queue.add(`ndc/${n.metadata.name}`);
+      this.enqueueProfilesWhere(() => true);
+    }, this.opts.sliceDebounceMs ?? 1000);
+    this.sliceTimer.unref();
+  }
+
+  async start(): Promise<void> {
+    // slices and DRA objects first, so the first reconciles see a full picture
+    await Promise.all([this.slices.start(), this.deviceClasses.start(), this.templates.start()]);
+    await Promise.all([this.ndcs.start(), this.profiles.start()]);
+    this.synced = true;
+    const n = this.opts.workers ?? 4;
+    this.workersDone = Array.from({ length: n }, () => this.worker());
+    this.log.info('controller started', {
+      workers: n,
+      networkDeviceClasses: this.ndcs.store.size,
+      networkProfiles: this.profiles.store.size,
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const i of [this.ndcs, this.profiles, this.deviceClasses, this.templates, this.slices]) i.stop();
+    if (this.sliceTimer) clearTimeout(this.sliceTimer);
+    this.queue.shutDown();
+    await Promise.all(this.workersDone);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const kind = key.startsWith('ndc/') ? 'NetworkDeviceClass' : 'NetworkProfile';
+      const end = this.opts.metrics.reconcileDuration.startTimer({ kind });
+      try {
+        await this.reconcile(key);
+        this.queue.forget(key);
+        this.opts.metrics.reconciles.inc({ kind, result: 'success' });
+      } catch (err) {
+        const delayMs = this.queue.addRateLimited(key);
+        this.opts.metrics.reconciles.inc({ kind, result: 'error' });
+        this.log.warn('reconcile failed; will retry', {
+          key,
+          retryInMs: delayMs,
+          error: (err as Error).message,
+        });
+      } finally {
+        end();
+        this.queue.done(key);
+        this.opts.metrics.queueDepth.set(this.queue.length);
+      }
+    }
+  }
+
+  private sliceView(): ResourceSliceJson[] {
+    return effectiveSlices(this.slices.list() as unknown as ResourceSliceJson[]);
+  }
+
+  async reconcile(key: string): Promise<void> {
+    if (key.startsWith('ndc/')) {
+      const name = key.slice(4);
+      const ndc = this.ndcs.store.get(name) as unknown as NetworkDeviceClass | undefined;
+      if (!ndc || ndc.metadata.deletionTimestamp) return; // generated DeviceClass goes with it (ownerReference GC)
+      const plan = planDeviceClass(
+        ndc,
+        this.deviceClasses.store.get(name) as LiveObject | undefined,
+        this.sliceView(),
+        this.matcher,
+      );
+      const r = await this.executor.execute(
+        {
+          apiVersion: API_GROUP_VERSION,
+          kind: KIND_NETWORK_DEVICE_CLASS,
+          plural: 'networkdeviceclasses',
+          name,
+          ...meta(ndc),
+        },
+        plan,
+        'deviceClassName',
+      );
+      this.logResult(key, plan.action.kind, r);
+      return;
+    }
+    const [, ns = '', name = ''] = key.split('/');
+    const p = this.profiles.store.get(`${ns}/${name}`) as unknown as NetworkProfile | undefined;
+    if (!p || p.metadata.deletionTimestamp) return;
+    let live = this.templates.store.get(`${ns}/${name}`) as LiveObject | undefined;
+    if (!live) {
+      // not in our (label-filtered) cache: make sure no foreign template holds the name
+      live = await this.opts.client
+        .get<LiveObject>(`/apis/resource.k8s.io/v1/namespaces/${ns}/resourceclaimtemplates/${name}`)
+        .catch((e: unknown) => {
+          if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+          throw e;
+        });
+    }
+    const plan = planProfile({
+      profile: p,
+      networkClass: this.ndcs.store.get(p.spec.deviceClassName) as unknown as NetworkDeviceClass | undefined,
+      deviceClassExists: (n) => this.deviceClasses.store.has(n),
+      liveTemplate: live,
+      slices: this.sliceView(),
+      matcher: this.matcher,
+    });
+    const r = await this.executor.execute(
+      {
+        apiVersion: API_GROUP_VERSION,
+        kind: KIND_NETWORK_PROFILE,
+        plural: 'networkprofiles',
+        name,
+        namespace: ns,
+        ...meta(p),
+      },
+      plan,
+      'resourceClaimTemplateName',
+    );
+    this.logResult(key, plan.action.kind, r);
+  }
+
+  private logResult(
+    key: string,
+    action: string,
+    r: { wrote: boolean; statusWritten: boolean; ready: { ready: boolean; reason: string } },
+  ): void {
+    if (r.wrote || r.statusWritten) {
+      this.log.info('reconciled', {
+        key,
+        action,
+        statusWritten: r.statusWritten,
+        ready: r.ready.ready,
+        reason: r.ready.reason,
+      });
+    } else {
+      this.log.debug('up to date', { key });
+    }
+  }
+}
+
+function meta(o: NetworkDeviceClass | NetworkProfile): {
+  uid?: string;
+  generation?: number;
+  status?: Record<string, never>;
+} {
+  return {
+    ...(o.metadata.uid ? { uid: o.metadata.uid } : {}),
+    ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
+    ...(o.status ? { status: o.status as Record<string, never> } : {}),
+  };
+}

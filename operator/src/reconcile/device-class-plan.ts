@@ -1,0 +1,49 @@
+// Reconcile decision for one NetworkDeviceClass. Pure: inputs are the CR, the live DeviceClass of
+// the same name (from the informer cache) and the cluster's ResourceSlices.
+import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
+import type { DeviceMatcher, ResourceSliceJson } from '../match/device-matcher.js';
+import { classExpressions, renderDeviceClass } from '../render/device-class.js';
+import type { DeviceClass } from '../render/dra-objects.js';
+import { validateNetworkDeviceClass } from '../render/validate-spec.js';
+import { Reason } from '../status/conditions.js';
+import { drift, ownedBy, type LiveObject } from './ownership.js';
+import { invalid, NONE, type Plan } from './plan.js';
+
+export function planDeviceClass(
+  ndc: NetworkDeviceClass,
+  live: LiveObject | undefined,
+  slices: Iterable<ResourceSliceJson>,
+  matcher: DeviceMatcher,
+): Plan<DeviceClass> {
+  const name = ndc.metadata.name;
+  const zero = { devices: 0, nodes: 0 };
+  const problems = validateNetworkDeviceClass(ndc as unknown as Record<string, unknown>);
+  if (problems.length > 0)
+    return { action: NONE, ready: invalid(problems), generatedName: name, counts: zero };
+  const counts = matcher.count(classExpressions(ndc), slices);
+  if (live && !ownedBy(live, ndc.metadata.uid)) {
+    return {
+      action: NONE,
+      generatedName: name,
+      counts,
+      ready: {
+        ready: false,
+        reason: Reason.DeviceClassConflict,
+        message: `DeviceClass ${name} already exists and is not owned by this NetworkDeviceClass; knd never overwrites it. Delete that DeviceClass or give the NetworkDeviceClass another name.`,
+      },
+    };
+  }
+  const desired = renderDeviceClass(ndc);
+  const d = live ? drift(desired, live) : 'spec';
+  const action = !live
+    ? { kind: 'create' as const, object: desired }
+    : d === 'none'
+      ? NONE
+      : { kind: 'apply' as const, object: desired };
+  return {
+    action,
+    generatedName: name,
+    counts,
+    ready: { ready: true, reason: Reason.Reconciled, message: `DeviceClass ${name} matches the spec` },
+  };
+}

@@ -1,0 +1,142 @@
+// Performs a Plan against the apiserver: the write, then the status (only when it changed), then an
+// Event for what was done. Idempotent: re-running after a failure converges. Errors the user can
+// fix (422 Invalid: e.g. CEL the apiserver's type checker rejects) become Ready=False with the
+// apiserver's message; anything else throws so the work queue retries with backoff.
+import { randomBytes } from 'node:crypto';
+import { FIELD_MANAGER_OPERATOR } from '../../../lib/api/constants.js';
+import {
+  KubeApiError,
+  isNotFound,
+  resourcePath,
+  type KubeRestClient,
+} from '../../../lib/kube/rest-client.js';
+import type { Condition } from '../../../lib/api/network-device-class.js';
+import type { DeviceClass, ResourceClaimTemplate } from '../render/dra-objects.js';
+import { readyCondition, Reason, statusChanged, type ReadyState } from '../status/conditions.js';
+import type { Plan } from './plan.js';
+
+export interface SourceRef {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  status?: { conditions?: Condition[] } & Record<string, unknown>;
+}
+
+export interface ExecuteResult {
+  wrote: boolean;
+  statusWritten: boolean;
+  ready: ReadyState;
+}
+
+function objectPath(o: DeviceClass | ResourceClaimTemplate): { collection: string; item: string } {
+  const ns = o.kind === 'ResourceClaimTemplate' ? o.metadata.namespace : undefined;
+  const plural = o.kind === 'DeviceClass' ? 'deviceclasses' : 'resourceclaimtemplates';
+  return {
+    collection: resourcePath(o.apiVersion, plural, ns),
+    item: resourcePath(o.apiVersion, plural, ns, o.metadata.name),
+  };
+}
+
+export class Executor {
+  private readonly client: KubeRestClient;
+  private readonly now: () => Date;
+  constructor(client: KubeRestClient, now: () => Date = () => new Date()) {
+    this.client = client;
+    this.now = now;
+  }
+
+  async execute<T extends DeviceClass | ResourceClaimTemplate>(
+    src: SourceRef,
+    plan: Plan<T>,
+    nameField: 'deviceClassName' | 'resourceClaimTemplateName',
+  ): Promise<ExecuteResult> {
+    let ready = plan.ready;
+    let wrote = false;
+    const a = plan.action;
+    if (a.kind !== 'none') {
+      const { collection, item } = objectPath(a.object);
+      const fm = `fieldManager=${encodeURIComponent(FIELD_MANAGER_OPERATOR)}`;
+      try {
+        if (a.kind === 'replace') {
+          await this.client
+            .request('delete', 'DELETE', item, {
+              kind: 'DeleteOptions',
+              apiVersion: 'v1',
+              preconditions: { uid: a.liveUid },
+            })
+            .catch((e: unknown) => {
+              if (!isNotFound(e)) throw e;
+            });
+        }
+        if (a.kind === 'apply') await this.client.apply(item, a.object);
+        else await this.client.create(`${collection}?${fm}`, a.object);
+        wrote = true;
+        const verb = a.kind === 'create' ? 'Created' : a.kind === 'replace' ? 'Replaced' : 'Updated';
+        await this.event(src, 'Normal', verb, `${verb} ${a.object.kind} ${a.object.metadata.name}`);
+      } catch (err) {
+        if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 400)) {
+          ready = {
+            ready: false,
+            reason: Reason.InvalidSelector,
+            message: `the apiserver rejected the generated ${a.object.kind}: ${err.message}`,
+          };
+        } else {
+          throw err;
+        }
+      }
+    }
+    const conditions = [
+      readyCondition(ready, src.generation, src.status?.conditions, this.now().toISOString()),
+    ];
+    const status: Record<string, unknown> = {
+      ...(src.generation !== undefined ? { observedGeneration: src.generation } : {}),
+      conditions,
+      [nameField]: plan.generatedName,
+      matchedDevices: plan.counts.devices,
+      matchedNodes: plan.counts.nodes,
+    };
+    if (!statusChanged(src.status, status)) return { wrote, statusWritten: false, ready };
+    const oldReady = src.status?.conditions?.find((c) => c.type === 'Ready');
+    await this.client.apply(`${resourcePath(src.apiVersion, src.plural, src.namespace, src.name)}/status`, {
+      apiVersion: src.apiVersion,
+      kind: src.kind,
+      metadata: { name: src.name, ...(src.namespace ? { namespace: src.namespace } : {}) },
+      status,
+    });
+    if (!ready.ready && (oldReady?.reason !== ready.reason || oldReady.message !== ready.message)) {
+      await this.event(src, 'Warning', ready.reason, ready.message);
+    }
+    return { wrote, statusWritten: true, ready };
+  }
+
+  /** core/v1 Event on the source CR (cluster-scoped sources: namespace default). */
+  async event(src: SourceRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const ns = src.namespace ?? 'default';
+    const t = this.now().toISOString();
+    await this.client.create(resourcePath('v1', 'events', ns), {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${src.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
+      involvedObject: {
+        apiVersion: src.apiVersion,
+        kind: src.kind,
+        name: src.name,
+        ...(src.namespace ? { namespace: src.namespace } : {}),
+        ...(src.uid ? { uid: src.uid } : {}),
+      },
+      reason,
+      message: message.slice(0, 1024),
+      type,
+      source: { component: FIELD_MANAGER_OPERATOR },
+      reportingComponent: FIELD_MANAGER_OPERATOR,
+      reportingInstance: FIELD_MANAGER_OPERATOR,
+      firstTimestamp: t,
+      lastTimestamp: t,
+      count: 1,
+    });
+  }
+}

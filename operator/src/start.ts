@@ -1,0 +1,127 @@
+// startOperator(options): the whole operator, used by main.ts and by in-process tests/benchmarks.
+// Leader election gates the controller: only the Lease holder runs informers and writes. Losing
+// the Lease stops the controller at once (exitOnLostLease makes the process exit, as in
+// production, so a fresh start re-campaigns with clean caches).
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { FIELD_MANAGER_OPERATOR } from '../../lib/api/constants.js';
+import { LeaderElector } from '../../lib/kube/leader-election.js';
+import { KubeRestClient, WRITE_VERBS, type RequestRecord } from '../../lib/kube/rest-client.js';
+import type { Logger } from '../../lib/util/logger.js';
+import { Controller } from './controller.js';
+import { startHealthServer } from './http/health-server.js';
+import { createOperatorMetrics, type OperatorMetrics } from './operator-metrics.js';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Lease identity; default <hostname>-<random>. */
+  identity?: string;
+  leaseNamespace?: string;
+  leaseName?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** /healthz /readyz /metrics port; 0 = any free port; undefined = no server. */
+  healthPort?: number;
+  workers?: number;
+  sliceDebounceMs?: number;
+  defaultMetrics?: boolean;
+  /** Observe every API request (tests count writes). */
+  onRequest?: (r: RequestRecord) => void;
+  onLostLease?: () => void;
+}
+
+export interface RunningOperator {
+  identity: string;
+  readonly isLeader: boolean;
+  readonly hasSynced: boolean;
+  metrics: OperatorMetrics;
+  healthPort: number | undefined;
+  writes: () => number;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const identity = o.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
+  const log = o.logger.child({ component: 'operator', identity });
+  const metrics = createOperatorMetrics(o.defaultMetrics ?? false);
+  let writes = 0;
+  const client = new KubeRestClient(o.kubeConfig, {
+    fieldManager: FIELD_MANAGER_OPERATOR,
+    onRequest: (r) => {
+      metrics.apiRequests.inc({ verb: r.verb, code: String(r.statusCode) });
+      if (WRITE_VERBS.has(r.verb) && !r.path.includes('/leases')) writes++;
+      o.onRequest?.(r);
+    },
+  });
+  let controller: Controller | undefined;
+  let starting: Promise<void> | undefined;
+  const elector = new LeaderElector(client, {
+    namespace: o.leaseNamespace ?? 'kube-system',
+    name: o.leaseName ?? 'knd-operator',
+    identity,
+    ...(o.leaseDurationMs !== undefined ? { leaseDurationMs: o.leaseDurationMs } : {}),
+    ...(o.renewDeadlineMs !== undefined ? { renewDeadlineMs: o.renewDeadlineMs } : {}),
+    ...(o.retryPeriodMs !== undefined ? { retryPeriodMs: o.retryPeriodMs } : {}),
+    onStartedLeading: () => {
+      log.info('became leader');
+      metrics.isLeader.set(1);
+      const c = new Controller({
+        client,
+        logger: log,
+        metrics,
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        ...(o.sliceDebounceMs !== undefined ? { sliceDebounceMs: o.sliceDebounceMs } : {}),
+      });
+      controller = c;
+      starting = c.start().catch((err: unknown) => {
+        log.error('controller failed to start', { error: (err as Error).message });
+      });
+    },
+    onStoppedLeading: () => {
+      metrics.isLeader.set(0);
+      const c = controller;
+      controller = undefined;
+      if (c) {
+        log.warn('lost leadership; stopping the controller');
+        void c.stop();
+        o.onLostLease?.();
+      }
+    },
+    onError: (err) => log.warn('leader election error', { error: (err as Error).message }),
+  });
+  const electing = elector.run();
+  const health =
+    o.healthPort === undefined
+      ? undefined
+      : await startHealthServer({
+          port: o.healthPort,
+          metrics: metrics.base,
+          ready: () => !elector.isLeader || (controller?.hasSynced ?? false),
+        });
+  log.info('operator started', { healthPort: health?.port });
+  return {
+    identity,
+    get isLeader() {
+      return elector.isLeader && controller !== undefined;
+    },
+    get hasSynced() {
+      return controller?.hasSynced ?? false;
+    },
+    metrics,
+    healthPort: health?.port,
+    writes: () => writes,
+    async stop() {
+      const c = controller;
+      controller = undefined;
+      await starting;
+      if (c) await c.stop();
+      await elector.stop();
+      await electing;
+      await health?.close();
+      log.info('operator stopped');
+    },
+  };
+}
