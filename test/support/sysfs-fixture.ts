@@ -226,8 +226,9 @@ export async function buildSysfsTree(root: string, spec: SysfsSpec): Promise<voi
 /** Build the tree in a fresh temp directory; returns its path and a cleanup function. */
 export async function makeSysfsFixture(
   spec: SysfsSpec,
+  opts: { parentDir?: string } = {},
 ): Promise<{ root: string; cleanup: () => Promise<void> }> {
-  const root = await mkdtemp(join(tmpdir(), 'knd-sysfs-'));
+  const root = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'knd-sysfs-'));
   await buildSysfsTree(root, spec);
   return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }

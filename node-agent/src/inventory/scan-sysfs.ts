@@ -170,6 +170,21 @@ async function scanNetdev(fs: SysfsReader, ifName: string): Promise<NetdevFacts 
   };
 }
 
+/** Let other work run between devices (the sync reader never yields on its own). */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    setImmediate(resolve);
+  });
+
+async function mapYielding<T, R>(items: readonly T[], fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) {
+    out.push(await fn(item));
+    await yieldToEventLoop();
+  }
+  return out;
+}
+
 /** Read everything discovery needs from sysfs. */
 export async function scanSysfs(fs: SysfsReader): Promise<SysfsFacts> {
   const { rdma, rdmaCm } = await scanRdma(fs);
@@ -177,16 +192,14 @@ export async function scanSysfs(fs: SysfsReader): Promise<SysfsFacts> {
   const portTypes = new Map<string, Promise<number | undefined>>();
   const pciAll = await fs.list('bus/pci/devices');
   const pci = (
-    await Promise.all(
-      pciAll.map(async (address) => {
-        const classCode = parseIntOr(await fs.text(`bus/pci/devices/${address}/class`), 16);
-        if (classCode === undefined) return undefined;
-        if (classCode >> 16 !== NETWORK_CLASS && !rdmaPci.has(address)) return undefined;
-        return scanPciFunction(fs, address, classCode, portTypes);
-      }),
-    )
+    await mapYielding(pciAll, async (address) => {
+      const classCode = parseIntOr(await fs.text(`bus/pci/devices/${address}/class`), 16);
+      if (classCode === undefined) return undefined;
+      if (classCode >> 16 !== NETWORK_CLASS && !rdmaPci.has(address)) return undefined;
+      return scanPciFunction(fs, address, classCode, portTypes);
+    })
   ).filter((p): p is PciFunctionFacts => p !== undefined);
-  const netdevs = (await Promise.all((await fs.list('class/net')).map((n) => scanNetdev(fs, n)))).filter(
+  const netdevs = (await mapYielding(await fs.list('class/net'), (n) => scanNetdev(fs, n))).filter(
     (n): n is NetdevFacts => n !== undefined,
   );
   return { pci, netdevs, rdma, ...(rdmaCm ? { rdmaCm } : {}) };
