@@ -59,6 +59,18 @@ export class ListWatch<T extends KubeObject> {
     return this.synced;
   }
 
+  /**
+   * Put an object returned by one of our own writes into the cache when it is newer than the cached
+   * copy (resourceVersions compared as integers, which etcd-backed apiservers use). The watch event
+   * for it arrives later as a no-change update.
+   */
+  upsertIfNewer(o: T): void {
+    const k = objectKey(o);
+    const cur = this.store.get(k);
+    const n = (rv: string | undefined): bigint => (rv && /^\d+$/.test(rv) ? BigInt(rv) : -1n);
+    if (!cur || n(o.metadata.resourceVersion) > n(cur.metadata.resourceVersion)) this.store.set(k, o);
+  }
+
   list(): T[] {
     return [...this.store.values()];
   }

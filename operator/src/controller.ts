@@ -188,6 +188,7 @@ export class Controller {
         plan,
         'deviceClassName',
       );
+      this.remember(r.written, this.deviceClasses, this.ndcs);
       this.logResult(key, plan.action.kind, r);
       return;
     }
@@ -224,7 +225,23 @@ export class Controller {
       plan,
       'resourceClaimTemplateName',
     );
+    this.remember(r.written, this.templates, this.profiles);
     this.logResult(key, plan.action.kind, r);
+  }
+
+  /**
+   * Write-through: put what the apiserver returned from our writes into the caches, so a reconcile
+   * that runs before the watch delivers them neither creates twice nor rewrites the same status.
+   */
+  private remember(
+    written: readonly Obj[] | readonly { metadata: { name: string } }[],
+    generated: ListWatch<Obj>,
+    source: ListWatch<Obj>,
+  ): void {
+    for (const o of written as Obj[]) {
+      const store = o['kind'] === 'DeviceClass' || o['kind'] === 'ResourceClaimTemplate' ? generated : source;
+      store.upsertIfNewer(o);
+    }
   }
 
   private logResult(

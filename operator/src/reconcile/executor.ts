@@ -28,6 +28,8 @@ export interface SourceRef {
 
 export interface ExecuteResult {
   wrote: boolean;
+  /** Objects the apiserver returned from our writes (generated object, then the CR), for the cache. */
+  written: { metadata: { name: string; namespace?: string; resourceVersion?: string } }[];
   statusWritten: boolean;
   ready: ReadyState;
 }
@@ -56,6 +58,7 @@ export class Executor {
   ): Promise<ExecuteResult> {
     let ready = plan.ready;
     let wrote = false;
+    const written: ExecuteResult['written'] = [];
     const a = plan.action;
     if (a.kind !== 'none') {
       const { collection, item } = objectPath(a.object);
@@ -72,8 +75,11 @@ export class Executor {
               if (!isNotFound(e)) throw e;
             });
         }
-        if (a.kind === 'apply') await this.client.apply(item, a.object);
-        else await this.client.create(`${collection}?${fm}`, a.object);
+        written.push(
+          a.kind === 'apply'
+            ? await this.client.apply<ExecuteResult['written'][number]>(item, a.object)
+            : await this.client.create<ExecuteResult['written'][number]>(`${collection}?${fm}`, a.object),
+        );
         wrote = true;
         const verb = a.kind === 'create' ? 'Created' : a.kind === 'replace' ? 'Replaced' : 'Updated';
         await this.event(src, 'Normal', verb, `${verb} ${a.object.kind} ${a.object.metadata.name}`);
@@ -99,18 +105,22 @@ export class Executor {
       matchedDevices: plan.counts.devices,
       matchedNodes: plan.counts.nodes,
     };
-    if (!statusChanged(src.status, status)) return { wrote, statusWritten: false, ready };
+    if (!statusChanged(src.status, status)) return { wrote, written, statusWritten: false, ready };
     const oldReady = src.status?.conditions?.find((c) => c.type === 'Ready');
-    await this.client.apply(`${resourcePath(src.apiVersion, src.plural, src.namespace, src.name)}/status`, {
-      apiVersion: src.apiVersion,
-      kind: src.kind,
-      metadata: { name: src.name, ...(src.namespace ? { namespace: src.namespace } : {}) },
-      status,
-    });
+    const updated = await this.client.apply<ExecuteResult['written'][number]>(
+      `${resourcePath(src.apiVersion, src.plural, src.namespace, src.name)}/status`,
+      {
+        apiVersion: src.apiVersion,
+        kind: src.kind,
+        metadata: { name: src.name, ...(src.namespace ? { namespace: src.namespace } : {}) },
+        status,
+      },
+    );
+    written.push(updated);
     if (!ready.ready && (oldReady?.reason !== ready.reason || oldReady.message !== ready.message)) {
       await this.event(src, 'Warning', ready.reason, ready.message);
     }
-    return { wrote, statusWritten: true, ready };
+    return { wrote, written, statusWritten: true, ready };
   }
 
   /** core/v1 Event on the source CR (cluster-scoped sources: namespace default). */

@@ -27,11 +27,26 @@ export function managedByKnd(live: LiveObject): boolean {
   return live.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
 }
 
+/** Drop empty objects (the apiserver adds `metadata: {}` to a template spec) before comparing. */
+export function pruneEmpty(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(pruneEmpty);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const p = pruneEmpty(x);
+      if (p && typeof p === 'object' && !Array.isArray(p) && Object.keys(p).length === 0) continue;
+      out[k] = p;
+    }
+    return out;
+  }
+  return v;
+}
+
 export type Drift = 'none' | 'metadata' | 'spec';
 
 /** What differs between the desired object and the live one (spec wins over metadata). */
 export function drift(desired: { metadata: GeneratedMeta; spec: unknown }, live: LiveObject): Drift {
-  if (!jsonEqual(desired.spec, live.spec)) return 'spec';
+  if (!jsonEqual(pruneEmpty(desired.spec), pruneEmpty(live.spec))) return 'spec';
   const labels = live.metadata.labels ?? {};
   for (const [k, v] of Object.entries(desired.metadata.labels)) if (labels[k] !== v) return 'metadata';
   for (const o of desired.metadata.ownerReferences ?? []) {
