@@ -27,8 +27,9 @@ async function procOf(pid: number, pidFile: string): Promise<ApiserverProcess | 
   let cmd: string;
   try {
     cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return undefined; // not running
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ENOENT') return undefined; // not running
+    throw e;
   }
   const argv = cmd.split('\0').filter((a) => a !== '');
   if (!argv[0]?.endsWith('kube-apiserver')) return undefined;
@@ -39,7 +40,10 @@ async function procOf(pid: number, pidFile: string): Promise<ApiserverProcess | 
       .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
   );
   const cwd = await readlink(`/proc/${pid}/cwd`);
-  const out = await readlink(`/proc/${pid}/fd/1`).catch(() => '');
+  const out = await readlink(`/proc/${pid}/fd/1`).catch((e: unknown) => {
+    if ((e as { code?: unknown }).code === 'ENOENT') return ''; // stdout closed
+    throw e;
+  });
   return {
     pid,
     pidFile,
@@ -72,8 +76,9 @@ async function waitExit(pid: number, timeoutMs: number): Promise<void> {
   while (Date.now() < deadline) {
     try {
       process.kill(pid, 0);
-    } catch {
-      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'ESRCH') return;
+      throw e;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -86,7 +91,8 @@ export async function stopApiserver(): Promise<ApiserverProcess> {
   process.kill(p.pid, 'SIGTERM');
   try {
     await waitExit(p.pid, 10_000);
-  } catch {
+  } catch (e) {
+    if (!(e as Error).message.includes('did not exit')) throw e;
     process.kill(p.pid, 'SIGKILL');
     await waitExit(p.pid, 5_000);
   }
