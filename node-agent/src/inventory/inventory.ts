@@ -143,6 +143,9 @@ export function startInventory(opts: InventoryOptions): Inventory {
     const done = waiters;
     waiters = [];
     try {
+      // The poll compares against the listing this scan saw, so a change between the scan and
+      // the next poll tick is never mistaken for the baseline.
+      lastNetNames = (await fs.list('class/net')).join(',');
       const r = await scanWith(fs, netlink, filter.value, opts.optInVirtualTypes);
       lastExcluded = r.excluded;
       for (const w of r.warnings) log.warn('device attribute problem', { detail: w });
@@ -181,8 +184,8 @@ export function startInventory(opts: InventoryOptions): Inventory {
         (names) => {
           const key = names.join(',');
           if (key !== lastNetNames) {
-            if (lastNetNames !== '') schedule();
             lastNetNames = key;
+            schedule();
           }
         },
         (e: unknown) => {
