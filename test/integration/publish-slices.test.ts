@@ -145,6 +145,22 @@ describe('ResourceSlice publisher against the real apiserver', () => {
     ).toEqual([[`${node.name}-${DRIVER_NAME}-0`, 8, 8, 1]]);
   });
 
+  it('recreates slices deleted behind its back (as the kubelet does) on resync', async () => {
+    const node = await fakeNode('knd-resync');
+    const p = publisher(node.name);
+    p.update(await devicesOf(gpuServer8x8().spec));
+    const st = await p.waitForSync(30_000);
+    for (const s of await slicesOf(node.name)) await resource.deleteResourceSlice({ name: s.metadata.name });
+    expect(await slicesOf(node.name)).toEqual([]);
+    p.resync();
+    const st2 = await p.waitForSync(30_000);
+    const again = await slicesOf(node.name);
+    expect(again.map((s) => s.spec.devices.length)).toEqual([8]);
+    // Recreated under a higher generation: generations never go back within one agent run.
+    expect(st2.generation).toBe(st.generation + 1);
+    expect(again[0]?.spec.pool.generation).toBe(st.generation + 1);
+  });
+
   it('publishes without an owner reference while the Node object does not exist', async () => {
     const name = `knd-nonode-${suffix()}`;
     fakes.names.push(name);

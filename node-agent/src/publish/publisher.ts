@@ -90,6 +90,7 @@ export function startPublisher(opts: PublisherOptions): Publisher {
   let backoffMs = initialBackoffMs;
   let retryTimer: NodeJS.Timeout | undefined;
   let owner: OwnerNode | undefined;
+  let lastGeneration = 0;
   let warnedNoNode = false;
   const st: PublisherStatus = { generation: 0, sliceCount: 0, failures: 0, synced: false };
   let syncWaiters: { resolve: (s: PublisherStatus) => void }[] = [];
@@ -150,7 +151,8 @@ export function startPublisher(opts: PublisherOptions): Publisher {
       ...(owner ? { owner } : {}),
       ...(opts.maxDevicesPerSlice ? { maxDevicesPerSlice: opts.maxDevicesPerSlice } : {}),
     };
-    const current = maxGeneration(existing);
+    // Monotonic within this process even when slices were deleted behind our back.
+    const current = Math.max(maxGeneration(existing), lastGeneration);
     let slices = buildSlices({ ...base, generation: Math.max(current, 1) });
     let actions = diffSlices(slices, existing);
     if (actions.length > 0 || current === 0) {
@@ -168,6 +170,7 @@ export function startPublisher(opts: PublisherOptions): Publisher {
       });
     }
     st.generation = slices[0]?.spec.pool.generation ?? 0;
+    lastGeneration = st.generation;
     st.sliceCount = slices.length;
   };
 
