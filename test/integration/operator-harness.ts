@@ -127,6 +127,15 @@ export async function createFakeNode(c: KubeRestClient, name: string): Promise<v
       ],
     },
   });
+  // the TaintNodesByCondition admission adds node.kubernetes.io/not-ready at creation; nothing
+  // (no kubelet, no node-lifecycle controller) would lift it
+  await c.request(
+    'patch',
+    'PATCH',
+    `/api/v1/nodes/${name}`,
+    { spec: { taints: null } },
+    'application/merge-patch+json',
+  );
 }
 
 export interface FakeDevice {
