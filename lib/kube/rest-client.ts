@@ -169,3 +169,12 @@ export function resourcePath(apiVersion: string, plural: string, namespace?: str
   const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
+
+/** The resource (plural, plus "/status" for the subresource) a request path addresses, for metrics. */
+export function resourceOfPath(path: string): string {
+  const parts = (path.split('?')[0] ?? '').split('/').filter((x) => x !== '');
+  let i = parts[0] === 'api' ? 2 : 3; // skip api/v1 or apis/group/version
+  if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2;
+  const plural = parts[i] ?? '';
+  return parts[i + 2] === 'status' ? `${plural}/status` : plural;
+}

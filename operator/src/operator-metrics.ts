@@ -6,7 +6,7 @@ export interface OperatorMetrics {
   base: Metrics;
   reconciles: Counter<'kind' | 'result'>;
   reconcileDuration: Histogram<'kind'>;
-  apiRequests: Counter<'verb' | 'code'>;
+  apiRequests: Counter<'verb' | 'resource' | 'code'>;
   queueDepth: Gauge;
   isLeader: Gauge;
 }
@@ -20,10 +20,11 @@ export function createOperatorMetrics(defaultMetrics: boolean): OperatorMetrics 
       'result',
     ]),
     reconcileDuration: base.histogram('reconcile_duration_seconds', 'Time per reconcile.', ['kind']),
-    apiRequests: base.counter('api_requests_total', 'Kubernetes API requests by verb and HTTP status.', [
-      'verb',
-      'code',
-    ]),
+    apiRequests: base.counter(
+      'api_requests_total',
+      'Kubernetes API requests by verb, resource and HTTP status.',
+      ['verb', 'resource', 'code'],
+    ),
     queueDepth: base.gauge('work_queue_depth', 'Keys waiting in the work queue.'),
     isLeader: base.gauge('is_leader', '1 while this replica holds the leader Lease.'),
   };

@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER_OPERATOR } from '../../lib/api/constants.js';
 import { LeaderElector } from '../../lib/kube/leader-election.js';
-import { KubeRestClient, WRITE_VERBS, type RequestRecord } from '../../lib/kube/rest-client.js';
+import {
+  KubeRestClient,
+  WRITE_VERBS,
+  resourceOfPath,
+  type RequestRecord,
+} from '../../lib/kube/rest-client.js';
 import type { Logger } from '../../lib/util/logger.js';
 import { Controller } from './controller.js';
 import { startHealthServer } from './http/health-server.js';
@@ -51,7 +56,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const client = new KubeRestClient(o.kubeConfig, {
     fieldManager: FIELD_MANAGER_OPERATOR,
     onRequest: (r) => {
-      metrics.apiRequests.inc({ verb: r.verb, code: String(r.statusCode) });
+      metrics.apiRequests.inc({ verb: r.verb, resource: resourceOfPath(r.path), code: String(r.statusCode) });
       if (WRITE_VERBS.has(r.verb) && !r.path.includes('/leases')) writes++;
       o.onRequest?.(r);
     },
