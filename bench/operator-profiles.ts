@@ -183,7 +183,7 @@ async function main(): Promise<void> {
 
     const rows: [string, string][] = [
       ['profiles / namespaces', `${N} / ${M}`],
-      ['all created (client, concurrency ' + conc + ')', `${((tCreated - t0) / 1000).toFixed(2)} s`],
+      [`all created (client, concurrency ${conc})`, `${((tCreated - t0) / 1000).toFixed(2)} s`],
       [
         'all Ready (from first create)',
         `${((tReady - t0) / 1000).toFixed(2)} s${readyAt.size < N ? ` (ONLY ${readyAt.size} Ready)` : ''}`,
@@ -206,9 +206,9 @@ async function main(): Promise<void> {
   } finally {
     child.kill('SIGTERM');
     await pool(nss, conc, (ns) =>
-      c
-        .delete(`/api/v1/namespaces/${ns}`)
-        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))),
+      c.delete(`/api/v1/namespaces/${ns}`).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      }),
     );
     await c.delete(`${G}/networkdeviceclasses/${cls}`).catch(() => undefined);
   }

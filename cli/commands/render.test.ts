@@ -3,6 +3,9 @@ import { load, loadAll } from 'js-yaml';
 import type { CommandIO } from '../command.js';
 import { renderCommand } from './render.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- YAML documents under test
+type Yaml = Record<string, any>;
+
 function io(files: Record<string, string>): CommandIO & { out: string; err: string } {
   const r = {
     out: '',
@@ -42,7 +45,7 @@ describe('knd render', () => {
       'in.yaml': `${ndc}---\n${profile}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n`,
     });
     expect(await renderCommand.run(['-f', 'in.yaml'], r)).toBe(0);
-    const [dc, rct] = loadAll(r.out) as Record<string, any>[];
+    const [dc, rct] = loadAll(r.out) as Yaml[];
     expect(dc).toMatchObject({ kind: 'DeviceClass', metadata: { name: 'rdma-nics' } });
     expect(dc?.['spec'].selectors[0].cel.expression).toBe('device.driver == "knd.dev"');
     expect(dc?.['spec'].config[0].opaque).toEqual({
@@ -88,7 +91,7 @@ describe('knd render', () => {
   it('allocationMode All renders without a count', async () => {
     const r = io({ 'p.yaml': profile.replace('count: 2', 'allocationMode: All') });
     expect(await renderCommand.run(['-f', 'p.yaml'], r)).toBe(0);
-    const rct = load(r.out.split('---')[0] ?? '') as Record<string, any>;
+    const rct = load(r.out.split('---')[0] ?? '') as Yaml;
     expect(rct['spec'].spec.devices.requests[0].exactly).toEqual({
       deviceClassName: 'rdma-nics',
       allocationMode: 'All',

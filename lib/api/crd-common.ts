@@ -22,7 +22,10 @@ export function toStructural(schema: JsonSchema): JsonSchema {
   }
   if (schema.anyOf) {
     out.anyOf = schema.anyOf.map((b) => {
-      const { type: _t, description: _d, default: _def, ...rest } = b;
+      const rest: JsonSchema = { ...b };
+      delete rest.type;
+      delete rest.description;
+      delete rest.default;
       return rest;
     });
   }

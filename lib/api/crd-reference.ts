@@ -54,7 +54,7 @@ export function crdReferenceMarkdown(crds: readonly CustomResourceDefinition[]):
     out.push(
       `## ${c.spec.names.kind} (${c.spec.group}/${v.name})`,
       '',
-      `${root.description ?? ''}`,
+      root.description ?? '',
       '',
       `Scope: ${c.spec.scope}. Short name: \`${c.spec.names.shortNames.join('`, `')}\`. Plural: \`${c.spec.names.plural}\`.`,
       '',

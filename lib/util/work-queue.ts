@@ -29,7 +29,11 @@ export class WorkQueue<K extends string = string> {
       ((fn, ms) => {
         const t = setTimeout(fn, ms);
         t.unref();
-        return { cancel: () => clearTimeout(t) };
+        return {
+          cancel: () => {
+            clearTimeout(t);
+          },
+        };
       });
   }
 

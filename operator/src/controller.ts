@@ -65,7 +65,9 @@ export class Controller {
     ) =>
       new ListWatch<Obj>(opts.client, {
         path,
-        onEvent: (type, o, old) => onEvent(o, old, type),
+        onEvent: (type, o, old) => {
+          onEvent(o, old, type);
+        },
         onError: onError(path),
         ...(labelSelector ? { labelSelector } : {}),
       });
@@ -84,10 +86,14 @@ export class Controller {
     });
     this.templates = lw(
       '/apis/resource.k8s.io/v1/resourceclaimtemplates',
-      (o) => this.queue.add(`np/${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+      (o) => {
+        this.queue.add(`np/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      },
       `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
     );
-    this.slices = lw('/apis/resource.k8s.io/v1/resourceslices', () => this.onSliceChange());
+    this.slices = lw('/apis/resource.k8s.io/v1/resourceslices', () => {
+      this.onSliceChange();
+    });
   }
 
   get hasSynced(): boolean {
@@ -163,7 +169,7 @@ export class Controller {
   }
 
   private sliceView(): ResourceSliceJson[] {
-    return effectiveSlices(this.slices.list() as unknown as ResourceSliceJson[]);
+    return effectiveSlices(this.slices.list());
   }
 
   async reconcile(key: string): Promise<void> {
@@ -171,12 +177,7 @@ export class Controller {
       const name = key.slice(4);
       const ndc = this.ndcs.store.get(name) as unknown as NetworkDeviceClass | undefined;
       if (!ndc || ndc.metadata.deletionTimestamp) return; // generated DeviceClass goes with it (ownerReference GC)
-      const plan = planDeviceClass(
-        ndc,
-        this.deviceClasses.store.get(name) as LiveObject | undefined,
-        this.sliceView(),
-        this.matcher,
-      );
+      const plan = planDeviceClass(ndc, this.deviceClasses.store.get(name), this.sliceView(), this.matcher);
       const r = await this.executor.execute(
         {
           apiVersion: API_GROUP_VERSION,

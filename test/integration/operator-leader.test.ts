@@ -61,7 +61,7 @@ afterAll(async () => {
 
 describe('leader election', () => {
   it('exactly one replica leads and only it writes; the standby takes over when the leader stops', async () => {
-    await waitFor('a leader', async () => a.isLeader || b.isLeader);
+    await waitFor('a leader', () => Promise.resolve(a.isLeader || b.isLeader));
     // sample for 3 s: never two leaders
     for (let i = 0; i < 30; i++) {
       expect(a.isLeader && b.isLeader).toBe(false);
@@ -79,7 +79,7 @@ describe('leader election', () => {
 
     await leader.stop();
     const leaderWrites = leader.writes();
-    await waitFor('standby leads', async () => standby.isLeader, 15_000);
+    await waitFor('standby leads', () => Promise.resolve(standby.isLeader), 15_000);
     await c.create(`${G}/namespaces/${ns}/networkprofiles`, profile('p2'));
     await waitFor('p2 ready', () => readyTrue('p2'));
     expect(standby.writes()).toBeGreaterThan(0);

@@ -65,7 +65,7 @@ beforeAll(async () => {
   await installCrds(c);
   await ensureNamespace(c, ns);
   op = await inProcessOperator();
-  await waitFor('operator leads and synced', async () => op.isLeader && op.hasSynced);
+  await waitFor('operator leads and synced', () => Promise.resolve(op.isLeader && op.hasSynced));
 });
 
 afterAll(async () => {

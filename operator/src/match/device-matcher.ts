@@ -35,7 +35,7 @@ class DomainMap extends Map<string, unknown> {
   override get(key: string): unknown {
     return super.get(key) ?? new Map<string, unknown>();
   }
-  override has(_key: string): boolean {
+  override has(): boolean {
     return true;
   }
 }

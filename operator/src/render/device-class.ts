@@ -14,7 +14,9 @@ import { selectorToCel } from './selector-cel.js';
 
 /** Opaque config for driver knd.dev: {apiVersion, kind, ...config} (apiVersion/kind always set). */
 export function opaqueConfig(config: NetworkConfig, requests?: string[]): OpaqueConfig {
-  const { apiVersion: _a, kind: _k, ...rest } = config;
+  const rest: NetworkConfig = { ...config };
+  delete rest.apiVersion;
+  delete rest.kind;
   return {
     ...(requests ? { requests } : {}),
     opaque: {

@@ -18,8 +18,7 @@ export type { FieldProblem };
 
 /** The spec schema with `config` left to the NetworkConfig validator. */
 function withoutConfig(spec: JsonSchema): JsonSchema {
-  const { config: _c, ...props } = spec.properties ?? {};
-  return { ...spec, properties: { ...props, config: { type: 'object' } } };
+  return { ...spec, properties: { ...spec.properties, config: { type: 'object' } } };
 }
 
 function compile(spec: JsonSchema): ValidateFunction {
