@@ -19,6 +19,7 @@ const { values } = parseArgs({
     'steady-seconds': { type: 'string', default: '60' },
     concurrency: { type: 'string', default: '16' },
     'health-port': { type: 'string', default: '18391' },
+    workers: { type: 'string', default: '4' },
   },
 });
 const N = Number(values.profiles);
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
       String(port),
       '--lease-name',
       run,
+      '--workers',
+      values.workers,
       '--log-level',
       'warn',
     ],
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
     const steady = diff(afterCreate, afterSteady);
 
     const rows: [string, string][] = [
-      ['profiles / namespaces', `${N} / ${M}`],
+      ['profiles / namespaces / operator workers', `${N} / ${M} / ${values.workers}`],
       [`all created (client, concurrency ${conc})`, `${((tCreated - t0) / 1000).toFixed(2)} s`],
       [
         'all Ready (from first create)',
