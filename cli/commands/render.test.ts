@@ -99,7 +99,7 @@ describe('knd render', () => {
   });
 
   it.each([
-    ['vendors: ["0x15b3"]', 'vendors: ["15b3"]', 'spec.selector.vendors[0]: must match pattern'],
+    ['vendors: ["0x15b3"]', 'vendors: ["15b3"]', 'spec.selector.vendors[0]: must be a PCI vendor ID'],
     ['rdma: true', 'rdma: yes-please', 'spec.selector.rdma: must be boolean'],
     ['rdma: true', 'rdma: true, sriovRole: both', 'spec.selector.sriovRole: must be one of "pf", "vf"'],
     ['rdma: true', 'rdmaa: true', 'spec.selector.rdmaa: unknown field'],

@@ -22,6 +22,10 @@ function constraints(s: JsonSchema): string {
   if (s.format) out.push(`format ${s.format}`);
   if (s.anyOf) out.push(`format ${s.anyOf.map((b) => b.format ?? '?').join(' or ')}`);
   for (const r of s['x-kubernetes-validations'] ?? []) out.push(`rule: ${r.message}`);
+  if (s.type === 'array' && s.items && s.items.type !== 'object') {
+    const each = constraints(s.items);
+    if (each) out.push(`each item: ${each}`);
+  }
   return out.join('; ');
 }
 

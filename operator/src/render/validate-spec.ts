@@ -46,6 +46,26 @@ function describe(e: ErrorObject, base: string): FieldProblem {
       return { path: `${path}.${String(p['additionalProperty'])}`, message: 'unknown field' };
     case 'required':
       return { path: `${path}.${String(p['missingProperty'])}`, message: 'required field is missing' };
+    case 'pattern': {
+      const pat = String(p['pattern']);
+      const known: [string, string][] = [
+        ['^0x[0-9a-f]{4}$', 'must be a PCI vendor ID in lower-case hex, such as "0x15b3"'],
+        [
+          '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+          'must be a DNS subdomain (lower case letters, digits, "-", ".")',
+        ],
+        ['^[A-Za-z0-9_.:@*?-]+$', 'must be a glob of letters, digits, "_.:@-" and the wildcards "*" and "?"'],
+      ];
+      const hit = known.find(([k]) => k === pat);
+      return {
+        path,
+        message: hit
+          ? hit[1]
+          : pat.endsWith('[A-Za-z_][A-Za-z0-9_]*$')
+            ? 'must be a fully qualified attribute name such as resource.kubernetes.io/pcieRoot'
+            : `must match ${pat}`,
+      };
+    }
     case 'enum':
       return {
         path,
@@ -94,37 +114,42 @@ function metaProblems(doc: Record<string, unknown>, namespaced: boolean): FieldP
 function specProblems(doc: Record<string, unknown>, v: ValidateFunction): FieldProblem[] {
   const spec = doc['spec'];
   if (spec === undefined) return [{ path: 'spec', message: 'required field is missing' }];
-  if (!v(spec)) return (v.errors ?? []).map((e) => describe(e, 'spec'));
-  const out: FieldProblem[] = [];
+  const out: FieldProblem[] = v(spec) ? [] : (v.errors ?? []).map((e) => describe(e, 'spec'));
+  if (spec === null || typeof spec !== 'object') return out;
   const config = (spec as Record<string, unknown>)['config'];
-  if (config !== undefined) {
+  if (config !== null && typeof config === 'object' && !Array.isArray(config)) {
     const r = validateNetworkConfig(config);
-    if (!r.ok)
+    if (!r.ok) {
       out.push(
         ...r.problems.map((p) => ({
           path: p.path ? `spec.config.${p.path}` : 'spec.config',
           message: p.message,
         })),
       );
+    }
   }
   return out;
 }
 
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+
 export function validateNetworkDeviceClass(doc: Record<string, unknown>): FieldProblem[] {
   ndcValidator ??= compile(networkDeviceClassSpecSchema);
-  const out = [...metaProblems(doc, false), ...specProblems(doc, ndcValidator)];
-  if (out.length > 0) return out;
-  const spec = doc['spec'] as { cel?: string[] };
-  return celProblems(spec.cel, 'spec.cel');
+  const spec = (doc['spec'] ?? {}) as Record<string, unknown>;
+  return [
+    ...metaProblems(doc, false),
+    ...specProblems(doc, ndcValidator),
+    ...celProblems(strings(spec['cel']), 'spec.cel'),
+  ];
 }
 
 export function validateNetworkProfile(doc: Record<string, unknown>): FieldProblem[] {
   profileValidator ??= compile(networkProfileSpecSchema);
+  const spec = (doc['spec'] ?? {}) as Record<string, unknown>;
   const out = [...metaProblems(doc, true), ...specProblems(doc, profileValidator)];
-  if (out.length > 0) return out;
-  const spec = doc['spec'] as { selectors?: string[]; count?: number; allocationMode?: string };
-  if (spec.count !== undefined && spec.allocationMode === 'All') {
+  if (spec['count'] !== undefined && spec['allocationMode'] === 'All') {
     out.push({ path: 'spec.count', message: 'count cannot be combined with allocationMode All' });
   }
-  return [...out, ...celProblems(spec.selectors, 'spec.selectors')];
+  return [...out, ...celProblems(strings(spec['selectors']), 'spec.selectors')];
 }
