@@ -105,11 +105,29 @@ describe('node tier: kubelet + containerd', () => {
     core = kubeConfig().makeApiClient(CoreV1Api);
   }, 600_000);
 
+  // Delete the pods and wait until the kubelet has stopped their sandboxes, so the next suite finds
+  // containerd without our running pods (a suite that stops the kubelet would otherwise inherit them).
   afterAll(async () => {
+    const uids: string[] = [];
     for (const name of created) {
+      const pod = await core.readNamespacedPod({ name, namespace: NAMESPACE });
+      uids.push(pod.metadata?.uid ?? '');
       await core.deleteNamespacedPod({ name, namespace: NAMESPACE, gracePeriodSeconds: 0 });
     }
-  });
+    const deadline = Date.now() + 60_000;
+    for (const uid of uids) {
+      while (
+        (
+          await crictl(['pods', '-q', '--state', 'ready', '--label', `io.kubernetes.pod.uid=${uid}`])
+        ).trim() !== ''
+      ) {
+        if (Date.now() > deadline) {
+          throw new Error(`the kubelet did not stop the sandbox of pod uid ${uid} within 60 s`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }, 90_000);
 
   it('registers the node Ready, untainted, with the versions and address it was started with', async () => {
     const n = await core.readNode({ name: node.nodeName });

@@ -17,6 +17,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile, readlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -207,11 +208,52 @@ export async function kubectl(args: readonly string[], options: NodeOptions = {}
   return stdout;
 }
 
-/** Stops the containerd daemon (pods and shims keep running) and starts it again. */
+/** The kubelet recorded in $KND_RUN_DIR/pids/kubelet.pid is running. */
+async function kubeletRunning(options: NodeOptions): Promise<boolean> {
+  const runDir = envValue(options, 'KND_RUN_DIR', '/var/tmp/knd-cluster');
+  try {
+    const pid = (await readFile(path.join(runDir, 'pids', 'kubelet.pid'), 'utf8')).trim();
+    return (await readlink(`/proc/${pid}/exe`)).endsWith('/kubelet');
+  } catch {
+    return false; // no PID file or no such process
+  }
+}
+
+/**
+ * Waits until the kubelet talks to the runtime again: its /runningpods/ endpoint (reached through the
+ * apiserver) lists pods over the kubelet's own CRI connection, which reconnects with a backoff after a
+ * containerd restart; until then exec/logs fail with "dial unix ...containerd.sock".
+ */
+async function waitKubeletRuntime(options: NodeOptions, timeoutMs: number): Promise<void> {
+  const nodeName = envValue(options, 'KND_NODE_NAME', 'knd-node');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await kubectl(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy/runningpods/`], options);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new Error(`the kubelet did not reach containerd again within ${timeoutMs} ms`, {
+          cause: error,
+        });
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Stops the containerd daemon (pods and shims keep running) and starts it again. When the kubelet
+ * runs, also waits (30 s at most) until the kubelet's CRI connection is back.
+ */
 export async function restartContainerd(options: NodeOptions = {}): Promise<ContainerdInfo> {
   requireRoot('restartContainerd');
   await runScript('containerd-down.sh', ['--daemon-only'], options);
-  return ensureContainerd(options);
+  const info = await ensureContainerd(options);
+  if (await kubeletRunning(options)) {
+    await waitKubeletRuntime(options, 30_000);
+  }
+  return info;
 }
 
 /** Stops the kubelet (pods keep running) and starts it again; waits for the Node to be Ready. */
