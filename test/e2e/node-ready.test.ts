@@ -126,6 +126,11 @@ describe('node tier: kubelet + containerd', () => {
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
+      // the stopped sandboxes would wait for the kubelet's GC (a minute); remove them now
+      const stopped = (await crictl(['pods', '-q', '--label', `io.kubernetes.pod.uid=${uid}`])).trim();
+      for (const id of stopped === '' ? [] : stopped.split('\n')) {
+        await crictl(['rmp', '-f', id]);
+      }
     }
   }, 90_000);
 
