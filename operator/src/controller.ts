@@ -112,6 +112,7 @@ export class Controller {
   }
 
   private onSliceChange(): void {
+    this.sliceVersion++;
     if (!this.synced || this.sliceTimer) return;
     this.sliceTimer = setTimeout(() => {
       this.sliceTimer = undefined;
@@ -168,16 +169,29 @@ export class Controller {
     }
   }
 
+  private sliceVersion = 0;
+  private sliceCache: { version: number; slices: ResourceSliceJson[] } | undefined;
+
+  /** Effective slices, recomputed only after a slice event. */
   private sliceView(): ResourceSliceJson[] {
-    return effectiveSlices(this.slices.list());
+    if (this.sliceCache?.version !== this.sliceVersion) {
+      this.sliceCache = { version: this.sliceVersion, slices: effectiveSlices(this.slices.list()) };
+    }
+    return this.sliceCache.slices;
   }
+
+  /** Match counts memoized per expression list until the next slice event. */
+  private readonly counter = {
+    count: (exprs: readonly string[], slices: Iterable<ResourceSliceJson>) =>
+      this.matcher.countCached(exprs, slices, this.sliceVersion),
+  };
 
   async reconcile(key: string): Promise<void> {
     if (key.startsWith('ndc/')) {
       const name = key.slice(4);
       const ndc = this.ndcs.store.get(name) as unknown as NetworkDeviceClass | undefined;
       if (!ndc || ndc.metadata.deletionTimestamp) return; // generated DeviceClass goes with it (ownerReference GC)
-      const plan = planDeviceClass(ndc, this.deviceClasses.store.get(name), this.sliceView(), this.matcher);
+      const plan = planDeviceClass(ndc, this.deviceClasses.store.get(name), this.sliceView(), this.counter);
       const r = await this.executor.execute(
         {
           apiVersion: API_GROUP_VERSION,
@@ -212,7 +226,7 @@ export class Controller {
       deviceClassExists: (n) => this.deviceClasses.store.has(n),
       liveTemplate: live,
       slices: this.sliceView(),
-      matcher: this.matcher,
+      matcher: this.counter,
     });
     const r = await this.executor.execute(
       {

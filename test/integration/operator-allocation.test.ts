@@ -127,9 +127,13 @@ beforeAll(async () => {
       config: { interface: { mtu: 9000 } },
     },
   });
-  await waitFor('default ServiceAccount', () =>
-    c.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`).catch(() => undefined),
-  );
+  // pods need the namespace's default ServiceAccount; KCM creates it, but create it ourselves too in
+  // case KCM's serviceaccount controller is slow (e.g. right after an apiserver restart)
+  await c.apply(`/api/v1/namespaces/${ns}/serviceaccounts/default`, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'default', namespace: ns },
+  });
   op = await inProcessOperator();
 });
 
@@ -190,7 +194,8 @@ describe('allocation by the real scheduler', () => {
         const cs = await claimsOf('single-0');
         return cs.length === 1 && cs[0]?.status?.allocation ? cs : undefined;
       },
-      60_000,
+      120_000,
+      250,
     );
     const alloc = claim?.status?.allocation?.devices;
     expect(alloc?.results).toHaveLength(1);
@@ -204,7 +209,7 @@ describe('allocation by the real scheduler', () => {
       ['FromClass', 'knd.dev', 'NetworkConfig'],
       ['FromClaim', 'knd.dev', 'NetworkConfig'],
     ]);
-  });
+  }, 150_000);
 
   it('alignment: over 15 claims (every pair the topology allows) each allocation pairs a NIC and a GPU on the same PCIe root', async () => {
     await c.apply(`${G}/namespaces/${ns}/networkprofiles/aligned`, {

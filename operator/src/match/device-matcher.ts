@@ -104,6 +104,31 @@ export class DeviceMatcher {
     return true;
   }
 
+  private memoVersion: unknown;
+  private readonly memo = new Map<string, { devices: number; nodes: number }>();
+
+  /**
+   * count() memoized per expression list while `version` stays the same (the caller bumps it on
+   * every slice change): 1000 profiles of one class cost one evaluation pass, not 1000.
+   */
+  countCached(
+    exprs: readonly string[],
+    slices: Iterable<ResourceSliceJson>,
+    version: unknown,
+  ): { devices: number; nodes: number } {
+    if (version !== this.memoVersion) {
+      this.memo.clear();
+      this.memoVersion = version;
+    }
+    const key = exprs.join('\u0000');
+    let r = this.memo.get(key);
+    if (!r) {
+      r = this.count(exprs, slices);
+      this.memo.set(key, r);
+    }
+    return r;
+  }
+
   /** Devices and distinct nodes matched across the slices. */
   count(exprs: readonly string[], slices: Iterable<ResourceSliceJson>): { devices: number; nodes: number } {
     let devices = 0;

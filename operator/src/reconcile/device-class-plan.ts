@@ -13,7 +13,7 @@ export function planDeviceClass(
   ndc: NetworkDeviceClass,
   live: LiveObject | undefined,
   slices: Iterable<ResourceSliceJson>,
-  matcher: DeviceMatcher,
+  matcher: Pick<DeviceMatcher, 'count'>,
 ): Plan<DeviceClass> {
   const name = ndc.metadata.name;
   const zero = { devices: 0, nodes: 0 };

@@ -246,6 +246,13 @@ describe('helpers', () => {
   ])('resourceOfPath(%s) = %s', (p, r) => {
     expect(resourceOfPath(p)).toBe(r);
   });
+  it('countCached evaluates once per expression list and slice version', () => {
+    const dm = new DeviceMatcher();
+    const exprs = ['device.attributes["knd.dev"].rdma == true'];
+    expect(dm.countCached(exprs, slices, 1)).toEqual({ devices: 2, nodes: 2 });
+    expect(dm.countCached(exprs, [], 1)).toEqual({ devices: 2, nodes: 2 }); // same version: memo
+    expect(dm.countCached(exprs, [], 2)).toEqual({ devices: 0, nodes: 0 }); // new version: recount
+  });
   it('effectiveSlices keeps only the newest generation of each pool', () => {
     const s = (pool: string, g: number) => ({
       spec: { driver: 'knd.dev', pool: { name: pool, generation: g } },

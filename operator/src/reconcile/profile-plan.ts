@@ -17,7 +17,7 @@ export interface ProfileInputs {
   deviceClassExists: (name: string) => boolean;
   liveTemplate: LiveObject | undefined;
   slices: Iterable<ResourceSliceJson>;
-  matcher: DeviceMatcher;
+  matcher: Pick<DeviceMatcher, 'count'>;
 }
 
 export function planProfile(inp: ProfileInputs): Plan<ResourceClaimTemplate> {
