@@ -1,0 +1,47 @@
+// Shared helpers for suites that run against the real control plane started by the jest global
+// setup (test/support/global-setup.ts).
+import { KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+
+/** Admin KubeConfig of the test control plane. Throws with a reason when the setup did not run. */
+export function testKubeConfig(): KubeConfig {
+  const file = process.env['KND_KUBECONFIG'];
+  if (!file) {
+    throw new Error(
+      'KND_KUBECONFIG is not set: the jest global setup (test/support/global-setup.ts) did not start the control plane',
+    );
+  }
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
+/** A DNS-label-safe name unique to this run: `<prefix>-<6 hex>`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Poll `fn` until it returns a value other than undefined; fail with `what` after timeoutMs. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const intervalMs = opts.intervalMs ?? 200;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
