@@ -20,6 +20,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'health-port': { type: 'string', default: '18391' },
     workers: { type: 'string', default: '4' },
+    nodes: { type: 'string', default: '0' },
   },
 });
 const N = Number(values.profiles);
@@ -87,6 +88,27 @@ async function main(): Promise<void> {
   for (const crd of allCrds())
     await c.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
   await new Promise((r) => setTimeout(r, 1500));
+  // optional: ResourceSlices of fake nodes (8 knd.dev devices each, half RDMA) so status counts run CEL
+  const nodes = Array.from({ length: Number(values.nodes) }, (_, i) => `${run}-n${i}`);
+  const slice = (node: string, extra: number) => ({
+    apiVersion: 'resource.k8s.io/v1',
+    kind: 'ResourceSlice',
+    metadata: { name: node },
+    spec: {
+      driver: 'knd.dev',
+      nodeName: node,
+      pool: { name: node, generation: 1 + extra, resourceSliceCount: 1 },
+      devices: Array.from({ length: 8 + extra }, (_, d) => ({
+        name: `eth${d}`,
+        attributes: {
+          ifName: { string: `eth${d}` },
+          rdma: { bool: d % 2 === 0 && d < 8 },
+          numaNode: { int: d % 2 },
+        },
+      })),
+    },
+  });
+  await pool(nodes, conc, (n) => c.apply(`/apis/resource.k8s.io/v1/resourceslices/${n}`, slice(n, 0)));
   const cls = `${run}-nics`;
   await c.apply(`${G}/networkdeviceclasses/${cls}`, {
     apiVersion: 'knd.dev/v1alpha1',
@@ -180,12 +202,23 @@ async function main(): Promise<void> {
       { metadata: { annotations: { 'bench/touch': String(Date.now()) } } },
       'application/merge-patch+json',
     );
-    await new Promise((r) => setTimeout(r, steadyS * 1000));
+    // and, with slices, churn one slice every 5 s (an extra non-RDMA device: counts stay the same)
+    const churnUntil = Date.now() + steadyS * 1000;
+    let churns = 0;
+    while (Date.now() < churnUntil) {
+      await new Promise((r) => setTimeout(r, Math.min(5000, Math.max(0, churnUntil - Date.now()))));
+      const n = nodes[churns % Math.max(1, nodes.length)];
+      if (n && Date.now() < churnUntil) {
+        churns++;
+        await c.apply(`/apis/resource.k8s.io/v1/resourceslices/${n}`, slice(n, churns));
+      }
+    }
     const afterSteady = await scrape();
     const steady = diff(afterCreate, afterSteady);
 
     const rows: [string, string][] = [
       ['profiles / namespaces / operator workers', `${N} / ${M} / ${values.workers}`],
+      ['fake nodes with ResourceSlices (8 devices each)', String(nodes.length)],
       [`all created (client, concurrency ${conc})`, `${((tCreated - t0) / 1000).toFixed(2)} s`],
       [
         'all Ready (from first create)',
@@ -200,6 +233,7 @@ async function main(): Promise<void> {
         .sort()
         .map(([k, v]) => [`  ${k}`, `${v} (${(v / N).toFixed(2)}/profile)`] as [string, string]),
       [`writes during ${steadyS} s steady state (after a full resync)`, String(total(writes(steady)))],
+      [`  slice updates in that window (each re-reconciles all ${N + 1} CRs)`, String(churns)],
       [`  lease renewals in that window`, String(steady.get('update leases') ?? 0)],
       [`  reads in that window`, String(total(steady) - total(writes(steady, false)))],
     ];
@@ -214,6 +248,9 @@ async function main(): Promise<void> {
       }),
     );
     await c.delete(`${G}/networkdeviceclasses/${cls}`).catch(() => undefined);
+    await pool(nodes, conc, (n) =>
+      c.delete(`/apis/resource.k8s.io/v1/resourceslices/${n}`).catch(() => undefined),
+    );
   }
 }
 
