@@ -7,6 +7,19 @@ cd "$(dirname "$0")/.."
 export NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning'
 results_dir=$(mktemp -d)
 status=0
+# An interrupted run (Ctrl-C, CI timeout) must leave no process behind: if the control plane was not
+# already running when we started, stop everything the tiers started (node tier included).
+. test/cluster/lib.sh
+. test/cluster/cp-lib.sh
+if control_plane_healthy; then cluster_was_running=1; else cluster_was_running=0; fi
+cleanup() {
+  if [ "$cluster_was_running" = 0 ] && [ "${KND_KEEP_CLUSTER:-}" != 1 ]; then
+    bash test/cluster/down.sh >/dev/null 2>&1 || true
+  fi
+  rm -rf "$results_dir"
+}
+trap cleanup EXIT
+trap 'echo "interrupted: stopping the cluster"; exit 130' INT TERM
 step() {
   local name=$1; shift
   printf '\n=== %s ===\n' "$name"
@@ -21,7 +34,7 @@ step format npx prettier --check .
 step build npx tsc -p tsconfig.build.json
 step generated-files-in-sync node dist/hack/gen.js --check
 step unit npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json"
-step cluster-binaries bash test/cluster/build.sh kube etcd
+step cluster-binaries bash test/cluster/build.sh kube etcd containerd crictl helm
 step integration npx jest --selectProjects integration --runInBand --json --outputFile="$results_dir/integration.json"
 
 node -e '
@@ -34,5 +47,4 @@ for (const n of ["unit", "integration"]) {
 }
 if (process.argv[2] !== "0" && f === 0) f = 1;
 console.log(`${p} passed, ${f} failed`);' "$results_dir" "$status"
-rm -rf "$results_dir"
 exit $status
