@@ -3,25 +3,19 @@
 // CRD installation, an in-process operator with request counting, polling, fake nodes and slices.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
 import { allCrds } from '../../lib/api/crd-schema.js';
 import { KubeRestClient, isNotFound, type RequestRecord } from '../../lib/kube/rest-client.js';
 import { silentLogger, createLogger } from '../../lib/util/logger.js';
+import { testKubeConfig } from '../support/kube.js';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../operator/src/start.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
+/** The harness's admin KubeConfig (KND_KUBECONFIG from the jest global setup). */
 export function operatorKubeConfig(): KubeConfig {
-  const path = process.env['KND_KUBECONFIG'];
-  if (!path) {
-    throw new Error(
-      'KND_KUBECONFIG is not set: the integration global setup (test/support/global-setup.ts) must start the control plane (bash test/cluster/up.sh) and export the admin kubeconfig',
-    );
-  }
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
-  return kc;
+  return testKubeConfig();
 }
 
 export function uniq(prefix: string): string {
