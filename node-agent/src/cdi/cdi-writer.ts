@@ -1,0 +1,38 @@
+// Writes and removes knd's per-claim transient CDI specs (default directory /var/run/cdi, the
+// runtime's dynamic spec directory). Called by DRA prepare (write, before answering the kubelet, so
+// the spec exists before containerd creates the container) and unprepare (remove). Writes are atomic
+// (temp + fsync + rename + dir fsync); removal of a missing spec is a no-op. Idempotent.
+import { mkdir } from 'node:fs/promises';
+import { fsyncDir, writeFileAtomic } from '../plan-store/plan-store.js';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cdiSpecFileName, type CdiSpec } from './cdi-spec.js';
+
+export const DEFAULT_CDI_DIR = '/var/run/cdi';
+
+export class CdiWriter {
+  readonly dir: string;
+  constructor(opts: { dir?: string } = {}) {
+    this.dir = opts.dir ?? DEFAULT_CDI_DIR;
+  }
+
+  async write(claimUid: string, spec: CdiSpec): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    // the runtime (root) reads it; no secrets inside
+    await writeFileAtomic(this.dir, cdiSpecFileName(claimUid), `${JSON.stringify(spec, null, 2)}\n`, 0o644);
+  }
+
+  async remove(claimUid: string): Promise<void> {
+    try {
+      await unlink(join(this.dir, cdiSpecFileName(claimUid)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await fsyncDir(this.dir);
+  }
+
+  path(claimUid: string): string {
+    return join(this.dir, cdiSpecFileName(claimUid));
+  }
+}

@@ -1,0 +1,47 @@
+// The parts of resource.k8s.io/v1 ResourceClaim that DRA prepare reads, as raw JSON on the wire
+// (shared/reference/protocols.md §4.4-4.5). Everything optional: the input is untrusted.
+export interface OpaqueDeviceConfiguration {
+  driver?: string;
+  parameters?: unknown;
+}
+
+export interface DeviceAllocationConfiguration {
+  source?: 'FromClass' | 'FromClaim' | string;
+  requests?: string[];
+  opaque?: OpaqueDeviceConfiguration;
+}
+
+export interface DeviceRequestAllocationResult {
+  request?: string;
+  driver?: string;
+  pool?: string;
+  device?: string;
+  shareID?: string;
+}
+
+export interface ResourceClaimConsumerReference {
+  apiGroup?: string;
+  resource?: string;
+  name?: string;
+  uid?: string;
+}
+
+export interface ResourceClaim {
+  metadata?: { name?: string; namespace?: string; uid?: string };
+  status?: {
+    allocation?: {
+      devices?: {
+        results?: DeviceRequestAllocationResult[];
+        config?: DeviceAllocationConfiguration[];
+      };
+    };
+    reservedFor?: ResourceClaimConsumerReference[];
+  };
+}
+
+/** What the kubelet sends per claim (dra v1 `Claim`). */
+export interface ClaimRequest {
+  namespace: string;
+  uid: string;
+  name: string;
+}

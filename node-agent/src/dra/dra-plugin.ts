@@ -1,0 +1,171 @@
+// The kubelet-facing DRA plugin: two gRPC servers on unix sockets.
+//
+// Contract (shared/reference/protocols.md §1):
+// - DRA socket `<kubeletRoot>/plugins/<driver>/dra.sock` serves k8s.io.kubelet.pkg.apis.dra.v1 and
+//   .v1beta1 DRAPlugin (one implementation; v1beta1 ignores Device.share_id). It listens BEFORE the
+//   registration socket exists, because the kubelet dials the endpoint right after GetInfo.
+// - Registration socket `<kubeletRoot>/plugins_registry/<driver>-reg.sock` serves
+//   pluginregistration.Registration for the process lifetime (the kubelet's plugin watcher finds it
+//   by fsnotify, and re-registers us after its own restart by walking the directory). GetInfo is
+//   cheap and constant. NotifyRegistrationStatus(false) is logged and counted, never fatal.
+// - Binding retries with backoff forever (e.g. the kubelet root not mounted yet); start() resolves
+//   once both sockets listen. Sockets 0600 in 0700 directories; stale socket files are replaced.
+// - A malformed request fails that call (INVALID_ARGUMENT), never the process.
+import * as grpc from '@grpc/grpc-js';
+import { join } from 'node:path';
+import { backoffDelayMs, sleep } from '../../../lib/util/backoff.js';
+import type { Logger } from '../../../lib/util/logger.js';
+import type { ClaimRequest } from './claim-types.js';
+import { loadDraServices } from './dra-protos.js';
+import type { DraMetrics } from './dra-metrics.js';
+import type { DraHandler } from './prepare-handler.js';
+import { bindUnix, removeSocket, shutdownServer } from './unix-socket.js';
+
+export const DEFAULT_KUBELET_ROOT = '/var/lib/kubelet';
+export const SUPPORTED_VERSIONS = ['v1.DRAPlugin', 'v1beta1.DRAPlugin'] as const;
+
+export interface DraPluginOptions {
+  driverName: string;
+  kubeletRoot?: string;
+  handler: DraHandler;
+  logger: Logger;
+  metrics?: DraMetrics;
+  /** Bind retry backoff. Defaults 500 ms .. 30 s. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Proto directory (default: found upward from this module). */
+  protoDir?: string;
+}
+
+export interface DraPluginPaths {
+  draSocket: string;
+  registrationSocket: string;
+}
+
+export function draPluginPaths(kubeletRoot: string, driverName: string): DraPluginPaths {
+  return {
+    draSocket: join(kubeletRoot, 'plugins', driverName, 'dra.sock'),
+    registrationSocket: join(kubeletRoot, 'plugins_registry', `${driverName}-reg.sock`),
+  };
+}
+
+export interface DraPlugin {
+  readonly paths: DraPluginPaths;
+  /** Resolves when both sockets listen (after retries). */
+  readonly ready: Promise<void>;
+  /** Last NotifyRegistrationStatus from the kubelet, if any. */
+  registration(): { registered: boolean; error: string } | undefined;
+  stop(graceMs?: number): Promise<void>;
+}
+
+interface WireClaim {
+  namespace?: string;
+  uid?: string;
+  name?: string;
+}
+
+/** Wire claims -> typed requests; a claim without uid/namespace/name rejects the call. */
+export function parseClaims(claims: unknown): ClaimRequest[] | string {
+  if (!Array.isArray(claims)) return 'claims: must be a list';
+  const out: ClaimRequest[] = [];
+  for (const [i, c] of (claims as WireClaim[]).entries()) {
+    if (!c.uid || !c.namespace || !c.name) return `claims[${i}]: namespace, uid and name are required`;
+    out.push({ namespace: c.namespace, uid: c.uid, name: c.name });
+  }
+  return out;
+}
+
+export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
+  const services = loadDraServices(opts.protoDir);
+  const log = opts.logger;
+  const paths = draPluginPaths(opts.kubeletRoot ?? DEFAULT_KUBELET_ROOT, opts.driverName);
+  const abort = new AbortController();
+  let lastStatus: { registered: boolean; error: string } | undefined;
+
+  const prepare: grpc.handleUnaryCall<{ claims?: unknown }, unknown> = (call, cb) => {
+    const claims = parseClaims(call.request.claims);
+    if (typeof claims === 'string') {
+      cb({ code: grpc.status.INVALID_ARGUMENT, details: claims });
+      return;
+    }
+    opts.handler.prepare(claims).then(
+      (res) => cb(null, { claims: Object.fromEntries(res) }),
+      (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
+    );
+  };
+  const unprepare: grpc.handleUnaryCall<{ claims?: unknown }, unknown> = (call, cb) => {
+    const claims = parseClaims(call.request.claims);
+    if (typeof claims === 'string') {
+      cb({ code: grpc.status.INVALID_ARGUMENT, details: claims });
+      return;
+    }
+    opts.handler.unprepare(claims).then(
+      (res) => cb(null, { claims: Object.fromEntries(res) }),
+      (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
+    );
+  };
+  const draImpl = { NodePrepareResources: prepare, NodeUnprepareResources: unprepare };
+
+  const draServer = new grpc.Server();
+  draServer.addService(services.draV1, draImpl);
+  draServer.addService(services.draV1beta1, draImpl);
+
+  const regServer = new grpc.Server();
+  regServer.addService(services.registration, {
+    GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+      cb(null, {
+        type: 'DRAPlugin',
+        name: opts.driverName,
+        endpoint: paths.draSocket,
+        supported_versions: [...SUPPORTED_VERSIONS],
+      }),
+    NotifyRegistrationStatus: (
+      call: grpc.ServerUnaryCall<{ plugin_registered?: boolean; error?: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      const registered = call.request.plugin_registered === true;
+      lastStatus = { registered, error: call.request.error ?? '' };
+      opts.metrics?.registrations.inc({ registered: String(registered) });
+      if (registered) log.info('kubelet registered the DRA plugin', { endpoint: paths.draSocket });
+      else log.error('kubelet rejected the DRA plugin registration', { error: lastStatus.error });
+      cb(null, {});
+    },
+  });
+
+  async function bindWithRetry(server: grpc.Server, path: string, what: string): Promise<void> {
+    for (let attempt = 0; !abort.signal.aborted; attempt++) {
+      try {
+        await bindUnix(server, path);
+        log.info(`${what} socket listening`, { path });
+        return;
+      } catch (err) {
+        const delayMs = backoffDelayMs(attempt, {
+          baseMs: opts.initialBackoffMs ?? 500,
+          maxMs: opts.maxBackoffMs ?? 30_000,
+        });
+        log.warn(`${what} socket bind failed; retrying`, { path, error: (err as Error).message, delayMs });
+        await sleep(delayMs, abort.signal);
+      }
+    }
+  }
+
+  const ready = (async () => {
+    await bindWithRetry(draServer, paths.draSocket, 'DRA');
+    await bindWithRetry(regServer, paths.registrationSocket, 'registration');
+  })();
+
+  return {
+    paths,
+    ready,
+    registration: () => lastStatus,
+    async stop(graceMs = 5000) {
+      abort.abort();
+      await ready.catch(() => undefined);
+      // registration first: the kubelet's watcher sees the plugin go before its endpoint does
+      await shutdownServer(regServer, graceMs);
+      await removeSocket(paths.registrationSocket);
+      await shutdownServer(draServer, graceMs);
+      await removeSocket(paths.draSocket);
+    },
+  };
+}

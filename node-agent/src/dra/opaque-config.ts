@@ -1,0 +1,59 @@
+// Pure: collect, validate and merge knd's opaque configs for one request of an allocated claim.
+// DRA order (protocols.md §4.5): FromClass entries before FromClaim entries, each in list order,
+// later wins; an entry with empty `requests` applies to every request; configs of other drivers are
+// ignored. Every config is validated on its own first, so a problem names where it came from; the
+// merged result is validated again (rules across fields).
+import { mergeNetworkConfigs, type NetworkConfig } from '../../../lib/api/network-config.js';
+import { formatProblems, validateNetworkConfig } from '../../../lib/api/validate-network-config.js';
+import type { DeviceAllocationConfiguration } from './claim-types.js';
+
+export type ConfigResult = { ok: true; config: NetworkConfig } | { ok: false; errors: string[] };
+
+/** `nic/sub` -> `nic`. */
+export function baseRequestName(request: string): string {
+  const i = request.indexOf('/');
+  return i < 0 ? request : request.slice(0, i);
+}
+
+function appliesTo(c: DeviceAllocationConfiguration, request: string): boolean {
+  const reqs = c.requests ?? [];
+  return reqs.length === 0 || reqs.includes(request) || reqs.includes(baseRequestName(request));
+}
+
+export function configForRequest(
+  configs: readonly DeviceAllocationConfiguration[],
+  request: string,
+  driverName: string,
+): ConfigResult {
+  const mine = configs
+    .map((c, index) => ({ c, index }))
+    .filter(({ c }) => c.opaque?.driver === driverName && appliesTo(c, request));
+  const ordered = [
+    ...mine.filter(({ c }) => c.source === 'FromClass'),
+    ...mine.filter(({ c }) => c.source !== 'FromClass'),
+  ];
+  const errors: string[] = [];
+  const valid: NetworkConfig[] = [];
+  for (const { c, index } of ordered) {
+    const r = validateNetworkConfig(c.opaque?.parameters ?? {});
+    if (r.ok) valid.push(r.value);
+    else {
+      const from = c.source === 'FromClass' ? 'from the DeviceClass' : 'from the claim';
+      for (const line of formatProblems(r.problems)) {
+        errors.push(`opaque config ${from} (allocation config[${index}]) for request "${request}": ${line}`);
+      }
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const merged = mergeNetworkConfigs(valid);
+  const check = validateNetworkConfig(merged);
+  if (!check.ok) {
+    return {
+      ok: false,
+      errors: formatProblems(check.problems).map(
+        (l) => `merged opaque config for request "${request}": ${l}`,
+      ),
+    };
+  }
+  return { ok: true, config: merged };
+}

@@ -1,0 +1,197 @@
+// The DRA plugin's behaviour behind the gRPC methods (dra-server.ts maps the wire to these calls).
+//
+// Contract (kubelet -> agent, shared/reference/protocols.md §1.5):
+// - prepare(claims): called once per pod per driver with the pod's not-yet-prepared claims; the
+//   kubelet's deadline is 45 s and it retries through the pod sync loop. Every requested claim gets
+//   an entry; a failure of one claim never affects another. Before returning, each successful
+//   claim's AttachPlan (and CDI spec, when it has RDMA char devices) is durable on disk.
+// - Idempotent: a claim with a plan from this boot is answered from that plan (after a restart too);
+//   only the pod list (reservedFor) is refreshed. A device held by another claim's plan is an error.
+// - unprepare(claims): removes that claim's CDI spec and plan only; unknown claims succeed.
+// - Never throws for a claim's problem; unexpected errors become that claim's error text.
+import type { Logger } from '../../../lib/util/logger.js';
+import type { AttachPlan } from '../plan-store/plan.js';
+import type { PlanStore } from '../plan-store/plan-store.js';
+import { renderCdiSpec } from '../cdi/cdi-spec.js';
+import type { CdiWriter } from '../cdi/cdi-writer.js';
+import type { ClaimRequest, ResourceClaim } from './claim-types.js';
+import type { ClaimSource } from './claim-source.js';
+import type { DeviceLookup } from './device-lookup.js';
+import type { DraMetrics } from './dra-metrics.js';
+import { claimLabel, findConflicts, planClaim, preparedDevices, type PreparedDevice } from './plan-claim.js';
+
+export interface PrepareResult {
+  devices: PreparedDevice[];
+  error: string;
+}
+
+export interface DraHandlerOptions {
+  driverName: string;
+  /** This node's pool name (= node name). */
+  poolName: string;
+  claims: ClaimSource;
+  devices: DeviceLookup;
+  store: PlanStore;
+  cdi: CdiWriter;
+  logger: Logger;
+  metrics?: DraMetrics;
+  now?: () => Date;
+}
+
+type Fetched = { req: ClaimRequest; claim?: ResourceClaim; fetchError?: string; stored?: AttachPlan };
+
+export class DraHandler {
+  private readonly o: DraHandlerOptions;
+  /** Serialises the plan/conflict/persist phase so two calls cannot take one device. */
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: DraHandlerOptions) {
+    this.o = opts;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async prepare(claims: readonly ClaimRequest[]): Promise<Map<string, PrepareResult>> {
+    const started = process.hrtime.bigint();
+    const fetched: Fetched[] = await Promise.all(
+      claims.map(async (req): Promise<Fetched> => {
+        const stored = await this.o.store.getPlan(req.uid);
+        try {
+          const claim = await this.o.claims.get(req.namespace, req.name, req.uid);
+          return { req, claim, ...(stored ? { stored } : {}) };
+        } catch (err) {
+          return { req, fetchError: (err as Error).message, ...(stored ? { stored } : {}) };
+        }
+      }),
+    );
+    const out = await this.exclusive(() => this.prepareLocked(fetched));
+    this.record('prepare', out, started);
+    return out;
+  }
+
+  private async prepareLocked(fetched: Fetched[]): Promise<Map<string, PrepareResult>> {
+    const out = new Map<string, PrepareResult>();
+    const held = await this.o.store.listPlans();
+    const toWrite: AttachPlan[] = [];
+    for (const f of fetched) {
+      const label = claimLabel(f.req);
+      if (f.stored) {
+        // already prepared in this boot: same answer; refresh the pods the claim is reserved for
+        let plan = f.stored;
+        if (f.claim?.metadata?.uid === f.req.uid) {
+          const pods = (f.claim.status?.reservedFor ?? [])
+            .filter((c) => c.resource === 'pods' && typeof c.uid === 'string')
+            .map((c) => c.uid as string);
+          const merged = [...new Set([...plan.podUids, ...pods])].sort();
+          if (merged.join() !== plan.podUids.join()) {
+            plan = { ...plan, podUids: merged };
+            toWrite.push(plan);
+          }
+        } else if (f.fetchError !== undefined) {
+          this.o.logger.warn('prepare: claim re-read failed, answering from the stored plan', {
+            claim: label,
+            error: f.fetchError,
+          });
+        }
+        out.set(f.req.uid, { devices: preparedDevices(plan), error: '' });
+        continue;
+      }
+      if (!f.claim) {
+        out.set(f.req.uid, {
+          devices: [],
+          error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}`,
+        });
+        continue;
+      }
+      const r = planClaim({
+        request: f.req,
+        claim: f.claim,
+        driverName: this.o.driverName,
+        poolName: this.o.poolName,
+        bootId: this.o.store.bootId,
+        nowIso: (this.o.now?.() ?? new Date()).toISOString(),
+        lookup: (name) => this.o.devices.lookup(name),
+      });
+      if (!r.ok) {
+        out.set(f.req.uid, { devices: [], error: r.error });
+        continue;
+      }
+      const conflicts = findConflicts(r.plan, [...held, ...toWrite]);
+      if (conflicts.length > 0) {
+        out.set(f.req.uid, { devices: [], error: `${label}: ${conflicts.join('; ')}` });
+        continue;
+      }
+      toWrite.push(r.plan);
+      out.set(f.req.uid, { devices: preparedDevices(r.plan), error: '' });
+    }
+    // persist in parallel (independent files), each durable before we answer
+    await Promise.all(
+      toWrite.map(async (plan) => {
+        try {
+          const spec = renderCdiSpec(
+            plan.claim.uid,
+            plan.devices.map((d) => ({ deviceName: d.deviceName, charDevices: d.rdma?.charDevices ?? [] })),
+          );
+          if (spec) await this.o.cdi.write(plan.claim.uid, spec);
+          await this.o.store.putPlan(plan);
+          for (const d of plan.devices) this.o.devices.pin?.(d.deviceName);
+        } catch (err) {
+          out.set(plan.claim.uid, {
+            devices: [],
+            error: `${claimLabel(plan.claim)}: cannot persist the attach plan: ${(err as Error).message}`,
+          });
+        }
+      }),
+    );
+    for (const [uid, r] of out) {
+      if (r.error) this.o.logger.warn('prepare failed', { claimUid: uid, error: r.error });
+      else this.o.logger.info('prepared', { claimUid: uid, devices: r.devices.map((d) => d.device_name) });
+    }
+    return out;
+  }
+
+  async unprepare(claims: readonly ClaimRequest[]): Promise<Map<string, { error: string }>> {
+    const started = process.hrtime.bigint();
+    const out = await this.exclusive(async () => {
+      const res = new Map<string, { error: string }>();
+      await Promise.all(
+        claims.map(async (req) => {
+          try {
+            const plan = await this.o.store.getPlan(req.uid);
+            await this.o.cdi.remove(req.uid);
+            await this.o.store.deletePlan(req.uid);
+            for (const d of plan?.devices ?? []) this.o.devices.unpin?.(d.deviceName);
+            this.o.logger.info('unprepared', { claimUid: req.uid, hadPlan: plan !== undefined });
+            res.set(req.uid, { error: '' });
+          } catch (err) {
+            res.set(req.uid, { error: `${claimLabel(req)}: unprepare failed: ${(err as Error).message}` });
+          }
+        }),
+      );
+      return res;
+    });
+    this.record('unprepare', out, started);
+    return out;
+  }
+
+  private record(
+    method: 'prepare' | 'unprepare',
+    out: Map<string, { error: string }>,
+    started: bigint,
+  ): void {
+    const m = this.o.metrics;
+    if (!m) return;
+    let failed = 0;
+    for (const r of out.values()) {
+      const result = r.error ? 'error' : 'ok';
+      if (r.error) failed++;
+      m.claims.inc({ method, result });
+    }
+    m.calls.inc({ method, result: failed > 0 ? 'error' : 'ok' });
+    m.callSeconds.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
