@@ -171,6 +171,7 @@ describe('runPodSandbox', () => {
     const d = deps();
     d.store.plans.push(samplePlan('c1', ['p1'], [{}]));
     await runPodSandbox(d, samplePod('p1'));
+    await d.podLock.run('p1', () => Promise.resolve()); // the confirmed write follows under the lock
     expect(d.store.writes.map((w) => w.result === undefined)).toEqual([true, false]);
     expect(d.kernel.calls).toEqual([
       { op: 'attach', deviceName: 'dev-0', podUid: 'p1', netnsPath: '/var/run/netns/cni-p1' },

@@ -8,7 +8,8 @@
 // keyed by claim/pod/device. Fail closed: if any device cannot be attached, the devices already
 // attached for this sandbox are detached again and the hook throws, so the runtime tears the
 // sandbox down instead of starting the pod without its NIC. An intent record (no `result`) is
-// persisted before each kernel change so a crash mid-attach can be undone by Synchronize/Stop.
+// persisted before each kernel change so a crash mid-attach can be undone by Synchronize/Stop; the
+// confirmed records are written right after the kernel work, off the critical path.
 import type { AttachRecord } from '../netns/contract.js';
 import type { AttachPlan, DevicePlan } from '../plan-store/plan.js';
 import type { HandlerDeps, PodIdentity } from './handler-deps.js';
@@ -45,21 +46,52 @@ export function podIdentity(pod: PodSandbox): PodIdentity {
 }
 
 /** Attach every planned device of the pod; throws (after rollback) on the first failure. */
+/**
+ * Attach every planned device of the pod; throws (after rollback) on the first failure. Resolves
+ * as soon as the kernel work is done; the confirmed records are written right after, still under
+ * the pod lock (so a StopPodSandbox waits for them), but off the hook's critical path. If the
+ * agent dies before they land, the intent records remain, which Stop and Synchronize handle.
+ */
 export function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<AttachRecord[]> {
-  // The plan lookup happens under the pod lock too, so a StopPodSandbox that arrives while this
-  // call is still looking up plans waits and then sees the records this call writes.
-  return deps.podLock.run(pod.uid, async () => {
-    const plans = await deps.plans.plansForPod(pod.uid);
-    if (plans.length === 0) return [];
-    const netnsPath = podNetnsPath(pod);
-    if (netnsPath === undefined) {
-      const message = `pod ${podRef(pod)} has claimed network devices but no network namespace path (namespaces: ${JSON.stringify(pod.linux?.namespaces ?? [])}; hostNetwork pods cannot take a NIC)`;
-      for (const plan of plans)
-        deps.status.failed(plan.claim, podIdentity(pod), plan.devices, 'NoNetworkNamespace', message);
-      throw new TtrpcStatusError(Code.FAILED_PRECONDITION, message);
-    }
-    return attachAll(deps, pod, plans, netnsPath);
+  return new Promise((resolve, reject) => {
+    // The plan lookup happens under the pod lock too, so a StopPodSandbox that arrives while this
+    // call is still looking up plans waits and then sees the records this call writes.
+    deps.podLock
+      .run(pod.uid, async () => {
+        const plans = await deps.plans.plansForPod(pod.uid);
+        if (plans.length === 0) {
+          resolve([]);
+          return;
+        }
+        const netnsPath = podNetnsPath(pod);
+        if (netnsPath === undefined) {
+          const message = `pod ${podRef(pod)} has claimed network devices but no network namespace path (namespaces: ${JSON.stringify(pod.linux?.namespaces ?? [])}; hostNetwork pods cannot take a NIC)`;
+          for (const plan of plans) {
+            deps.status.failed(plan.claim, podIdentity(pod), plan.devices, 'NoNetworkNamespace', message);
+          }
+          throw new TtrpcStatusError(Code.FAILED_PRECONDITION, message);
+        }
+        const attached = await attachAll(deps, pod, plans, netnsPath);
+        resolve(attached);
+        await confirmRecords(deps, pod.uid, attached);
+      })
+      .catch(reject);
   });
+}
+
+/** Overwrite the intent records with the confirmed ones; a failure is logged, never thrown. */
+async function confirmRecords(deps: HandlerDeps, podUid: string, records: AttachRecord[]): Promise<void> {
+  for (const r of records) {
+    try {
+      await deps.plans.putAttachRecord(r);
+    } catch (e) {
+      deps.logger.error('writing a confirmed attach record failed; the intent record remains', {
+        pod: podUid,
+        device: r.deviceName,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
 }
 
 async function attachAll(
@@ -76,7 +108,6 @@ async function attachAll(
       try {
         await deps.plans.putAttachRecord(intentRecord(plan, device, pod.uid, netnsPath));
         const record = await deps.netns.attach(device, netnsPath, ids);
-        await deps.plans.putAttachRecord(record);
         attached.push(record);
         const list = perClaim.get(plan.claim.uid) ?? [];
         list.push({ device, record });
