@@ -12,6 +12,7 @@
 //
 // Run (root, node tier available):
 //   npx tsc -p tsconfig.build.json --outDir /tmp/knd-dist && node /tmp/knd-dist/bench/nri-hook.js [rounds]
+// from the repository root (the node-tier scripts, proto/nri and the netlink addon are found there).
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,8 +70,18 @@ function plan(podUid: string, ifName: string, mac: string): AttachPlan {
 }
 
 async function main(): Promise<void> {
-  const info = await ensureContainerd();
-  await stopKubelet();
+  const repoRoot = process.cwd();
+  process.env.KND_NETLINK_ADDON ??= join(
+    repoRoot,
+    'node-agent',
+    'native',
+    'build',
+    'Release',
+    'knd_netlink.node',
+  );
+  const node = { repoRoot };
+  const info = await ensureContainerd(node);
+  await stopKubelet(node);
   const netns: NetnsOps = await realNetnsOps();
   const attachMs: number[] = [];
   const timedNetns: NetnsOps = {
@@ -126,7 +137,8 @@ async function main(): Promise<void> {
       const mac = `02:00:5e:20:${tag.slice(0, 2)}:${(i % 200).toString(16).padStart(2, '0')}`;
       await ip('link', 'add', h, 'address', mac, 'type', 'veth', 'peer', 'name', `kndbp${tag}${i % 10}`);
       const uid = randomUUID();
-      await store.putPlanThisBoot(plan(uid, h, mac));
+      const p = plan(uid, h, mac);
+      await store.putPlanThisBoot(p);
       const cfg = join(work, 'pod.json');
       writeFileSync(
         cfg,
@@ -137,8 +149,9 @@ async function main(): Promise<void> {
         }),
       );
       const before = hookMs.length;
-      const id = (await crictl(['runp', cfg])).trim();
-      await crictl(['rmp', '-f', id]);
+      const id = (await crictl(['runp', cfg], node)).trim();
+      await crictl(['rmp', '-f', id], node);
+      await store.deletePlan(p.claim.uid); // what DRA unprepare does; keeps the store at one plan
       await ip('link', 'del', h);
       if (hookMs.length !== before + 1) throw new Error(`round ${i}: expected one RunPodSandbox hook sample`);
       if (i >= warmup) {
