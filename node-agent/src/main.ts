@@ -1,0 +1,164 @@
+// knd node agent entry point. Thin: parse the typed config once, log it, wire the parts, shut down
+// gracefully on SIGTERM/SIGINT. Order matters:
+//   1. plan store (durable state; drops plans from an earlier boot)
+//   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool)
+//   3. claim source (informer) -> DRA plugin (DRA socket, then registration socket)
+//   4. NRI plugin (replays plans; see the note in startNri)
+//   5. metrics/health server; /readyz turns ready when the DRA sockets listen and the first scan
+//      and the claim informer's first list are done.
+import { KubeConfig } from '@kubernetes/client-node';
+import { DRIVER_NAME } from '../../lib/api/constants.js';
+import { createLogger, type Logger } from '../../lib/util/logger.js';
+import { Metrics } from '../../lib/util/metrics.js';
+import { CdiWriter } from './cdi/cdi-writer.js';
+import { configUsage, parseAgentConfig, type AgentConfig } from './config.js';
+import { KubeClaimSource } from './dra/claim-source.js';
+import { draMetrics } from './dra/dra-metrics.js';
+import { startDraPlugin } from './dra/dra-plugin.js';
+import { DraHandler } from './dra/prepare-handler.js';
+import { startInventory } from './inventory/index.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { PlanStore } from './plan-store/plan-store.js';
+import { startPublisher } from './publish/index.js';
+
+function loadKubeConfig(cfg: AgentConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
+  else kc.loadFromCluster();
+  return kc;
+}
+
+function startNri(cfg: AgentConfig, log: Logger): void {
+  if (!cfg.nri) {
+    log.warn('NRI plugin disabled (--nri=false): prepared plans are not applied to pods');
+    return;
+  }
+  // The NRI plugin (node-agent/src/nri, startNriPlugin) needs a NetnsOps implementation from
+  // node-agent/src/netns; until that exists the agent refuses to pretend it attaches devices.
+  throw new Error(
+    '--nri=true but no NetnsOps implementation is wired yet (node-agent/src/netns); run with --nri=false',
+  );
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = parseAgentConfig(argv, env);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.errors.join('\n')}\nflags:\n${configUsage()}\n`);
+    return 2;
+  }
+  const cfg = parsed.config;
+  const log = createLogger({ level: cfg.logLevel, component: 'agent' });
+  log.info('effective configuration', { config: cfg });
+  startNri(cfg, log);
+
+  const metrics = new Metrics({ prefix: 'knd_agent_', defaultMetrics: true });
+  const dm = draMetrics(metrics);
+  const store = await PlanStore.open({ dir: cfg.stateDir, bootIdPath: cfg.bootIdPath });
+  log.info('plan store open', {
+    dir: cfg.stateDir,
+    bootId: store.bootId,
+    plans: (await store.listPlans()).length,
+  });
+  const kc = loadKubeConfig(cfg);
+
+  const publisher = cfg.publish
+    ? startPublisher({
+        kubeConfig: kc,
+        nodeName: cfg.nodeName,
+        driverName: DRIVER_NAME,
+        logger: log.child({ component: 'publish' }),
+      })
+    : undefined;
+  let scanned = false;
+  const inventory = startInventory({
+    sysfsRoot: cfg.sysfsRoot,
+    ...(cfg.netlink ? {} : { netlink: null }),
+    ...(cfg.filterCel ? { filterCel: cfg.filterCel } : {}),
+    logger: log.child({ component: 'inventory' }),
+    onChange: (devices) => publisher?.update(devices),
+  });
+  void inventory.ready.then(() => {
+    scanned = true;
+  });
+  // devices of persisted plans stay published while their netdevs are in pods
+  for (const p of await store.listPlans()) for (const d of p.devices) inventory.pin(d.deviceName);
+
+  let claimsSynced = false;
+  const claims = new KubeClaimSource({
+    kubeConfig: kc,
+    cache: cfg.claimCache,
+    onError: (err) => log.warn('claim informer error', { error: (err as Error).message }),
+  });
+  void claims.start().then(
+    () => {
+      claimsSynced = true;
+    },
+    (err: Error) => log.error('claim informer failed', { error: err.message }),
+  );
+
+  const handler = new DraHandler({
+    driverName: DRIVER_NAME,
+    poolName: cfg.nodeName,
+    claims,
+    devices: inventory,
+    store,
+    cdi: new CdiWriter({ dir: cfg.cdiDir }),
+    logger: log.child({ component: 'dra' }),
+    metrics: dm,
+  });
+  const plugin = startDraPlugin({
+    driverName: DRIVER_NAME,
+    kubeletRoot: cfg.kubeletRoot,
+    handler,
+    logger: log.child({ component: 'dra' }),
+    metrics: dm,
+  });
+  let draListening = false;
+  void plugin.ready.then(() => {
+    draListening = true;
+    publisher?.resync();
+  });
+
+  const http = await startMetricsServer({
+    metrics,
+    host: cfg.metricsHost,
+    port: cfg.metricsPort,
+    readiness: {
+      'dra-sockets': () => draListening,
+      inventory: () => scanned,
+      'claim-informer': () => claimsSynced || !cfg.claimCache,
+    },
+  });
+  log.info('metrics server listening', { host: cfg.metricsHost, port: http.port });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { signal });
+      void (async () => {
+        await plugin.stop();
+        claims.stop();
+        inventory.stop();
+        await publisher?.stop();
+        await http.close();
+        log.info('stopped');
+        resolve(0);
+      })().catch((err: unknown) => {
+        log.error('shutdown failed', { error: (err as Error).message });
+        resolve(1);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`knd-agent: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
