@@ -30,6 +30,10 @@ export interface OperatorOptions {
   retryPeriodMs?: number;
   /** /healthz /readyz /metrics port; 0 = any free port; undefined = no server. */
   healthPort?: number;
+  /** A second port serving the same endpoints (Prometheus scrapes it); omitted or equal: none. */
+  metricsPort?: number;
+  /** false: act at once without a Lease (a single replica only). Default true. */
+  leaderElection?: boolean;
   workers?: number;
   sliceDebounceMs?: number;
   defaultMetrics?: boolean;
@@ -63,6 +67,20 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   });
   let controller: Controller | undefined;
   let starting: Promise<void> | undefined;
+  const startController = (): void => {
+    metrics.isLeader.set(1);
+    const c = new Controller({
+      client,
+      logger: log,
+      metrics,
+      ...(o.workers !== undefined ? { workers: o.workers } : {}),
+      ...(o.sliceDebounceMs !== undefined ? { sliceDebounceMs: o.sliceDebounceMs } : {}),
+    });
+    controller = c;
+    starting = c.start().catch((err: unknown) => {
+      log.error('controller failed to start', { error: (err as Error).message });
+    });
+  };
   const elector = new LeaderElector(client, {
     namespace: o.leaseNamespace ?? 'kube-system',
     name: o.leaseName ?? 'knd-operator',
@@ -72,18 +90,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     ...(o.retryPeriodMs !== undefined ? { retryPeriodMs: o.retryPeriodMs } : {}),
     onStartedLeading: () => {
       log.info('became leader');
-      metrics.isLeader.set(1);
-      const c = new Controller({
-        client,
-        logger: log,
-        metrics,
-        ...(o.workers !== undefined ? { workers: o.workers } : {}),
-        ...(o.sliceDebounceMs !== undefined ? { sliceDebounceMs: o.sliceDebounceMs } : {}),
-      });
-      controller = c;
-      starting = c.start().catch((err: unknown) => {
-        log.error('controller failed to start', { error: (err as Error).message });
-      });
+      startController();
     },
     onStoppedLeading: () => {
       metrics.isLeader.set(0);
@@ -97,20 +104,33 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     },
     onError: (err) => log.warn('leader election error', { error: (err as Error).message }),
   });
-  const electing = elector.run();
+  let electing: Promise<void> = Promise.resolve();
+  let alwaysLeader = false;
+  if (o.leaderElection === false) {
+    alwaysLeader = true;
+    log.warn('leader election disabled: run a single replica');
+    startController();
+  } else {
+    electing = elector.run();
+  }
+  const ready = (): boolean => (!elector.isLeader && !alwaysLeader) || (controller?.hasSynced ?? false);
   const health =
     o.healthPort === undefined
       ? undefined
       : await startHealthServer({
           port: o.healthPort,
           metrics: metrics.base,
-          ready: () => !elector.isLeader || (controller?.hasSynced ?? false),
+          ready,
         });
+  const metricsServer =
+    o.metricsPort === undefined || o.metricsPort === o.healthPort
+      ? undefined
+      : await startHealthServer({ port: o.metricsPort, metrics: metrics.base, ready });
   log.info('operator started', { healthPort: health?.port });
   return {
     identity,
     get isLeader() {
-      return elector.isLeader && controller !== undefined;
+      return (alwaysLeader || elector.isLeader) && controller !== undefined;
     },
     get hasSynced() {
       return controller?.hasSynced ?? false;
@@ -126,6 +146,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await elector.stop();
       await electing;
       await health?.close();
+      await metricsServer?.close();
       log.info('operator stopped');
     },
   };
