@@ -109,7 +109,6 @@ beforeAll(async () => {
     nriSocketPath: node.nriSocketPath,
     stateDir: path.join(runDirOf(), 'knd-agent', 'state'),
     cdiDir: path.join(runDirOf(), 'knd-agent', 'cdi'),
-    healthPort: 18482,
     metricsPort: 18483,
     optInVirtual: ['veth'],
   };

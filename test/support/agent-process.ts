@@ -31,6 +31,8 @@ export interface ProcessOptions {
   readonly distDir?: string;
   /** Extra environment for the child. */
   readonly env?: Readonly<Record<string, string>>;
+  /** false: use distDir as it is (a benchmark already running from it). Default true. */
+  readonly build?: boolean;
 }
 
 export interface ExitInfo {
@@ -53,8 +55,11 @@ export interface ManagedProcess {
   log(): Promise<string>;
 }
 
+/** The repository root: from this file's location, or the working directory when run from a dist copy. */
 export function repoRootOf(options: ProcessOptions = {}): string {
-  return options.repoRoot ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  if (options.repoRoot !== undefined) return options.repoRoot;
+  const derived = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return existsSync(path.join(derived, 'tsconfig.build.json')) ? derived : process.cwd();
 }
 
 export function runDirOf(options: ProcessOptions = {}): string {
@@ -234,26 +239,25 @@ export interface AgentSettings {
   /** Durable plans; keep it across restarts of one test. */
   readonly stateDir: string;
   readonly cdiDir: string;
-  readonly healthPort: number;
+  /** /metrics, /healthz and /readyz, on 127.0.0.1. */
   readonly metricsPort: number;
-  /** Virtual link kinds to publish (veth for test NICs). */
+  /** Virtual link kinds to publish (veth for test NICs): --opt-in-virtual. */
   readonly optInVirtual: readonly string[];
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
 }
 
-/** The agent's command line, same flags as charts/knd/templates/agent-daemonset.yaml. */
+/** The agent's command line (flags of node-agent/src/config.ts). */
 export function agentArgs(settings: AgentSettings): string[] {
   return [
     `--node-name=${settings.nodeName}`,
     `--kubeconfig=${settings.kubeconfig}`,
     `--log-level=${settings.logLevel ?? 'info'}`,
-    `--kubelet-plugins-dir=${path.join(settings.kubeletRootDir, 'plugins')}`,
-    `--kubelet-registry-dir=${path.join(settings.kubeletRootDir, 'plugins_registry')}`,
+    `--kubelet-root=${settings.kubeletRootDir}`,
     `--nri-socket=${settings.nriSocketPath}`,
     `--cdi-dir=${settings.cdiDir}`,
     `--state-dir=${settings.stateDir}`,
-    `--health-port=${settings.healthPort}`,
+    '--metrics-host=127.0.0.1',
     `--metrics-port=${settings.metricsPort}`,
     ...(settings.optInVirtual.length > 0 ? [`--opt-in-virtual=${settings.optInVirtual.join(',')}`] : []),
     ...(settings.extraArgs ?? []),
@@ -264,24 +268,23 @@ export const AGENT_ENTRY_SOURCE = 'node-agent/src/main.ts';
 export const OPERATOR_ENTRY_SOURCE = 'operator/src/main.ts';
 
 /**
- * Starts the node agent (`knd-agent` in logs/ and pids/) and waits until its health endpoint answers
- * /readyz (falling back to /healthz when the agent does not serve /readyz).
+ * Starts the node agent (`knd-agent` in logs/ and pids/) and waits until its /readyz answers (DRA
+ * sockets listening, first scan done, claim informer synced).
  */
 export async function startAgent(
   settings: AgentSettings,
   options: ProcessOptions = {},
   readyTimeoutMs = 60_000,
 ): Promise<ManagedProcess> {
-  const distDir = await buildDist(options);
+  const distDir = options.build === false ? distDirOf(options) : await buildDist(options);
   const entry = requireEntry(distDir, AGENT_ENTRY_SOURCE);
   await mkdir(settings.stateDir, { recursive: true });
   await mkdir(settings.cdiDir, { recursive: true });
   const proc = await startNodeProcess('knd-agent', entry, agentArgs(settings), options);
   await waitReady(
     proc,
-    `health answer on 127.0.0.1:${settings.healthPort}`,
-    async () =>
-      (await httpOk(settings.healthPort, '/readyz')) || (await httpOk(settings.healthPort, '/healthz')),
+    `/readyz on 127.0.0.1:${settings.metricsPort}`,
+    () => httpOk(settings.metricsPort, '/readyz'),
     readyTimeoutMs,
   );
   return proc;
@@ -301,7 +304,7 @@ export async function startKndOperator(
   options: ProcessOptions = {},
   readyTimeoutMs = 60_000,
 ): Promise<ManagedProcess> {
-  const distDir = await buildDist(options);
+  const distDir = options.build === false ? distDirOf(options) : await buildDist(options);
   const entry = requireEntry(distDir, OPERATOR_ENTRY_SOURCE);
   const proc = await startNodeProcess(
     'knd-operator',
