@@ -42,10 +42,13 @@ describe('examples/', () => {
     );
   });
 
-  it.each(configs.map((c) => [`${c.file}: ${c.where}`, c.config] as const))('%s is valid', (_name, config) => {
-    const r = validateNetworkConfig(config);
-    expect(r.ok ? [] : formatProblems(r.problems)).toEqual([]);
-  });
+  it.each(configs.map((c) => [`${c.file}: ${c.where}`, c.config] as const))(
+    '%s is valid',
+    (_name, config) => {
+      const r = validateNetworkConfig(config);
+      expect(r.ok ? [] : formatProblems(r.problems)).toEqual([]);
+    },
+  );
 
   it('the validator does reject a broken copy of an example (the test can fail)', () => {
     const secondary = configs.find((c) => c.file.includes('secondary-nic/network-profile'));
