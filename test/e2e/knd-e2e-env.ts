@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import yaml from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { kubectl } from '../support/node.js';
 
 export function run(file: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
@@ -132,7 +132,7 @@ async function removeTestNics(prefix: string, count: number, peerNetns: string):
 export async function apply(documents: readonly object[], namespace?: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'knd-e2e-'));
   const file = path.join(dir, 'manifest.yaml');
-  await writeFile(file, documents.map((d) => yaml.dump(d)).join('---\n'));
+  await writeFile(file, documents.map((d) => dump(d)).join('---\n'));
   return kubectl(['apply', ...(namespace === undefined ? [] : ['-n', namespace]), '-f', file]);
 }
 
@@ -146,7 +146,7 @@ export async function exampleSecondaryNicConfig(repoRoot: string): Promise<Recor
     path.join(repoRoot, 'examples', 'secondary-nic', 'network-profile.yaml'),
     'utf8',
   );
-  const profile = yaml.load(text) as { spec?: { config?: Record<string, unknown> } };
+  const profile = load(text) as { spec?: { config?: Record<string, unknown> } };
   const config = profile.spec?.config;
   if (config === undefined) throw new Error('examples/secondary-nic/network-profile.yaml has no spec.config');
   return config;
