@@ -1,0 +1,255 @@
+// The DRA kubelet plugin against the real control plane: the agent runs as a child process (from
+// dist) with a sysfs fixture as hardware, publishes its ResourceSlice for a fake Node, the real
+// kube-scheduler allocates claims for pods, and a client speaking exactly the kubelet's protos over
+// the unix sockets calls NodePrepareResources / NodeUnprepareResources.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
+import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { testKubeConfig, uniqueName } from '../support/kube.js';
+import { makeSysfsFixture, manyNics, mlx5Rdma, type SysfsSpec } from '../support/sysfs-fixture.js';
+import { registerLikeKubelet, type KubeletDraClient, type WireClaim } from '../support/kubelet-client.js';
+import {
+  agentDirs,
+  buildAgent,
+  createAllocatedClaim,
+  createFakeNode,
+  startAgent,
+  stopAgent,
+  waitForSliceDevices,
+  type AgentDirs,
+  type RunningAgent,
+} from './dra-agent-harness.js';
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const resource = kc.makeApiClient(ResourceV1Api);
+const node = uniqueName('dra-plug-node');
+const ns = uniqueName('dra-plug');
+const className = uniqueName('dra-plug-class');
+
+let fixture: { root: string; cleanup: () => Promise<void> };
+let dirs: AgentDirs;
+let agent: RunningAgent;
+let kubelet: KubeletDraClient;
+
+function hardware(): SysfsSpec {
+  const a = mlx5Rdma();
+  const b = manyNics(4);
+  return {
+    pci: [...(a.pci ?? []), ...(b.pci ?? [])],
+    netdevs: [...(a.netdevs ?? []), ...(b.netdevs ?? [])],
+    ...(a.rdma ? { rdma: a.rdma } : {}),
+    ...(a.rdmaCm ? { rdmaCm: a.rdmaCm } : {}),
+  };
+}
+
+async function launch(): Promise<void> {
+  agent = await startAgent({
+    nodeName: node,
+    sysfsRoot: fixture.root,
+    dirs,
+    kubeconfig: process.env['KND_KUBECONFIG'] ?? '',
+  });
+  kubelet = (await registerLikeKubelet(agent.registrationSocket)).client;
+}
+
+const wire = (c: { metadata?: { namespace?: string; name?: string; uid?: string } }): WireClaim => ({
+  namespace: c.metadata?.namespace ?? '',
+  name: c.metadata?.name ?? '',
+  uid: c.metadata?.uid ?? '',
+});
+
+const goodConfig = {
+  interface: { name: 'net1', addresses: ['198.51.100.10/24'], mtu: 4000 },
+  routes: [{ destination: '203.0.113.0/24', gateway: '198.51.100.1' }],
+};
+
+describe('DRA kubelet plugin (agent process, real scheduler allocations)', () => {
+  beforeAll(async () => {
+    buildAgent();
+    fixture = await makeSysfsFixture(hardware());
+    dirs = await agentDirs();
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await createFakeNode(core, node);
+    await resource.createDeviceClass({
+      body: {
+        metadata: { name: className },
+        spec: { selectors: [{ cel: { expression: 'device.driver == "knd.dev"' } }] },
+      },
+    });
+    await launch();
+    await waitForSliceDevices(resource, node, 5);
+  });
+
+  afterAll(async () => {
+    kubelet?.close();
+    if (agent) await stopAgent(agent);
+    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await resource.deleteDeviceClass({ name: className }).catch(() => undefined);
+    await core.deleteNode({ name: node }).catch(() => undefined);
+    await fixture?.cleanup();
+  });
+
+  it('registers like a DRA plugin: GetInfo, socket modes, endpoint', async () => {
+    const { info, client } = await registerLikeKubelet(agent.registrationSocket);
+    client.close();
+    expect(info).toEqual({
+      type: 'DRAPlugin',
+      name: 'knd.dev',
+      endpoint: join(dirs.kubeletRoot, 'plugins', 'knd.dev', 'dra.sock'),
+      supported_versions: ['v1.DRAPlugin', 'v1beta1.DRAPlugin'],
+    });
+    for (const sock of [agent.registrationSocket, info.endpoint]) {
+      expect((await stat(sock)).mode & 0o777).toBe(0o600);
+      expect((await stat(dirname(sock))).mode & 0o777).toBe(0o700);
+    }
+  });
+
+  it('prepares an RDMA claim: plan persisted, CDI spec written, idempotent, unprepare removes only it', async () => {
+    const { claim, podUid } = await createAllocatedClaim(core, resource, ns, 'rdma', node, {
+      className,
+      cel: 'device.attributes["knd.dev"].ifName == "ens2f0np0"',
+      config: goodConfig,
+    });
+    const other = await createAllocatedClaim(core, resource, ns, 'plain', node, {
+      className,
+      cel: 'device.attributes["knd.dev"].ifName == "ens0"',
+    });
+    const uid = claim.metadata?.uid ?? '';
+    const result = claim.status?.allocation?.devices?.results?.[0];
+    const res = await kubelet.prepare([wire(claim), wire(other.claim)]);
+    expect(Object.keys(res.claims).sort()).toEqual([uid, other.claim.metadata?.uid].sort());
+    expect(res.claims[uid]).toEqual({
+      error: '',
+      devices: [
+        {
+          request_names: ['nic'],
+          pool_name: node,
+          device_name: result?.device,
+          cdi_device_ids: [`knd.dev/claim=${uid}-${result?.device}`],
+        },
+      ],
+    });
+    expect(res.claims[other.claim.metadata?.uid ?? '']?.error).toBe('');
+    expect(res.claims[other.claim.metadata?.uid ?? '']?.devices[0]?.cdi_device_ids).toEqual([]);
+
+    const plan = JSON.parse(await readFile(join(dirs.stateDir, 'plans', `${uid}.json`), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(plan).toMatchObject({
+      claim: { namespace: ns, name: 'rdma', uid },
+      podUids: [podUid],
+      devices: [
+        {
+          deviceName: result?.device,
+          host: { ifName: 'ens2f0np0', pciAddress: '0000:3b:00.0' },
+          podIfName: 'net1',
+          mtu: 4000,
+          addresses: ['198.51.100.10/24'],
+          routes: goodConfig.routes,
+          rdma: { device: 'mlx5_0' },
+        },
+      ],
+    });
+    const cdi = JSON.parse(await readFile(join(dirs.cdiDir, `knd.dev-claim_${uid}.json`), 'utf8')) as {
+      cdiVersion: string;
+      kind: string;
+      devices: {
+        name: string;
+        containerEdits: { deviceNodes: { path: string; major: number; minor: number }[] };
+      }[];
+    };
+    expect(cdi.kind).toBe('knd.dev/claim');
+    // device names starting with a digit need 0.5.0; otherwise the baseline 0.3.0
+    expect(cdi.cdiVersion).toBe(/^[a-z]/i.test(uid) ? '0.3.0' : '0.5.0');
+    expect(cdi.devices[0]?.containerEdits.deviceNodes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: '/dev/infiniband/uverbs0', major: 231, minor: 192 }),
+        expect.objectContaining({ path: '/dev/infiniband/rdma_cm', major: 10, minor: 58 }),
+      ]),
+    );
+
+    // the kubelet retries: same answer
+    expect(await kubelet.prepare([wire(claim)])).toEqual({ claims: { [uid]: res.claims[uid] } });
+
+    const un = await kubelet.unprepare([wire(claim)]);
+    expect(un).toEqual({ claims: { [uid]: { error: '' } } });
+    expect(existsSync(join(dirs.stateDir, 'plans', `${uid}.json`))).toBe(false);
+    expect(existsSync(join(dirs.cdiDir, `knd.dev-claim_${uid}.json`))).toBe(false);
+    // the other claim is untouched
+    expect(existsSync(join(dirs.stateDir, 'plans', `${other.claim.metadata?.uid}.json`))).toBe(true);
+    // unprepare is idempotent too
+    expect(await kubelet.unprepare([wire(claim)])).toEqual({ claims: { [uid]: { error: '' } } });
+    await kubelet.unprepare([wire(other.claim)]);
+  });
+
+  it('fails only the claim whose opaque config is invalid, naming the field path', async () => {
+    const bad = await createAllocatedClaim(core, resource, ns, 'bad', node, {
+      className,
+      cel: 'device.attributes["knd.dev"].ifName == "ens1"',
+      config: { routes: [{ destination: 'not-a-cidr', gateway: '198.51.100.1' }] },
+    });
+    const good = await createAllocatedClaim(core, resource, ns, 'good', node, {
+      className,
+      cel: 'device.attributes["knd.dev"].ifName == "ens2"',
+      config: goodConfig,
+    });
+    const badUid = bad.claim.metadata?.uid ?? '';
+    const goodUid = good.claim.metadata?.uid ?? '';
+    const res = await kubelet.prepare([wire(bad.claim), wire(good.claim)]);
+    expect(res.claims[badUid]?.devices).toEqual([]);
+    expect(res.claims[badUid]?.error).toMatch(
+      new RegExp(
+        `^claim ${ns}/bad: opaque config from the claim .*for request "nic": routes\\[0\\]\\.destination: `,
+      ),
+    );
+    expect(res.claims[goodUid]?.error).toBe('');
+    expect(res.claims[goodUid]?.devices).toHaveLength(1);
+    expect(existsSync(join(dirs.stateDir, 'plans', `${badUid}.json`))).toBe(false);
+    await kubelet.unprepare([wire(good.claim)]);
+  });
+
+  it('rejects a claim whose uid does not match the API object', async () => {
+    const c = await createAllocatedClaim(core, resource, ns, 'stale', node, {
+      className,
+      cel: 'device.attributes["knd.dev"].ifName == "ens3"',
+    });
+    const res = await kubelet.prepare([{ ...wire(c.claim), uid: '00000000-0000-0000-0000-000000000000' }]);
+    expect(res.claims['00000000-0000-0000-0000-000000000000']?.error).toMatch(/uid mismatch/);
+    await resource.deleteNamespacedResourceClaim({ namespace: ns, name: 'stale' });
+    await core.deleteNamespacedPod({ namespace: ns, name: 'stale', gracePeriodSeconds: 0 });
+  });
+
+  it('serves the same plan after the agent is killed (SIGKILL) and restarted', async () => {
+    const { claim } = await createAllocatedClaim(core, resource, ns, 'survivor', node, {
+      className,
+      cel: 'device.attributes["knd.dev"].ifName == "ens2f0np0"',
+      config: goodConfig,
+    });
+    const uid = claim.metadata?.uid ?? '';
+    const before = await kubelet.prepare([wire(claim)]);
+    expect(before.claims[uid]?.error).toBe('');
+    const planBefore = await readFile(join(dirs.stateDir, 'plans', `${uid}.json`), 'utf8');
+
+    kubelet.close();
+    expect(await stopAgent(agent, 'SIGKILL')).toBe('SIGKILL');
+    await launch(); // stale sockets from the killed process are replaced
+
+    const after = await kubelet.prepare([wire(claim)]);
+    expect(after).toEqual(before);
+    expect(await readFile(join(dirs.stateDir, 'plans', `${uid}.json`), 'utf8')).toBe(planBefore);
+    expect(existsSync(join(dirs.cdiDir, `knd.dev-claim_${uid}.json`))).toBe(true);
+    await kubelet.unprepare([wire(claim)]);
+  });
+
+  it('exposes prepare/unprepare metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
+    expect(text).toMatch(/knd_agent_dra_calls_total\{method="prepare",result="ok"\} [1-9]/);
+    expect(text).toMatch(/knd_agent_dra_call_duration_seconds_count\{method="unprepare"\} [1-9]/);
+    const ready = await fetch(`http://127.0.0.1:${agent.metricsPort}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+});
