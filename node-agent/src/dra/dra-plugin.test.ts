@@ -1,0 +1,20 @@
+import { describe, expect, it } from '@jest/globals';
+import { draPluginPaths, parseClaims } from './dra-plugin.js';
+
+describe('DRA plugin wire helpers', () => {
+  it('derives both socket paths from the kubelet root', () => {
+    expect(draPluginPaths('/var/lib/kubelet', 'knd.dev')).toEqual({
+      draSocket: '/var/lib/kubelet/plugins/knd.dev/dra.sock',
+      registrationSocket: '/var/lib/kubelet/plugins_registry/knd.dev-reg.sock',
+    });
+  });
+
+  it.each([
+    [[{ namespace: 'a', uid: 'u', name: 'n' }], [{ namespace: 'a', uid: 'u', name: 'n' }]],
+    [[], []],
+    [undefined, 'claims: must be a list'],
+    [[{ namespace: 'a', uid: '', name: 'n' }], 'claims[0]: namespace, uid and name are required'],
+  ])('parseClaims(%j)', (input, expected) => {
+    expect(parseClaims(input)).toEqual(expected);
+  });
+});
