@@ -31,15 +31,22 @@ HELM_VERSION=${KND_HELM_VERSION:-v3.19.0}
 
 export GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw -buildvcs=false"
 
-preflight_go() {
-  command -v go >/dev/null || die "Go is not installed (need Go >= 1.25 on PATH to build the cluster binaries)"
+have_go() { command -v go >/dev/null; }
+
+# preflight_build: only when something must be built (a cached run needs neither Go nor disk space)
+preflight_build() {
+  have_go || die "Go is not installed (need Go >= 1.25 on PATH to build the cluster binaries)"
   local avail_kb
   avail_kb=$(df -Pk "$KND_CACHE_DIR" | awk 'NR==2{print $4}')
   [ "$avail_kb" -ge $((6 * 1024 * 1024)) ] || die "less than 6 GiB free under $KND_CACHE_DIR; the Go builds need more"
 }
 
 # stamp_key FILES... -> a hash over the inputs that decide a build's output
-stamp_key() { { go version; printf '%s\n' "$@"; } | sha256sum | cut -c1-16; }
+# (without Go the key is "no-go": an existing cache is then used as it is, see run_build)
+stamp_key() {
+  have_go || { echo no-go; return 0; }
+  { go version; printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+}
 
 # resolve MODULE@VERSION or fail with the module's name, never hang (the proxy answers or refuses)
 need_module() {
@@ -67,13 +74,24 @@ run_build() {
     exec {lock_fd}>&-
     return 0
   fi
+  if [ -f "$stamp" ] && [ "$key" = no-go ]; then
+    log "$name: Go is not installed; using the cached build in $dest as it is"
+    exec {lock_fd}>&-
+    return 0
+  fi
+  preflight_build
   tmp="$dest.tmp.$$"
+  BUILD_TMP=$tmp # removed by the EXIT trap when the build fails
   rm -rf "$tmp"; mkdir -p "$tmp"
   local start=$SECONDS
-  log "$name: building into $dest (first build takes minutes; progress below)"
+  log "$name: building into $dest (first build takes minutes; progress below, full output in $KND_CACHE_DIR/logs/build-$name.log)"
+  BUILD_LOG=$KND_CACHE_DIR/logs/build-$name.log
+  mkdir -p "$KND_CACHE_DIR/logs"
+  : >"$BUILD_LOG"
   "$fn" "$tmp"
   echo "$key" >"$tmp/.stamp"
   rm -rf "$dest"; mkdir -p "$(dirname "$dest")"; mv "$tmp" "$dest"
+  BUILD_TMP=
   log "$name: built in $((SECONDS - start)) s"
   exec {lock_fd}>&-
 }
@@ -129,12 +147,11 @@ EOF
       ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.gitCommit=$commit -X $pkg.buildDate=$date"
     done
     log "kube: downloading modules for k8s.io/kubernetes@$KUBE_VERSION"
-    go mod download -x k8s.io/kubernetes 2>&1 | progress_dots
+    run_logged "$BUILD_LOG" go mod download -x k8s.io/kubernetes
     log "kube: compiling kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet (one go build, -p 2)"
-    go build -tags tools -trimpath -p 2 -o "$out/" -ldflags "$ldflags" -v \
+    run_logged "$BUILD_LOG" go build -tags tools -trimpath -p 2 -o "$out/" -ldflags "$ldflags" -v \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet \
-      2>&1 | progress_dots
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet
   )
   [ -x "$out/kube-apiserver" ] || die "kube build produced no kube-apiserver (see output above)"
 }
@@ -149,7 +166,7 @@ build_etcd() {
     go mod init knd.dev/tools/etcd >/dev/null 2>&1
     go mod edit -require="go.etcd.io/etcd/server/v3@$ETCD_VERSION"
     printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >tools.go
-    go build -tags tools -trimpath -p 2 -o "$out/etcd" -ldflags "-s -w" -v go.etcd.io/etcd/server/v3 2>&1 | progress_dots
+    run_logged "$BUILD_LOG" go build -tags tools -trimpath -p 2 -o "$out/etcd" -ldflags "-s -w" -v go.etcd.io/etcd/server/v3
   )
   [ -x "$out/etcd" ] || die "etcd build produced no binary (see output above)"
 }
@@ -165,10 +182,10 @@ build_containerd() {
     go mod edit -require="github.com/containerd/containerd/v2@$CONTAINERD_VERSION"
     printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "github.com/containerd/containerd/v2/cmd/containerd"\n\t_ "github.com/containerd/containerd/v2/cmd/ctr"\n\t_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"\n)\n' >tools.go
     local ld="-s -w -X $v.Version=$CONTAINERD_VERSION -X $v.Revision=knd -X $v.Package=github.com/containerd/containerd/v2"
-    go build -tags "tools no_btrfs urfave_cli_no_docs" -trimpath -p 2 -o "$out/" -ldflags "$ld" -v \
-      github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr 2>&1 | progress_dots
-    go build -tags "tools no_grpc" -trimpath -p 2 -o "$out/" -ldflags "$ld" \
-      github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 2>&1 | progress_dots
+    run_logged "$BUILD_LOG" go build -tags "tools no_btrfs urfave_cli_no_docs" -trimpath -p 2 -o "$out/" -ldflags "$ld" -v \
+      github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr
+    run_logged "$BUILD_LOG" go build -tags "tools no_grpc" -trimpath -p 2 -o "$out/" -ldflags "$ld" \
+      github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2
   )
   [ -x "$out/containerd" ] || die "containerd build produced no binary (see output above)"
 }
@@ -183,8 +200,8 @@ build_crictl() {
     go mod init knd.dev/tools/crictl >/dev/null 2>&1
     go mod edit -require="sigs.k8s.io/cri-tools@$CRICTL_VERSION"
     printf '//go:build tools\n\npackage tools\n\nimport _ "sigs.k8s.io/cri-tools/cmd/crictl"\n' >tools.go
-    go build -tags tools -trimpath -p 2 -o "$out/crictl" -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
-      sigs.k8s.io/cri-tools/cmd/crictl 2>&1 | progress_dots
+    run_logged "$BUILD_LOG" go build -tags tools -trimpath -p 2 -o "$out/crictl" -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
+      sigs.k8s.io/cri-tools/cmd/crictl
   )
   [ -x "$out/crictl" ] || die "crictl build produced no binary"
 }
@@ -208,14 +225,16 @@ build_helm() {
     ld="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
     ld+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
     ld+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
-    go build -tags tools -trimpath -p 2 -o "$out/helm" -ldflags "$ld" helm.sh/helm/v3/cmd/helm 2>&1 | progress_dots
+    run_logged "$BUILD_LOG" go build -tags tools -trimpath -p 2 -o "$out/helm" -ldflags "$ld" helm.sh/helm/v3/cmd/helm
   )
   [ -x "$out/helm" ] || die "helm build produced no binary"
 }
 
+BUILD_TMP=
+trap '[ -z "$BUILD_TMP" ] || rm -rf "$BUILD_TMP"' EXIT
+
 main() {
   mkdir -p "$KND_CACHE_DIR"
-  preflight_go
   local what=("$@")
   [ ${#what[@]} -gt 0 ] || what=(kube etcd)
   [ "${what[0]}" != all ] || what=(kube etcd containerd crictl helm)

@@ -11,7 +11,9 @@
 # Environment (all optional):
 #   KND_RUN_DIR        state, PKI, logs, kubeconfigs (default /var/tmp/knd-cluster)
 #   KND_KUBE_VERSION   Kubernetes version (default v1.35.4); KND_ETCD_VERSION (default v3.6.16)
-#   KND_NODE_NAME      node name for the kubelet identity generated here (default knd-node)
+#   KND_NODE_NAME      node name of the kubelet identity generated here (default knd-node):
+#                      pki/kubelet-<node>.{crt,key} and kubelet-<node>.kubeconfig
+#   KND_CACHE_DIR      binary cache of build.sh (default ~/.cache/knd)
 #   KND_ETCD_PORT (2379) KND_ETCD_PEER_PORT (2380) KND_APISERVER_PORT (6443)
 #   KND_KCM_PORT (10257) KND_SCHEDULER_PORT (10259)
 #
@@ -59,12 +61,33 @@ subjectAltName=$sans"
     leaf apiserver-kubelet-client /CN=kube-apiserver "extendedKeyUsage=clientAuth"
     leaf controller-manager /CN=system:kube-controller-manager "extendedKeyUsage=clientAuth"
     leaf scheduler /CN=system:kube-scheduler "extendedKeyUsage=clientAuth"
-    leaf kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" "extendedKeyUsage=clientAuth"
     openssl genrsa -out sa.key 2048 2>/dev/null
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
     chmod 600 ./*.key
     touch .complete
   )
+}
+
+# node_identity: client cert + kubeconfig of the kubelet on $NODE_NAME (CN=system:node:<node>,
+# O=system:nodes, as the Node authorizer and NodeRestriction require), for the node tier
+# (node-up.sh picks up pki/kubelet-<node>.{crt,key}); one per node name, made on first use
+node_identity() {
+  local base=kubelet-$NODE_NAME
+  if [ ! -f "$PKI/$base.crt" ]; then
+    log "pki: kubelet identity system:node:$NODE_NAME"
+    (
+      cd "$PKI"
+      openssl req -new -nodes -newkey rsa:2048 -keyout "$base.key" -out "$base.csr" \
+        -subj "/O=system:nodes/CN=system:node:$NODE_NAME" 2>/dev/null
+      printf 'extendedKeyUsage=clientAuth\n' >"$base.ext"
+      openssl x509 -req -in "$base.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$base.crt.tmp" \
+        -days 30 -extfile "$base.ext" 2>/dev/null
+      chmod 600 "$base.key"
+      mv "$base.crt.tmp" "$base.crt"
+      rm -f "$base.csr" "$base.ext"
+    ) || die "could not create the kubelet certificate for node $NODE_NAME"
+  fi
+  kubeconfig "$base" "$base"
 }
 
 kubeconfig() { # name cert
@@ -130,14 +153,27 @@ bootstrap_rbac() {
     --clusterrole=system:kubelet-api-admin --user=kube-apiserver >/dev/null 2>&1 ||
     "$KUBECTL" --kubeconfig="$ADMIN_KUBECONFIG" get clusterrolebinding kube-apiserver-kubelet-admin >/dev/null ||
     die "could not create the kube-apiserver-kubelet-admin binding"
-  # resource.k8s.io/v1 must be served (DRA GA in 1.34+)
+  # resource.k8s.io/v1 must be served with all four DRA kinds (GA and on by default in 1.34+)
   wait_for "resource.k8s.io/v1 discovery" 30 "$KUBECTL" --kubeconfig="$ADMIN_KUBECONFIG" get --raw=/apis/resource.k8s.io/v1
+  local served r
+  served=$("$KUBECTL" --kubeconfig="$ADMIN_KUBECONFIG" api-resources --api-group=resource.k8s.io -o name)
+  for r in deviceclasses.resource.k8s.io resourceclaims.resource.k8s.io resourceclaimtemplates.resource.k8s.io resourceslices.resource.k8s.io; do
+    grep -qx "$r" <<<"$served" || die "the apiserver does not serve $r (resource.k8s.io/v1); served: $(echo "$served" | tr '\n' ' ')"
+  done
+}
+
+print_hints() {
+  log "admin kubeconfig: $ADMIN_KUBECONFIG (also controller-manager, scheduler, kubelet-$NODE_NAME .kubeconfig in $KND_RUN_DIR)"
+  log "  export KUBECONFIG=$ADMIN_KUBECONFIG PATH=$KUBE_BIN:\$PATH; kubectl get --raw=/readyz"
+  log "  logs: $LOG_DIR; stop with: npm run cluster:down"
 }
 
 main() {
   mkdir -p "$KND_RUN_DIR" "$PID_DIR" "$LOG_DIR"
   if control_plane_healthy; then
     log "control plane already running from $KND_RUN_DIR: reusing it"
+    [ -f "$KND_RUN_DIR/kubelet-$NODE_NAME.kubeconfig" ] || node_identity
+    print_hints
     echo "$ADMIN_KUBECONFIG"
     return 0
   fi
@@ -155,6 +191,7 @@ main() {
   kubeconfig admin admin
   kubeconfig controller-manager controller-manager
   kubeconfig scheduler scheduler
+  node_identity
   rm -rf "$KND_RUN_DIR/etcd"
   start_etcd
   start_apiserver
@@ -162,9 +199,9 @@ main() {
   start_kcm
   start_scheduler
   log "control plane ready in $((SECONDS - t0)) s"
-  log "  export KUBECONFIG=$ADMIN_KUBECONFIG PATH=$KUBE_BIN:\$PATH; kubectl get --raw=/readyz"
-  log "  stop with: npm run cluster:down"
+  print_hints
   echo "$ADMIN_KUBECONFIG"
 }
 
-main "$@"
+# one up.sh/down.sh per run directory at a time; a cold build under the lock can take ~10 minutes
+with_run_lock 1800 main "$@"

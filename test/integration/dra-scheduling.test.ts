@@ -3,8 +3,8 @@
 // the real resourceclaim controller (KCM) creates the claim, the real kube-scheduler allocates one of
 // the two devices and binds the pod to the node.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, ResourceV1Api, type V1Pod, type V1ResourceClaim } from '@kubernetes/client-node';
-import { testKubeConfig, uniqueName, waitFor } from '../support/kube.js';
+import { CoreV1Api, ResourceV1Api, type V1Pod, type ResourceV1ResourceClaim } from '@kubernetes/client-node';
+import { createNamespaceReady, testKubeConfig, uniqueName, waitFor } from '../support/kube.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -17,7 +17,7 @@ const sliceName = `${node}-knd.dev`;
 
 describe('DRA scheduling on the real control plane', () => {
   beforeAll(async () => {
-    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await createNamespaceReady(kc, ns);
     await core.createNode({
       body: {
         metadata: { name: node, labels: { 'kubernetes.io/hostname': node } },
@@ -114,7 +114,7 @@ describe('DRA scheduling on the real control plane', () => {
 
     const claimName = pod.status?.resourceClaimStatuses?.[0]?.resourceClaimName;
     expect(claimName).toBeTruthy();
-    const claim = await waitFor<V1ResourceClaim>('the claim to be allocated', async () => {
+    const claim = await waitFor<ResourceV1ResourceClaim>('the claim to be allocated', async () => {
       const c = await resource.readNamespacedResourceClaim({ name: String(claimName), namespace: ns });
       return c.status?.allocation ? c : undefined;
     });

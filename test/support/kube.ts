@@ -1,6 +1,6 @@
 // Shared helpers for suites that run against the real control plane started by the jest global
 // setup (test/support/global-setup.ts).
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 
 /** Admin KubeConfig of the test control plane. Throws with a reason when the setup did not run. */
@@ -44,4 +44,26 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * Creates namespace `name` and waits until the controller-manager made its `default` ServiceAccount:
+ * before that the ServiceAccount admission plugin rejects every pod in it ("serviceaccount default
+ * not found"), which right after a cold start of the control plane takes a few seconds.
+ */
+export async function createNamespaceReady(
+  kc: KubeConfig,
+  name: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name } } });
+  await waitFor(
+    `the default ServiceAccount of namespace ${name}`,
+    async () => {
+      const list = await core.listNamespacedServiceAccount({ namespace: name });
+      return list.items.some((sa) => sa.metadata?.name === 'default') ? true : undefined;
+    },
+    { timeoutMs: opts.timeoutMs ?? 60_000 },
+  );
 }
