@@ -2,6 +2,7 @@
 // the durable PlanStore (node-agent/src/plan-store/) and the kernel NetnsOps (node-agent/src/netns/).
 // Never fakes: when a real piece is missing the caller fails with the reason.
 import type { NetnsOps } from '../../node-agent/src/netns/contract.js';
+import { KernelNetnsOps } from '../../node-agent/src/netns/kernel-netns-ops.js';
 import type { AttachPlan } from '../../node-agent/src/plan-store/plan.js';
 import { PlanStore } from '../../node-agent/src/plan-store/plan-store.js';
 
@@ -17,33 +18,7 @@ export async function openPlanStore(dir: string): Promise<TestPlanStore> {
   });
 }
 
-const NETNS_OPS_MODULE = '../../node-agent/src/netns/netns-ops.js';
-
-function isNetnsOps(v: unknown): v is NetnsOps {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    'attach' in v &&
-    typeof v.attach === 'function' &&
-    'detach' in v &&
-    typeof v.detach === 'function'
-  );
-}
-
-/** The kernel implementation of NetnsOps, or an error saying why it is not there. */
-export async function realNetnsOps(): Promise<NetnsOps> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(NETNS_OPS_MODULE)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(
-      `real NetnsOps not available: cannot load ${NETNS_OPS_MODULE} (node-agent/src/netns/, issue 6 kernel half): ${String(e)}`,
-      { cause: e },
-    );
-  }
-  const factory = mod.createNetnsOps;
-  if (typeof factory !== 'function') throw new Error(`${NETNS_OPS_MODULE} exports no createNetnsOps()`);
-  const ops: unknown = await (factory as () => unknown)();
-  if (!isNetnsOps(ops)) throw new Error(`${NETNS_OPS_MODULE} createNetnsOps() did not return a NetnsOps`);
-  return ops;
+/** The kernel implementation of NetnsOps (node-agent/src/netns/kernel-netns-ops.ts). */
+export function realNetnsOps(): Promise<NetnsOps> {
+  return Promise.resolve(new KernelNetnsOps());
 }

@@ -7,8 +7,9 @@
 // the same pod are safe: NetnsOps.attach is idempotent for a completed attach and records are
 // keyed by claim/pod/device. Fail closed: if any device cannot be attached, the devices already
 // attached for this sandbox are detached again and the hook throws, so the runtime tears the
-// sandbox down instead of starting the pod without its NIC. An intent record (no `result`) is
-// persisted before each kernel change so a crash mid-attach can be undone by Synchronize/Stop; the
+// sandbox down instead of starting the pod without its NIC. An intent record (host state read by
+// NetnsOps, no `result`) is persisted through AttachHooks.onRecord before the first kernel change,
+// so a crash mid-attach can be undone by Synchronize/Stop; the
 // confirmed records are written right after the kernel work, off the critical path.
 import type { AttachRecord } from '../netns/contract.js';
 import type { AttachPlan, DevicePlan } from '../plan-store/plan.js';
@@ -16,30 +17,6 @@ import type { HandlerDeps, PodIdentity } from './handler-deps.js';
 import type { PodSandbox } from './nri-messages.js';
 import { podNetnsPath, podRef } from './pod-netns.js';
 import { Code, TtrpcStatusError } from './ttrpc-status.js';
-
-/** The record written before the kernel is touched (no `result`: attach not confirmed). */
-export function intentRecord(
-  plan: AttachPlan,
-  device: DevicePlan,
-  podUid: string,
-  netnsPath: string,
-): AttachRecord {
-  return {
-    claimUid: plan.claim.uid,
-    podUid,
-    deviceName: device.deviceName,
-    netnsPath,
-    podIfName: device.podIfName,
-    host: {
-      ifName: device.host.ifName,
-      mtu: 0,
-      mac: device.host.mac ?? '',
-      up: false,
-      addresses: [],
-      routes: [],
-    },
-  };
-}
 
 export function podIdentity(pod: PodSandbox): PodIdentity {
   return { namespace: pod.namespace, name: pod.name, uid: pod.uid };
@@ -106,8 +83,11 @@ async function attachAll(
     for (const device of plan.devices) {
       const ids = { claimUid: plan.claim.uid, podUid: pod.uid };
       try {
-        await deps.plans.putAttachRecord(intentRecord(plan, device, pod.uid, netnsPath));
-        const record = await deps.netns.attach(device, netnsPath, ids);
+        // NetnsOps reads the host state and hands us the record before its first kernel change;
+        // it is durable before the change happens (crash recovery), without a result (intent).
+        const record = await deps.netns.attach(device, netnsPath, ids, {
+          onRecord: (intent) => deps.plans.putAttachRecord(intent),
+        });
         attached.push(record);
         const list = perClaim.get(plan.claim.uid) ?? [];
         list.push({ device, record });

@@ -1,6 +1,6 @@
 // Unit-test fake of NetnsOps (node-agent/src/netns/contract.ts): records calls, fails on demand.
 // Never used outside unit tests; the runtime tier uses the real kernel implementation.
-import type { AttachRecord, NetnsOps } from '../../netns/contract.js';
+import type { AttachHooks, AttachRecord, NetnsOps } from '../../netns/contract.js';
 import type { DevicePlan } from '../../plan-store/plan.js';
 
 export interface RecordedCall {
@@ -22,8 +22,25 @@ export class RecordingNetns implements NetnsOps {
     plan: DevicePlan,
     netnsPath: string,
     ids: { claimUid: string; podUid: string },
+    hooks?: AttachHooks,
   ): Promise<AttachRecord> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    const host = {
+      ifName: plan.host.ifName,
+      mtu: 1500,
+      mac: plan.host.mac ?? '02:00:00:00:00:01',
+      up: true,
+      addresses: [],
+      routes: [],
+    };
+    await hooks?.onRecord?.({
+      claimUid: ids.claimUid,
+      podUid: ids.podUid,
+      deviceName: plan.deviceName,
+      netnsPath,
+      podIfName: plan.podIfName,
+      host,
+    });
     this.calls.push({ op: 'attach', deviceName: plan.deviceName, podUid: ids.podUid, netnsPath });
     if (this.failAttach.has(plan.deviceName))
       throw new Error(`injected attach failure for ${plan.deviceName}`);
