@@ -37,12 +37,22 @@ export interface AttachRecord {
   result?: { ifName: string; mac: string; addresses: string[] };
 }
 
+/** Optional callbacks of one attach (added by the kernel side; older callers pass none). */
+export interface AttachHooks {
+  /**
+   * Called once with the record (host state read from the kernel, no `result`) before the first
+   * kernel change; awaited. A rejection aborts the attach before anything changed.
+   */
+  onRecord?: (record: AttachRecord) => Promise<void>;
+}
+
 export interface NetnsOps {
   /** Move and configure one device; on any failure roll back and throw. Idempotent for a completed attach. */
   attach(
     plan: DevicePlan,
     netnsPath: string,
     ids: { claimUid: string; podUid: string },
+    hooks?: AttachHooks,
   ): Promise<AttachRecord>;
   /** Give the device back to the host as recorded. Idempotent; works when the netns is already gone. */
   detach(record: AttachRecord): Promise<void>;

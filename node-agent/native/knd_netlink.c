@@ -1,0 +1,357 @@
+// knd_netlink: the only native code in knd. It opens a netlink socket (optionally inside a network
+// namespace given by path), sends one request and collects the replies until the kernel's ACK,
+// error or NLMSG_DONE for that request's sequence number, and closes the socket. Nothing else:
+// every message is encoded and decoded in TypeScript (node-agent/src/netns/).
+//
+// Contract:
+// - open(protocol, netnsPath|null) -> fd. Synchronous (~0.1 ms). When netnsPath is given, a
+//   short-lived pthread open()s it, setns(CLONE_NEWNET)s and creates the socket; a netlink socket
+//   stays bound to the namespace it was created in, so the JS thread (which never changes its
+//   namespace) can use it afterwards. Sets NETLINK_EXT_ACK and NETLINK_CAP_ACK (best effort).
+// - transact(fd, request, seq, timeoutMs) -> Promise<Buffer>. Runs on the libuv thread pool (the
+//   netns move sleeps ~20 ms in the kernel). Returns every datagram received until a message with
+//   nlmsg_seq == seq of type NLMSG_ERROR or NLMSG_DONE arrives, concatenated. Rejects on a socket
+//   error or when timeoutMs passes without that message (err.code = "ETIMEDOUT"). The caller must
+//   not run two transactions on one fd at the same time (the TS socket wrapper serialises).
+// - close(fd). Idempotence is the caller's job (each fd is closed once).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <node_api.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+#define RECV_BUF_BYTES (64 * 1024)
+#define MAX_REPLY_BYTES (64 * 1024 * 1024)
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EBADF: return "EBADF";
+    case EACCES: return "EACCES";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case ENOBUFS: return "ENOBUFS";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EMFILE: return "EMFILE";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case ENOTDIR: return "ENOTDIR";
+    default: return "EIO";
+  }
+}
+
+static napi_value make_error(napi_env env, const char *what, int e) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(e));
+  napi_value code, text, err, num;
+  napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &err);
+  napi_create_int32(env, e, &num);
+  napi_set_named_property(env, err, "errno", num);
+  return err;
+}
+
+static void throw_errno(napi_env env, const char *what, int e) { napi_throw(env, make_error(env, what, e)); }
+
+static int make_socket(int protocol) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return -errno;
+  int one = 1;
+  // Best effort: extended ACKs carry the kernel's error message; capped ACKs skip the echo.
+  (void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  int rcvbuf = 1024 * 1024;
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  struct sockaddr_nl sa;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+struct ns_open {
+  const char *path;
+  int protocol;
+  int result; /* fd, or -errno */
+  const char *stage;
+};
+
+static void *ns_thread(void *arg) {
+  struct ns_open *o = arg;
+  int nsfd = open(o->path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) {
+    o->result = -errno;
+    o->stage = "open netns";
+    return NULL;
+  }
+  if (setns(nsfd, CLONE_NEWNET) != 0) {
+    o->result = -errno;
+    o->stage = "setns";
+    close(nsfd);
+    return NULL;
+  }
+  close(nsfd);
+  o->result = make_socket(o->protocol);
+  o->stage = "socket";
+  return NULL; /* the thread ends here; its namespace change dies with it */
+}
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t protocol = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &protocol) != napi_ok) {
+    napi_throw_type_error(env, NULL, "open(protocol, netnsPath|null): protocol must be a number");
+    return NULL;
+  }
+  napi_valuetype t = napi_undefined;
+  if (argc >= 2) napi_typeof(env, argv[1], &t);
+  int fd;
+  if (t == napi_string) {
+    char path[4096];
+    size_t len = 0;
+    napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len);
+    if (len == 0 || len >= sizeof path - 1) {
+      napi_throw_type_error(env, NULL, "open: netnsPath must be a non-empty path shorter than 4095 bytes");
+      return NULL;
+    }
+    struct ns_open o = {path, protocol, -EIO, "thread"};
+    pthread_t th;
+    int e = pthread_create(&th, NULL, ns_thread, &o);
+    if (e != 0) {
+      throw_errno(env, "pthread_create", e);
+      return NULL;
+    }
+    pthread_join(th, NULL);
+    if (o.result < 0) {
+      char what[4200];
+      snprintf(what, sizeof what, "%s %s", o.stage, path);
+      throw_errno(env, what, -o.result);
+      return NULL;
+    }
+    fd = o.result;
+  } else if (t == napi_null || t == napi_undefined) {
+    fd = make_socket(protocol);
+    if (fd < 0) {
+      throw_errno(env, "socket", -fd);
+      return NULL;
+    }
+  } else {
+    napi_throw_type_error(env, NULL, "open: netnsPath must be a string or null");
+    return NULL;
+  }
+  napi_value out;
+  napi_create_int32(env, fd, &out);
+  return out;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "close(fd): fd must be a non-negative number");
+    return NULL;
+  }
+  if (close(fd) != 0) throw_errno(env, "close", errno);
+  return NULL;
+}
+
+struct transact {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref request_ref;
+  int fd;
+  uint32_t seq;
+  int32_t timeout_ms;
+  const uint8_t *req;
+  size_t req_len;
+  uint8_t *reply;
+  size_t reply_len;
+  int err;
+  const char *stage;
+};
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when the datagram holds the final message (ACK/error/DONE) of request seq. */
+static int holds_final(const uint8_t *buf, size_t len, uint32_t seq) {
+  size_t off = 0;
+  while (off + sizeof(struct nlmsghdr) <= len) {
+    struct nlmsghdr h;
+    memcpy(&h, buf + off, sizeof h);
+    if (h.nlmsg_len < sizeof h || off + h.nlmsg_len > len) return 0;
+    if (h.nlmsg_seq == seq && (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE)) return 1;
+    off += NLMSG_ALIGN(h.nlmsg_len);
+  }
+  return 0;
+}
+
+static void transact_execute(napi_env env, void *data) {
+  (void)env;
+  struct transact *t = data;
+  struct sockaddr_nl kernel;
+  memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  ssize_t n;
+  do {
+    n = sendto(t->fd, t->req, t->req_len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    t->err = errno;
+    t->stage = "netlink send";
+    return;
+  }
+  uint8_t *buf = malloc(RECV_BUF_BYTES);
+  if (buf == NULL) {
+    t->err = ENOMEM;
+    t->stage = "netlink recv";
+    return;
+  }
+  int64_t deadline = now_ms() + t->timeout_ms;
+  size_t cap = 0;
+  for (;;) {
+    int64_t left = deadline - now_ms();
+    if (left <= 0) {
+      t->err = ETIMEDOUT;
+      t->stage = "netlink recv";
+      break;
+    }
+    struct pollfd p = {t->fd, POLLIN, 0};
+    int r = poll(&p, 1, (int)left);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      t->err = errno;
+      t->stage = "netlink poll";
+      break;
+    }
+    if (r == 0) continue; /* re-checks the deadline */
+    n = recv(t->fd, buf, RECV_BUF_BYTES, MSG_TRUNC);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) {
+      t->err = errno;
+      t->stage = "netlink recv";
+      break;
+    }
+    if ((size_t)n > RECV_BUF_BYTES) {
+      t->err = EMSGSIZE;
+      t->stage = "netlink recv (datagram larger than the buffer)";
+      break;
+    }
+    if (t->reply_len + (size_t)n > MAX_REPLY_BYTES) {
+      t->err = EMSGSIZE;
+      t->stage = "netlink reply (over 64 MiB)";
+      break;
+    }
+    if (t->reply_len + (size_t)n > cap) {
+      size_t ncap = cap == 0 ? RECV_BUF_BYTES : cap * 2;
+      while (ncap < t->reply_len + (size_t)n) ncap *= 2;
+      uint8_t *nb = realloc(t->reply, ncap);
+      if (nb == NULL) {
+        t->err = ENOMEM;
+        t->stage = "netlink reply";
+        break;
+      }
+      t->reply = nb;
+      cap = ncap;
+    }
+    memcpy(t->reply + t->reply_len, buf, (size_t)n);
+    t->reply_len += (size_t)n;
+    if (holds_final(buf, (size_t)n, t->seq)) break;
+  }
+  free(buf);
+}
+
+static void transact_complete(napi_env env, napi_status status, void *data) {
+  struct transact *t = data;
+  if (status != napi_ok && t->err == 0) {
+    t->err = ECANCELED;
+    t->stage = "netlink transaction";
+  }
+  if (t->err != 0) {
+    napi_reject_deferred(env, t->deferred, make_error(env, t->stage, t->err));
+  } else {
+    napi_value out;
+    void *dst = NULL;
+    napi_create_buffer(env, t->reply_len, &dst, &out);
+    if (t->reply_len > 0) memcpy(dst, t->reply, t->reply_len);
+    napi_resolve_deferred(env, t->deferred, out);
+  }
+  free(t->reply);
+  napi_delete_reference(env, t->request_ref);
+  napi_delete_async_work(env, t->work);
+  free(t);
+}
+
+static napi_value js_transact(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1, timeout_ms = 0;
+  uint32_t seq = 0;
+  bool is_buffer = false;
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_value_uint32(env, argv[2], &seq) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &timeout_ms) != napi_ok || timeout_ms <= 0) {
+    napi_throw_type_error(env, NULL, "transact(fd, request: Buffer, seq, timeoutMs > 0)");
+    return NULL;
+  }
+  struct transact *t = calloc(1, sizeof *t);
+  if (t == NULL) {
+    throw_errno(env, "transact", ENOMEM);
+    return NULL;
+  }
+  t->fd = fd;
+  t->seq = seq;
+  t->timeout_ms = timeout_ms;
+  void *req = NULL;
+  napi_get_buffer_info(env, argv[1], &req, &t->req_len);
+  t->req = req;
+  napi_create_reference(env, argv[1], 1, &t->request_ref); /* keeps the bytes alive */
+  napi_value promise, name;
+  napi_create_promise(env, &t->deferred, &promise);
+  napi_create_string_utf8(env, "knd_netlink.transact", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, transact_execute, transact_complete, t, &t->work);
+  napi_queue_async_work(env, t->work);
+  return promise;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+      {"transact", NULL, js_transact, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

@@ -1,0 +1,134 @@
+// An rtnetlink socket, optionally inside another network namespace, over the project's N-API addon
+// (node-agent/native/knd_netlink.c: open / transact / close, nothing else).
+//
+// Contract: callers are the netns ops in this folder. request() frames one message, sends it and
+// resolves with the reply messages of that sequence number (dump parts, or nothing for a plain
+// ACK); it rejects with NetlinkError (errno name + the kernel's extended-ACK text) when the kernel
+// refuses, or with a timeout error after timeoutMs (default 10 s; the netns move takes ~20 ms).
+// Requests on one socket are serialised (one in flight). No retries here: a retry of a kernel
+// change is the caller's decision. close() is idempotent.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
+  NetlinkError,
+  decodeMessages,
+  encodeMessage,
+  parseErrorMessage,
+  type NlMessage,
+} from './netlink-codec.js';
+import type { RtRequest } from './rtnl-encode.js';
+
+export const NETLINK_ROUTE = 0;
+export const NETLINK_GENERIC = 16;
+
+/** The addon's surface (see knd_netlink.c). */
+export interface NativeNetlink {
+  open(protocol: number, netnsPath: string | null): number;
+  transact(fd: number, request: Buffer, seq: number, timeoutMs: number): Promise<Buffer>;
+  close(fd: number): void;
+}
+
+const ADDON_RELATIVE = join('node-agent', 'native', 'build', 'Release', 'knd_netlink.node');
+
+/** Walk up from this module (src or dist layout) to the repository root holding the built addon. */
+export function findAddon(startDir: string = dirname(fileURLToPath(import.meta.url))): string {
+  const env = process.env.KND_NETLINK_ADDON;
+  if (env !== undefined && env !== '') return env;
+  let dir = startDir;
+  for (;;) {
+    const candidate = join(dir, ADDON_RELATIVE);
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(
+    `the netlink addon ${ADDON_RELATIVE} is not built (searched up from ${startDir}): run \`npm run build:native\` (needs python3, make, g++)`,
+  );
+}
+
+let loaded: NativeNetlink | undefined;
+
+export function loadNativeNetlink(path: string = findAddon()): NativeNetlink {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  loaded = require(path) as NativeNetlink;
+  return loaded;
+}
+
+let nextSeq = (Date.now() & 0x7fffffff) >>> 0;
+
+export interface NetlinkSocketOptions {
+  /** Network namespace path; undefined = the agent's own namespace. */
+  netnsPath?: string;
+  protocol?: number;
+  timeoutMs?: number;
+  native?: NativeNetlink;
+}
+
+export class NetlinkSocket {
+  private fd: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly native: NativeNetlink;
+  private readonly timeoutMs: number;
+  readonly netnsPath: string | undefined;
+
+  constructor(opts: NetlinkSocketOptions = {}) {
+    this.native = opts.native ?? loadNativeNetlink();
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.netnsPath = opts.netnsPath;
+    this.fd = this.native.open(opts.protocol ?? NETLINK_ROUTE, opts.netnsPath ?? null);
+  }
+
+  /** Send one request; resolve with the reply messages (without the final ACK/DONE). */
+  request(req: RtRequest, what: string): Promise<NlMessage[]> {
+    const run = this.queue.then(() => this.transact(req, what));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async transact(req: RtRequest, what: string): Promise<NlMessage[]> {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error(`${what}: netlink socket is closed`);
+    nextSeq = (nextSeq + 1) >>> 0 || 1;
+    const seq = nextSeq;
+    const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
+    const flags = NLM_F_REQUEST | req.flags | (dump ? 0 : NLM_F_ACK);
+    const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, req.body);
+    const reply = await this.native.transact(fd, bytes, seq, this.timeoutMs);
+    return collectReply(decodeMessages(reply), seq, what);
+  }
+
+  close(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) this.native.close(fd);
+  }
+}
+
+/** The messages answering `seq`; throws NetlinkError on an error ACK or an interrupted dump. */
+export function collectReply(msgs: NlMessage[], seq: number, what: string): NlMessage[] {
+  const out: NlMessage[] = [];
+  for (const m of msgs) {
+    if (m.seq !== seq) continue;
+    if (m.type === NLMSG_ERROR) {
+      const err = parseErrorMessage(m);
+      if (err.errno !== 0) throw new NetlinkError(what, err.errno, err.message);
+      return out;
+    }
+    if (m.type === NLMSG_DONE) {
+      if ((m.flags & NLM_F_DUMP_INTR) !== 0) throw new NetlinkError(`${what} (dump interrupted)`, 4);
+      return out;
+    }
+    out.push(m);
+  }
+  throw new Error(`${what}: reply ended without ACK or DONE`);
+}
