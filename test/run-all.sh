@@ -12,19 +12,37 @@ status=0
 . test/cluster/lib.sh
 . test/cluster/cp-lib.sh
 if control_plane_healthy; then cluster_was_running=1; else cluster_was_running=0; fi
+child=
 cleanup() {
   if [ "$cluster_was_running" = 0 ] && [ "${KND_KEEP_CLUSTER:-}" != 1 ]; then
     bash test/cluster/down.sh >/dev/null 2>&1 || true
   fi
   rm -rf "$results_dir"
 }
+# stop the running step's whole process group (npx -> node -> jest -> anything a test spawned)
+stop_child() {
+  [ -n "$child" ] || return 0
+  kill -TERM -- "-$child" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 -- "-$child" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$child" 2>/dev/null || true
+}
 trap cleanup EXIT
-trap 'echo "interrupted: stopping the cluster"; exit 130' INT TERM
+trap 'echo "interrupted: stopping the running step and the cluster"; stop_child; exit 130' INT TERM
+# run_step CMD...: in its own process group, in the background, so that a signal to this script runs
+# the trap at once (bash defers traps until a foreground command ends) and reaches the whole step
+run_step() {
+  setsid "$@" </dev/null &
+  child=$!
+  local rc=0
+  wait "$child" || rc=$?
+  child=
+  return "$rc"
+}
 step() {
   local name=$1; shift
   printf '\n=== %s ===\n' "$name"
   local t0=$SECONDS
-  if "$@"; then printf '=== %s: ok (%d s)\n' "$name" $((SECONDS - t0)); else
+  if run_step "$@"; then printf '=== %s: ok (%d s)\n' "$name" $((SECONDS - t0)); else
     printf '=== %s: FAILED (%d s)\n' "$name" $((SECONDS - t0)); status=1; fi
 }
 
@@ -46,5 +64,6 @@ for (const n of ["unit", "integration"]) {
   catch { console.log(n + ": no results (the tier did not run)"); f++; }
 }
 if (process.argv[2] !== "0" && f === 0) f = 1;
-console.log(`${p} passed, ${f} failed`);' "$results_dir" "$status"
+console.log(`${p} passed, ${f} failed`);
+process.exitCode = f > 0 ? 1 : 0;' "$results_dir" "$status" || status=1
 exit $status
