@@ -1,5 +1,237 @@
 #!/usr/bin/env bash
-# npm start: bring up the real local control plane and print how to reach it.
+# npm start: knd on this machine, against a real local control plane, in one command.
+#
+#   1. starts etcd + kube-apiserver + controller-manager + scheduler (test/cluster/up.sh; the first
+#      run builds them from the Go module proxy, 20-40 minutes, with progress)
+#   2. compiles knd (tsc) and the agent's netlink addon, installs the CRDs
+#   3. runs the operator and the node agent as processes on this host (the agent discovers this
+#      machine's real NICs and publishes them as a ResourceSlice for node $KND_NODE_NAME)
+#   4. applies examples/ and prints the generated DeviceClasses and ResourceClaimTemplates, this
+#      node's ResourceSlice, how many devices each class and profile matches, and kubectl commands
+#   5. waits; Ctrl-C stops the agent, the operator, the demo NIC and the control plane
+#
+# Usage: npm start [-- --demo-nic] [-- --keep-cluster] [-- --once]
+#   --demo-nic      also create a veth pair (knd-demo0/knd-demo1) as a NIC the agent discovers
+#   --keep-cluster  leave the control plane running on exit (npm run cluster:down stops it)
+#   --once          print the summary and stop instead of waiting for Ctrl-C
+# Environment: KND_RUN_DIR (default /var/tmp/knd-cluster), KND_NODE_NAME (default knd-node), and
+# the port/version variables of test/cluster/up.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash test/cluster/up.sh
+root=$PWD
+
+demo_nic=false keep_cluster=false once=false
+for a in "$@"; do
+  case $a in
+    --demo-nic) demo_nic=true ;;
+    --keep-cluster) keep_cluster=true ;;
+    --once) once=true ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "npm start: unknown option $a (see npm start -- --help)" >&2; exit 2 ;;
+  esac
+done
+
+export KND_RUN_DIR=${KND_RUN_DIR:-/var/tmp/knd-cluster}
+node_name=${KND_NODE_NAME:-knd-node}
+cache=${KND_CACHE_DIR:-$HOME/.cache/knd}
+kubectl_bin="$cache/kube-${KND_KUBE_VERSION:-v1.35.4}/bin/kubectl"
+state="$KND_RUN_DIR/knd-start"
+demo_ns=knd-demo
+op_pid='' agent_pid='' demo_created=false started_cluster=false
+problems=()
+want_dcs=4 # rdma-nics, secondary-nics, sriov-vfs, fast-nics (+ demo-nics with --demo-nic)
+tty=false
+if [ -t 1 ]; then tty=true; fi
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+warn() { printf '    \033[33mWARNING:\033[0m %s\n' "$*"; problems+=("$*"); }
+k() { "$kubectl_bin" --kubeconfig "$kubeconfig" "$@"; }
+
+# run CMD... in the background while printing elapsed seconds; returns its exit status
+with_progress() {
+  local what=$1; shift
+  "$@" >"$state/$what.log" 2>&1 &
+  local pid=$! t0=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    $tty && printf '\r    %s: %ds' "$what" $((SECONDS - t0))
+    sleep 1
+  done
+  $tty && printf '\r'
+  printf '    %s: finished in %ds\n' "$what" $((SECONDS - t0))
+  wait "$pid"
+}
+
+cleanup() {
+  local rc=$?
+  trap - INT TERM EXIT
+  step "stopping"
+  for p in "$agent_pid" "$op_pid"; do
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; fi
+  done
+  for p in "$agent_pid" "$op_pid"; do
+    if [ -n "$p" ]; then
+      for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$p" 2>/dev/null || true
+    fi
+  done
+  [ -z "$agent_pid$op_pid" ] || note "operator and agent stopped"
+  if $demo_created; then ip link del knd-demo0 2>/dev/null || true; note "demo NIC knd-demo0 removed"; fi
+  if $keep_cluster; then
+    note "control plane left running: export KUBECONFIG=${kubeconfig:-$KND_RUN_DIR/admin.kubeconfig}; npm run cluster:down stops it"
+  elif $started_cluster || [ -n "${kubeconfig:-}" ]; then
+    bash test/cluster/down.sh || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$KND_RUN_DIR"
+step "control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)"
+note "the first run builds Kubernetes from the Go module proxy (20-40 min); later runs reuse the cache"
+kubeconfig=$(bash test/cluster/up.sh)
+started_cluster=true
+export KUBECONFIG=$kubeconfig
+mkdir -p "$state"
+note "kubeconfig: $kubeconfig"
+
+step "build knd (tsc) and the agent's netlink addon"
+if ! with_progress tsc npx tsc -p tsconfig.build.json; then
+  if [ -f dist/operator/src/main.js ] && [ -f dist/node-agent/src/main.js ]; then
+    warn "tsc reported errors (see $state/tsc.log); running the JavaScript it emitted"
+  else
+    echo "tsc failed and emitted no programs: see $state/tsc.log" >&2; exit 1
+  fi
+fi
+netlink_flag=--netlink=true
+if [ ! -f node-agent/native/build/Release/knd_netlink.node ]; then
+  if ! with_progress native bash node-agent/native/build.sh; then
+    warn "the netlink addon did not build ($state/native.log): the agent runs with --netlink=false (sysfs only)"
+    netlink_flag=--netlink=false
+  fi
+fi
+
+step "CRDs"
+k apply --server-side --force-conflicts --field-manager knd-start -f crds/ | sed 's/^/    /'
+k wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
+
+step "node $node_name"
+if k get node "$node_name" >/dev/null 2>&1; then
+  note "Node $node_name exists (a kubelet from test/cluster/node-up.sh, or an earlier run)"
+else
+  # no kubelet here: a Node object lets the agent own its ResourceSlice and the scheduler count it
+  k create -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $node_name
+  labels: { kubernetes.io/hostname: $node_name, knd.dev/started-by: npm-start }
+EOF
+  note "created Node $node_name (no kubelet: pods will not run, claims can still be allocated)"
+fi
+
+if $demo_nic; then
+  step "demo NIC"
+  if ip link show knd-demo0 >/dev/null 2>&1; then
+    note "knd-demo0 already exists"
+  else
+    ip link add knd-demo0 type veth peer name knd-demo1
+    ip link set knd-demo0 up && ip link set knd-demo1 up
+    demo_created=true
+    note "created veth pair knd-demo0 <-> knd-demo1 (removed on exit)"
+  fi
+fi
+
+step "operator and node agent"
+node dist/operator/src/main.js --kubeconfig "$kubeconfig" --lease-namespace kube-system \
+  --health-port 18081 --metrics-port 18080 >"$state/operator.log" 2>&1 &
+op_pid=$!
+note "operator pid $op_pid, log $state/operator.log, http://127.0.0.1:18081/readyz"
+node dist/node-agent/src/main.js --node-name="$node_name" --kubeconfig="$kubeconfig" \
+  --kubelet-root="$state/kubelet" --state-dir="$state/agent-state" --cdi-dir="$state/cdi" \
+  --nri=false "$netlink_flag" --metrics-port=19477 >"$state/agent.log" 2>&1 &
+agent_pid=$!
+note "agent pid $agent_pid, log $state/agent.log, http://127.0.0.1:19477/metrics"
+note "(NRI is off: no container runtime here, so prepared claims are not applied to pods)"
+sleep 2
+for p in "$op_pid:operator" "$agent_pid:agent"; do
+  if ! kill -0 "${p%%:*}" 2>/dev/null; then
+    warn "the ${p#*:} exited at start; last lines of $state/${p#*:}.log:"
+    tail -n 15 "$state/${p#*:}.log" | sed 's/^/      /'
+  fi
+done
+
+step "examples"
+k create namespace "$demo_ns" --dry-run=client -o yaml | k apply -f - >/dev/null
+for d in rdma-gpu-aligned secondary-nic sriov-vf; do
+  k apply -n "$demo_ns" -f "examples/$d/network-device-class.yaml" -f "examples/$d/network-profile.yaml" | sed 's/^/    /'
+done
+k apply -k examples/gitops-team | sed 's/^/    /'
+if $demo_nic; then
+  # a class and profile that match the demo veth, so the counts show a match on any machine
+  k apply -f - <<EOF | sed 's/^/    /'
+apiVersion: knd.dev/v1alpha1
+kind: NetworkDeviceClass
+metadata: { name: demo-nics }
+spec:
+  selector: { virtual: true, interfaceNames: ["knd-demo*"] }
+---
+apiVersion: knd.dev/v1alpha1
+kind: NetworkProfile
+metadata: { name: demo-net, namespace: $demo_ns }
+spec:
+  deviceClassName: demo-nics
+  config: { interface: { name: net1, addresses: ["203.0.113.10/24"] } }
+EOF
+  want_dcs=5
+fi
+
+step "waiting for this node's ResourceSlice and the operator (up to 60 s)"
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt 60 ]; do
+  slices=$(k get resourceslices --field-selector "spec.nodeName=$node_name,spec.driver=knd.dev" -o name 2>/dev/null | wc -l)
+  dcs=$(k get deviceclasses -l app.kubernetes.io/managed-by=knd-operator -o name 2>/dev/null | wc -l)
+  $tty && printf '\r    %ds: %d ResourceSlice(s), %d generated DeviceClass(es)' $((SECONDS - t0)) "$slices" "$dcs"
+  [ "$slices" -gt 0 ] && [ "$dcs" -ge "$want_dcs" ] && break
+  sleep 2
+done
+$tty && echo
+note "$((SECONDS - t0))s: $slices ResourceSlice(s), $dcs generated DeviceClass(es)"
+[ "$slices" -gt 0 ] || warn "no ResourceSlice for $node_name yet: see $state/agent.log"
+[ "$dcs" -ge "$want_dcs" ] || warn "the operator generated $dcs of $want_dcs DeviceClasses: see $state/operator.log"
+
+step "generated DeviceClasses"
+k get deviceclasses -l app.kubernetes.io/managed-by=knd-operator 2>&1 | sed 's/^/    /'
+step "generated ResourceClaimTemplates"
+k get resourceclaimtemplates -A -l app.kubernetes.io/managed-by=knd-operator 2>&1 | sed 's/^/    /'
+step "ResourceSlice of node $node_name (devices knd discovered on this machine)"
+k get resourceslices --field-selector "spec.nodeName=$node_name" 2>&1 | sed 's/^/    /'
+k get resourceslices --field-selector "spec.nodeName=$node_name" \
+  -o jsonpath='{range .items[*].spec.devices[*]}{.name}{"\t"}{.attributes.knd\.dev/ifName.string}{"\t"}{.attributes.knd\.dev/type.string}{"\n"}{end}' \
+  2>/dev/null | sed 's/^/      /'
+step "matches (from the status the operator writes)"
+k get networkdeviceclasses 2>&1 | sed 's/^/    /'
+k get networkprofiles -A 2>&1 | sed 's/^/    /'
+
+step "look further"
+cat <<EOF
+    export KUBECONFIG=$kubeconfig PATH=$(dirname "$kubectl_bin"):\$PATH
+    kubectl get ndc,netprof -A                        # classes/profiles, Ready, matched devices and nodes
+    kubectl describe ndc secondary-nics               # conditions and events
+    kubectl get deviceclass rdma-nics -o yaml         # the generated CEL selectors and opaque config
+    kubectl -n $demo_ns get resourceclaimtemplate storage-net -o yaml
+    kubectl get resourceslices -o yaml --field-selector spec.nodeName=$node_name
+    tail -f $state/agent.log $state/operator.log
+    curl -s 127.0.0.1:19477/metrics | grep ^knd_     # agent metrics;  operator: 127.0.0.1:18080/metrics
+EOF
+if [ ${#problems[@]} -gt 0 ]; then
+  step "problems"
+  for p in "${problems[@]}"; do note "$p"; done
+fi
+
+if $once; then exit 0; fi
+step "running; press Ctrl-C to stop everything"
+while kill -0 "$op_pid" 2>/dev/null || kill -0 "$agent_pid" 2>/dev/null; do sleep 1; done
+warn "the operator and the agent both exited"
+exit 1
