@@ -4,8 +4,7 @@
  * Warning Event on the pod, read back through the API and through `kubectl describe
  * resourceclaim`. Needs the control plane from the jest global setup (KND_KUBECONFIG).
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain
-   JSON shapes declared as classes; literals are what the serializer sends */
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';

@@ -34,8 +34,6 @@ export function kubeStatusApi(opts: KubeStatusApiOptions): ClaimStatusApi {
     },
     createPodEvent: async (event: PodEvent) => {
       const t = metaTime(now());
-      /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are
-         plain JSON shapes declared as classes; a literal is what the serializer expects */
       await core.createNamespacedEvent({
         namespace: event.pod.namespace,
         body: {
@@ -58,7 +56,6 @@ export function kubeStatusApi(opts: KubeStatusApiOptions): ClaimStatusApi {
           count: 1,
         },
       });
-      /* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */
     },
   };
 }
