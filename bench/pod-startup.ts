@@ -142,7 +142,7 @@ function subtractBuckets(
 
 async function main(): Promise<void> {
   await sh('bash', [path.join(repoRootOf(), 'test', 'cluster', 'up.sh')]);
-  const node = await ensureNode();
+  const node = await ensureNode({ repoRoot: repoRootOf() });
   const nics = await createTestNics(nicPrefix, podsPerKind + warmupPerKind);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);

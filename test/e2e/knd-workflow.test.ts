@@ -12,7 +12,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { kubectl, ensureNode } from '../support/node.js';
+import { kubectl, ensureNode, restartContainerd, restartKubelet } from '../support/node.js';
 import type { NodeInfo } from '../support/node.js';
 import { repoRootOf, runDirOf, startAgent, startKndOperator } from '../support/agent-process.js';
 import type { AgentSettings, ManagedProcess } from '../support/agent-process.js';
@@ -289,6 +289,46 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     );
     await expectNoNicLost(new Map([[`${NIC_PREFIX}3`, pod]]));
     await deletePod(NAMESPACE, pod);
+    await expectNoNicLost(new Map());
+  });
+
+  it('a kubelet restart: the running pod keeps its NIC and stays Ready; a new pod still gets one; nothing lost', async () => {
+    const pod = uniqueName('kubelet-rs');
+    await createPod(pod, 'storage-net');
+    await waitPodReady(NAMESPACE, pod);
+    await restartKubelet();
+    await waitPodReady(NAMESPACE, pod);
+    await expectNoNicLost(new Map([[`${NIC_PREFIX}0`, pod]]));
+    // the agent re-registers with the new kubelet: prepare works again
+    const second = uniqueName('kubelet-rs2');
+    await createPod(second, 'nic3');
+    await waitPodReady(NAMESPACE, second, 120_000);
+    await expectNoNicLost(
+      new Map([
+        [`${NIC_PREFIX}0`, pod],
+        [`${NIC_PREFIX}3`, second],
+      ]),
+    );
+    await deletePod(NAMESPACE, pod);
+    await deletePod(NAMESPACE, second);
+    await expectNoNicLost(new Map());
+  });
+
+  it('a containerd restart: the running pod keeps its NIC; the agent reconnects to NRI and a new pod gets its NIC; nothing lost', async () => {
+    const pod = uniqueName('ctrd-rs');
+    await createPod(pod, 'storage-net');
+    await waitPodReady(NAMESPACE, pod);
+    await restartContainerd();
+    await waitPodReady(NAMESPACE, pod);
+    await expectNoNicLost(new Map([[`${NIC_PREFIX}0`, pod]]));
+    const second = uniqueName('ctrd-rs2');
+    await createPod(second, 'nic3');
+    await waitPodReady(NAMESPACE, second, 120_000);
+    expect(await podExec(NAMESPACE, second, ['ip', '-o', 'addr', 'show', 'dev', 'net1'])).toContain(
+      '198.51.100.10/24',
+    );
+    await deletePod(NAMESPACE, pod);
+    await deletePod(NAMESPACE, second);
     await expectNoNicLost(new Map());
   });
 });
