@@ -245,6 +245,7 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
   });
 
   it('the agent killed (SIGKILL) after attach and restarted: the pod keeps its NIC, the claim stays Ready, deleting the pod returns the NIC', async () => {
+    await profileWithClaim('storage-net', 0, exampleConfig);
     const pod = uniqueName('kill-att');
     await createPod(pod, 'storage-net');
     await waitPodReady(NAMESPACE, pod);
@@ -293,6 +294,8 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
   });
 
   it('a kubelet restart: the running pod keeps its NIC and stays Ready; a new pod still gets one; nothing lost', async () => {
+    await profileWithClaim('storage-net', 0, exampleConfig);
+    await profileWithClaim('nic3', 3, exampleConfig);
     const pod = uniqueName('kubelet-rs');
     await createPod(pod, 'storage-net');
     await waitPodReady(NAMESPACE, pod);
@@ -315,6 +318,8 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
   });
 
   it('a containerd restart: the running pod keeps its NIC; the agent reconnects to NRI and a new pod gets its NIC; nothing lost', async () => {
+    await profileWithClaim('storage-net', 0, exampleConfig);
+    await profileWithClaim('nic3', 3, exampleConfig);
     const pod = uniqueName('ctrd-rs');
     await createPod(pod, 'storage-net');
     await waitPodReady(NAMESPACE, pod);
