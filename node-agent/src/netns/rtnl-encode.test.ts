@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { isNetnsMove } from './netlink-socket.js';
 import * as enc from './rtnl-encode.js';
 
 const h = (s: string): string => s.replace(/\s+/g, '');
@@ -96,5 +97,15 @@ describe('rtnetlink request layouts', () => {
     ['bad prefix', () => enc.address('add', 1, '10.0.0.1/33'), /bad prefix length/],
   ])('rejects %s', (_n, fn, err) => {
     expect(fn).toThrow(err);
+  });
+});
+
+describe('isNetnsMove (which requests go to the thread pool)', () => {
+  it.each<[string, enc.RtRequest, boolean]>([
+    ['move', enc.setLink(7, { netnsFd: 5, ifName: 'net1' }), true],
+    ['MTU only', enc.setLink(7, { mtu: 1500 }), false],
+    ['address', enc.address('add', 7, '10.0.0.1/8'), false],
+  ])('%s -> %s', (_n, req, move) => {
+    expect(isNetnsMove(req)).toBe(move);
   });
 });
