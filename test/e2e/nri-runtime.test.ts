@@ -8,7 +8,8 @@
  * netns as planned (name, MTU, MAC, 2 addresses, 2 routes); a container gets the planned char
  * device; stopp/rmp -> the veth is back on the host as it was; an attach failure fails the sandbox
  * (fail closed); the agent restarted between prepare and runp -> still attached; containerd
- * restarted -> the plugin reconnects and later pods still attach.
+ * restarted -> the plugin reconnects and later pods still attach; the KEP-4817 status of a real
+ * claim on the control plane (jest global setup, KND_KUBECONFIG) shows what the kernel reported.
  *
  * Needs root on Linux, iproute2, and the node tier scripts. Fails (never skips) with the reason
  * when a piece cannot run. Test interfaces are named kndnr*, addresses are TEST-NET ranges.
@@ -20,6 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
 import { silentLogger } from '../../lib/util/logger.js';
 import type { NetnsOps } from '../../node-agent/src/netns/contract.js';
 import type { ClaimStatusSink } from '../../node-agent/src/nri/handler-deps.js';
@@ -27,6 +29,8 @@ import type { NriPlugin } from '../../node-agent/src/nri/nri-plugin.js';
 import { startNriPlugin } from '../../node-agent/src/nri/nri-plugin.js';
 import type { AttachPlan, DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 import { PLAN_FORMAT_VERSION } from '../../node-agent/src/plan-store/plan.js';
+import { kubeStatusApi } from '../../node-agent/src/status/kube-status-api.js';
+import { ClaimStatusWriter } from '../../node-agent/src/status/status-writer.js';
 import { crictl, ensureContainerd, restartContainerd, stopKubelet } from '../support/node.js';
 import type { ContainerdInfo } from '../support/node.js';
 import type { TestPlanStore } from './nri-runtime-deps.js';
@@ -159,12 +163,18 @@ describe('NRI plugin against the real containerd', () => {
   let plugin: NriPlugin | undefined;
   const connections: boolean[] = [];
   const status = { ready: [] as string[], failures: [] as string[] };
+  let writer: ClaimStatusWriter;
+  let kc: KubeConfig;
+  const statusNs = `knd-nri-e2e-${tag}`;
+  // Records outcomes for the assertions and forwards them to the real KEP-4817 writer.
   const sink: ClaimStatusSink = {
-    attached: (_claim, pod) => {
+    attached: (claim, pod, devices) => {
       status.ready.push(pod.uid);
+      writer.attached(claim, pod, devices);
     },
-    failed: (_claim, pod, _devices, reason) => {
+    failed: (claim, pod, devices, reason, message) => {
       status.failures.push(`${pod.uid}:${reason}`);
+      writer.failed(claim, pod, devices, reason, message);
     },
   };
 
@@ -185,6 +195,20 @@ describe('NRI plugin against the real containerd', () => {
   }
 
   beforeAll(async () => {
+    const kubeconfig = process.env.KND_KUBECONFIG;
+    if (kubeconfig === undefined || kubeconfig === '') {
+      throw new Error(
+        'KND_KUBECONFIG is not set: the jest global setup (test/support/global-setup.ts) did not run',
+      );
+    }
+    kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    writer = new ClaimStatusWriter({
+      api: kubeStatusApi({ kubeConfig: kc, nodeName: 'knd-nri-e2e' }),
+      logger: silentLogger(),
+      maxAttempts: 2,
+    });
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: statusNs } } });
     info = await ensureContainerd();
     await stopKubelet();
     netns = await realNetnsOps();
@@ -195,6 +219,11 @@ describe('NRI plugin against the real containerd', () => {
   afterAll(async () => {
     for (const id of sandboxes) await crictl(['rmp', '-f', id]).catch(() => undefined);
     await plugin?.stop();
+    await writer.drain();
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: statusNs })
+      .catch(() => undefined);
     const links = JSON.parse(await sh('ip', ['-j', 'link', 'show'])) as { ifname: string }[];
     for (const l of links)
       if (l.ifname.startsWith(`kndnr${tag}`))
@@ -235,6 +264,42 @@ describe('NRI plugin against the real containerd', () => {
       mtu: nic.mtu,
       address: nic.mac,
     });
+  });
+
+  it('writes Ready=True with the kernel-read networkData to the claim on the API server', async () => {
+    const nic = await makeNic(6);
+    const uid = randomUUID();
+    const resource = kc.makeApiClient(ResourceV1Api);
+    const name = `claim-${tag}`;
+    const created = await resource.createNamespacedResourceClaim({
+      namespace: statusNs,
+      body: {
+        metadata: { name },
+        spec: { devices: { requests: [{ name: 'nic', exactly: { deviceClassName: 'knd-e2e' } }] } },
+      },
+    });
+    created.status = {
+      allocation: {
+        devices: { results: [{ request: 'nic', driver: 'knd.dev', pool: 'knd-e2e', device: nic.ifName }] },
+      },
+    };
+    await resource.replaceNamespacedResourceClaimStatus({ name, namespace: statusNs, body: created });
+    const plan = attachPlan(uid, [devicePlan(nic)]);
+    plan.claim = { namespace: statusNs, name, uid: created.metadata?.uid ?? '' };
+    await putPlan(plan);
+    const id = await runp(`status-${tag}`, uid);
+    await writer.drain();
+    const got = await resource.readNamespacedResourceClaimStatus({ name, namespace: statusNs });
+    const dev = got.status?.devices?.[0];
+    expect(dev?.conditions?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'True',
+      reason: 'NetworkDeviceAttached',
+    });
+    expect(dev?.networkData?.interfaceName).toBe('net1');
+    expect(dev?.networkData?.hardwareAddress).toBe('02:00:5e:10:00:01');
+    expect([...(dev?.networkData?.ips ?? [])].sort()).toEqual(['2001:db8:0:1::10/64', '203.0.113.10/24']);
+    await crictl(['rmp', '-f', id]);
   });
 
   it('gives a container the planned char device (fake RDMA uverbs node with /dev/null 1:3)', async () => {
