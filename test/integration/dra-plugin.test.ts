@@ -61,6 +61,10 @@ const wire = (c: { metadata?: { namespace?: string; name?: string; uid?: string 
   uid: c.metadata?.uid ?? '',
 });
 
+/** CEL for one device by host interface name (devices without a netdev have no ifName). */
+const byIfName = (n: string): string =>
+  `"ifName" in device.attributes["knd.dev"] && device.attributes["knd.dev"].ifName == "${n}"`;
+
 const goodConfig = {
   interface: { name: 'net1', addresses: ['198.51.100.10/24'], mtu: 4000 },
   routes: [{ destination: '203.0.113.0/24', gateway: '198.51.100.1' }],
@@ -110,12 +114,12 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
   it('prepares an RDMA claim: plan persisted, CDI spec written, idempotent, unprepare removes only it', async () => {
     const { claim, podUid } = await createAllocatedClaim(core, resource, ns, 'rdma', node, {
       className,
-      cel: 'device.attributes["knd.dev"].ifName == "ens2f0np0"',
+      cel: byIfName('ens2f0np0'),
       config: goodConfig,
     });
     const other = await createAllocatedClaim(core, resource, ns, 'plain', node, {
       className,
-      cel: 'device.attributes["knd.dev"].ifName == "ens0"',
+      cel: byIfName('ens0'),
     });
     const uid = claim.metadata?.uid ?? '';
     const result = claim.status?.allocation?.devices?.results?.[0];
@@ -184,17 +188,20 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     // unprepare is idempotent too
     expect(await kubelet.unprepare([wire(claim)])).toEqual({ claims: { [uid]: { error: '' } } });
     await kubelet.unprepare([wire(other.claim)]);
+    // free the RDMA device for the restart test (no kubelet here: force-delete the pod)
+    await core.deleteNamespacedPod({ namespace: ns, name: 'rdma', gracePeriodSeconds: 0 });
+    await resource.deleteNamespacedResourceClaim({ namespace: ns, name: 'rdma' });
   });
 
   it('fails only the claim whose opaque config is invalid, naming the field path', async () => {
     const bad = await createAllocatedClaim(core, resource, ns, 'bad', node, {
       className,
-      cel: 'device.attributes["knd.dev"].ifName == "ens1"',
+      cel: byIfName('ens1'),
       config: { routes: [{ destination: 'not-a-cidr', gateway: '198.51.100.1' }] },
     });
     const good = await createAllocatedClaim(core, resource, ns, 'good', node, {
       className,
-      cel: 'device.attributes["knd.dev"].ifName == "ens2"',
+      cel: byIfName('ens2'),
       config: goodConfig,
     });
     const badUid = bad.claim.metadata?.uid ?? '';
@@ -215,7 +222,7 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
   it('rejects a claim whose uid does not match the API object', async () => {
     const c = await createAllocatedClaim(core, resource, ns, 'stale', node, {
       className,
-      cel: 'device.attributes["knd.dev"].ifName == "ens3"',
+      cel: byIfName('ens3'),
     });
     const res = await kubelet.prepare([{ ...wire(c.claim), uid: '00000000-0000-0000-0000-000000000000' }]);
     expect(res.claims['00000000-0000-0000-0000-000000000000']?.error).toMatch(/uid mismatch/);
@@ -226,7 +233,7 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
   it('serves the same plan after the agent is killed (SIGKILL) and restarted', async () => {
     const { claim } = await createAllocatedClaim(core, resource, ns, 'survivor', node, {
       className,
-      cel: 'device.attributes["knd.dev"].ifName == "ens2f0np0"',
+      cel: byIfName('ens2f0np0'),
       config: goodConfig,
     });
     const uid = claim.metadata?.uid ?? '';
