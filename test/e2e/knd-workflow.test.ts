@@ -226,18 +226,21 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     });
     const pod = uniqueName('fail');
     await createPod(pod, 'bad-gateway');
-    const deadline = Date.now() + 30_000;
+    // the kernel refuses the route at attach (RunPodSandbox: FailedCreatePodSandBox); should the agent
+    // ever catch it earlier, at prepare, the kubelet reports FailedPrepareDynamicResources instead
+    const isFailure = (e: string): boolean => /^Failed(CreatePodSandBox|PrepareDynamicResources)/.test(e);
+    const deadline = Date.now() + 45_000;
     let events: string[] = [];
     while (Date.now() < deadline) {
       const json = await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]);
       expect(json.status?.phase).not.toBe('Running');
       events = await eventsFor(NAMESPACE, pod);
-      if (events.some((e) => e.startsWith('FailedCreatePodSandBox'))) break;
+      if (events.some(isFailure)) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const failure = events.find((e) => e.startsWith('FailedCreatePodSandBox')) ?? '';
-    expect(failure).toMatch(/knd/i);
-    expect(failure).toMatch(/unreachable|192\.0\.2\.254|route/i);
+    const failure = events.find(isFailure) ?? `no failure event; events:\n${events.join('\n')}`;
+    expect(failure).toMatch(/^Failed(CreatePodSandBox|PrepareDynamicResources)/);
+    expect(failure).toMatch(/unreachable|192\.0\.2\.254/i);
     const json = await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]);
     expect(json.status?.phase).toBe('Pending');
     await deletePod(NAMESPACE, pod);
