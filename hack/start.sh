@@ -144,13 +144,22 @@ if $demo_nic; then
 fi
 
 step "operator and node agent"
+agent_extra=()
+if $demo_nic; then
+  # virtual NICs are excluded unless opted in; the demo veth needs it
+  if node dist/node-agent/src/main.js --help 2>&1 | grep -q -- '--opt-in-virtual'; then
+    agent_extra+=(--opt-in-virtual=veth)
+  else
+    warn "this agent has no --opt-in-virtual flag yet: it will not publish the demo veth (knd discover --opt-in-virtual veth shows it)"
+  fi
+fi
 node dist/operator/src/main.js --kubeconfig "$kubeconfig" --lease-namespace kube-system \
   --health-port 18081 --metrics-port 18080 >"$state/operator.log" 2>&1 &
 op_pid=$!
 note "operator pid $op_pid, log $state/operator.log, http://127.0.0.1:18081/readyz"
 node dist/node-agent/src/main.js --node-name="$node_name" --kubeconfig="$kubeconfig" \
   --kubelet-root="$state/kubelet" --state-dir="$state/agent-state" --cdi-dir="$state/cdi" \
-  --nri=false "$netlink_flag" --metrics-port=19477 >"$state/agent.log" 2>&1 &
+  --nri=false "$netlink_flag" --metrics-port=19477 "${agent_extra[@]}" >"$state/agent.log" 2>&1 &
 agent_pid=$!
 note "agent pid $agent_pid, log $state/agent.log, http://127.0.0.1:19477/metrics"
 note "(NRI is off: no container runtime here, so prepared claims are not applied to pods)"
@@ -210,6 +219,12 @@ k get resourceslices --field-selector "spec.nodeName=$node_name" 2>&1 | sed 's/^
 k get resourceslices --field-selector "spec.nodeName=$node_name" \
   -o jsonpath='{range .items[*].spec.devices[*]}{.name}{"\t"}{.attributes.knd\.dev/ifName.string}{"\t"}{.attributes.knd\.dev/type.string}{"\n"}{end}' \
   2>/dev/null | sed 's/^/      /'
+ndev=$(k get resourceslices --field-selector "spec.nodeName=$node_name" -o jsonpath='{range .items[*].spec.devices[*]}{.name}{"\n"}{end}' 2>/dev/null | grep -c . || true)
+note "$ndev device(s) published"
+if [ "$ndev" -eq 0 ]; then
+  note "why nothing: what discovery excluded on this machine (node bin/knd.js discover --show-excluded):"
+  node bin/knd.js discover --show-excluded 2>&1 | grep '^excluded:' | head -n 12 | sed 's/^/      /'
+fi
 step "matches (from the status the operator writes)"
 k get networkdeviceclasses 2>&1 | sed 's/^/    /'
 k get networkprofiles -A 2>&1 | sed 's/^/    /'
