@@ -37,6 +37,9 @@
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
 #endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
 
 #define RECV_BUF_BYTES (64 * 1024)
 #define MAX_REPLY_BYTES (64 * 1024 * 1024)
@@ -80,6 +83,9 @@ static int make_socket(int protocol) {
   // Best effort: extended ACKs carry the kernel's error message; capped ACKs skip the echo.
   (void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
   (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  // Strict checking lets dumps be filtered in the kernel (route dump by RTA_OIF, address dump by
+  // ifindex) instead of copying whole tables; the TS side filters again, so older kernels work.
+  (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
   int rcvbuf = 1024 * 1024;
   (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   struct sockaddr_nl sa;

@@ -36,14 +36,14 @@ export class RtnlClient {
   }
 
   async addresses(index?: number): Promise<AddrInfo[]> {
-    const all = (await this.sock.request(enc.dumpAddrs(), 'dump addresses')).map(parseAddr);
+    const all = (await this.sock.request(enc.dumpAddrs(index), 'dump addresses')).map(parseAddr);
     return index === undefined ? all : all.filter((a) => a.index === index);
   }
 
   async routes(oif?: number): Promise<RouteInfo[]> {
     const out: RouteInfo[] = [];
     for (const family of [AF_INET, AF_INET6]) {
-      const msgs = await this.sock.request(enc.dumpRoutes(family), `dump routes (family ${family})`);
+      const msgs = await this.sock.request(enc.dumpRoutes(family, oif), `dump routes (family ${family})`);
       for (const m of msgs) {
         const r = parseRoute(m);
         if (oif === undefined || r.oif === oif) out.push(r);

@@ -26,6 +26,14 @@ describe('rtnetlink request layouts', () => {
       0,
       '00 00 0000 00000000 00000000 00000000 0900 0300 6574683100 000000',
     ],
+    ['dump addresses of link 5 (strict-check filter)', enc.dumpAddrs(5), 22, 0x300, '00 00 00 00 05000000'],
+    [
+      'dump IPv6 routes through link 5',
+      enc.dumpRoutes(10, 5),
+      26,
+      0x300,
+      '0a 00 00 00 00 00 00 00 00000000 0800 0400 05000000',
+    ],
     ['dump links', enc.dumpLinks(), 18, 0x300, '00 00 0000 00000000 00000000 00000000'],
     [
       'add IPv4 address',

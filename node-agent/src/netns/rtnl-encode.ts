@@ -131,14 +131,19 @@ export function dumpLinks(): RtRequest {
   return { type: RTM_GETLINK, flags: NLM_F_DUMP, body: ifinfomsg(AF_UNSPEC, 0, 0, 0) };
 }
 
-export function dumpAddrs(): RtRequest {
-  return { type: RTM_GETADDR, flags: NLM_F_DUMP, body: Buffer.alloc(8) };
+/** Address dump; with NETLINK_GET_STRICT_CHK the kernel returns only link `index` (0 = all). */
+export function dumpAddrs(index = 0): RtRequest {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(index, 4);
+  return { type: RTM_GETADDR, flags: NLM_F_DUMP, body: b };
 }
 
-export function dumpRoutes(family: number): RtRequest {
+/** Route dump of one family, all tables; with strict checking filtered to output link `oif`. */
+export function dumpRoutes(family: number, oif?: number): RtRequest {
   const b = Buffer.alloc(12);
   b.writeUInt8(family, 0);
-  return { type: RTM_GETROUTE, flags: NLM_F_DUMP, body: b };
+  const attrs: NlAttr[] = oif === undefined ? [] : [{ type: RTA_OIF, value: u32(oif) }];
+  return { type: RTM_GETROUTE, flags: NLM_F_DUMP, body: Buffer.concat([b, encodeAttrs(attrs)]) };
 }
 
 /** RTM_NEWADDR (CREATE|EXCL) or RTM_DELADDR of `cidr` on link `index`. */
