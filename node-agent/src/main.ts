@@ -93,7 +93,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     () => {
       claimsSynced = true;
     },
-    (err: Error) => log.error('claim informer failed', { error: err.message }),
+    (err: unknown) => log.error('claim informer failed', { error: (err as Error).message }),
   );
 
   const handler = new DraHandler({
@@ -150,8 +150,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         resolve(1);
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => {
+      stop('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      stop('SIGINT');
+    });
   });
 }
 

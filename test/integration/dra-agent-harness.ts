@@ -10,7 +10,9 @@ import type { CoreV1Api, ResourceV1Api, ResourceV1ResourceClaim } from '@kuberne
 import { waitFor } from '../support/kube.js';
 import { KubeletRegistrationClient } from '../support/kubelet-client.js';
 
-export const repoRoot = join(import.meta.dirname, '..', '..');
+const here = join(import.meta.dirname, '..', '..');
+/** The repository (also when this file runs compiled from another directory, as benchmarks do). */
+export const repoRoot = existsSync(join(here, 'package.json')) ? here : process.cwd();
 export const agentMain = join(repoRoot, 'dist', 'node-agent', 'src', 'main.js');
 
 /** Compile the agent into dist/ (tsc emits even when unrelated files have type errors). */
@@ -46,6 +48,8 @@ export async function startAgent(opts: {
   sysfsRoot: string;
   dirs: AgentDirs;
   kubeconfig: string;
+  extraArgs?: string[];
+  logLevel?: string;
 }): Promise<RunningAgent> {
   const logs: string[] = [];
   const child = spawn(
@@ -62,7 +66,8 @@ export async function startAgent(opts: {
       '--nri=false',
       '--metrics-host=127.0.0.1',
       '--metrics-port=0',
-      '--log-level=debug',
+      `--log-level=${opts.logLevel ?? 'debug'}`,
+      ...(opts.extraArgs ?? []),
     ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -80,7 +85,9 @@ export async function startAgent(opts: {
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    });
   });
   const registrationSocket = join(opts.dirs.kubeletRoot, 'plugins_registry', 'knd.dev-reg.sock');
   let dead: number | string | undefined;
@@ -101,9 +108,9 @@ export async function startAgent(opts: {
       }
     },
     { timeoutMs: 30_000 },
-  ).catch((err: Error) => {
+  ).catch((err: unknown) => {
     child.kill('SIGKILL');
-    throw new Error(`${err.message}\nagent log:\n${logs.slice(-30).join('\n')}`);
+    throw new Error(`${(err as Error).message}\nagent log:\n${logs.slice(-30).join('\n')}`);
   });
   return {
     child,

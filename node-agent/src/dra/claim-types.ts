@@ -6,7 +6,8 @@ export interface OpaqueDeviceConfiguration {
 }
 
 export interface DeviceAllocationConfiguration {
-  source?: 'FromClass' | 'FromClaim' | string;
+  /** 'FromClass' or 'FromClaim'. */
+  source?: string;
   requests?: string[];
   opaque?: OpaqueDeviceConfiguration;
 }

@@ -89,8 +89,12 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
       return;
     }
     opts.handler.prepare(claims).then(
-      (res) => cb(null, { claims: Object.fromEntries(res) }),
-      (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
+      (res) => {
+        cb(null, { claims: Object.fromEntries(res) });
+      },
+      (err: unknown) => {
+        cb({ code: grpc.status.INTERNAL, details: (err as Error).message });
+      },
     );
   };
   const unprepare: grpc.handleUnaryCall<{ claims?: unknown }, unknown> = (call, cb) => {
@@ -100,8 +104,12 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
       return;
     }
     opts.handler.unprepare(claims).then(
-      (res) => cb(null, { claims: Object.fromEntries(res) }),
-      (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
+      (res) => {
+        cb(null, { claims: Object.fromEntries(res) });
+      },
+      (err: unknown) => {
+        cb({ code: grpc.status.INTERNAL, details: (err as Error).message });
+      },
     );
   };
   const draImpl = { NodePrepareResources: prepare, NodeUnprepareResources: unprepare };
@@ -112,13 +120,14 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
 
   const regServer = new grpc.Server();
   regServer.addService(services.registration, {
-    GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+    GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, {
         type: 'DRAPlugin',
         name: opts.driverName,
         endpoint: paths.draSocket,
         supported_versions: [...SUPPORTED_VERSIONS],
-      }),
+      });
+    },
     NotifyRegistrationStatus: (
       call: grpc.ServerUnaryCall<{ plugin_registered?: boolean; error?: string }, unknown>,
       cb: grpc.sendUnaryData<unknown>,

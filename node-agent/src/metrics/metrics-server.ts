@@ -28,9 +28,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
           res.writeHead(200, { 'content-type': contentType });
           res.end(body);
         },
-        (err: Error) => {
+        (err: unknown) => {
           res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`metrics: ${err.message}\n`);
+          res.end(`metrics: ${(err as Error).message}\n`);
         },
       );
     } else if (path === '/healthz') {
@@ -59,7 +59,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }
