@@ -95,7 +95,7 @@ export function parseAgentConfig(
     }
     if (value === undefined) {
       if (spec.kind === 'bool') value = 'true';
-      else if (i + 1 < argv.length) value = argv[++i];
+      else if (i + 1 < argv.length) value = argv[++i] ?? '';
       else {
         errors.push(`--${name}: needs a value`);
         continue;
