@@ -1,0 +1,123 @@
+// The prepare/unprepare handler over a real PlanStore and CdiWriter in a temp dir, with an in-memory
+// claim source (the gRPC + apiserver path is covered by test/integration/dra-plugin.test.ts).
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../../lib/util/logger.js';
+import { CdiWriter } from '../cdi/cdi-writer.js';
+import { PlanStore } from '../plan-store/plan-store.js';
+import type { ResourceClaim } from './claim-types.js';
+import type { ClaimSource } from './claim-source.js';
+import { DraHandler } from './prepare-handler.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'knd-dra-handler-'));
+  await writeFile(join(dir, 'boot_id'), 'boot-1\n');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const claims = new Map<string, ResourceClaim>();
+function addClaim(name: string, uid: string, device: string, pods: string[] = ['pod-1']): void {
+  claims.set(`default/${name}`, {
+    metadata: { namespace: 'default', name, uid },
+    status: {
+      allocation: { devices: { results: [{ request: 'nic', driver: 'knd.dev', pool: 'node-a', device }] } },
+      reservedFor: pods.map((uid) => ({ resource: 'pods', name: uid, uid })),
+    },
+  });
+}
+const source: ClaimSource = {
+  get(namespace, name) {
+    const c = claims.get(`${namespace}/${name}`);
+    return c
+      ? Promise.resolve(structuredClone(c))
+      : Promise.reject(new Error(`resourceclaims "${name}" not found`));
+  },
+};
+const pinned = new Set<string>();
+const lookup = {
+  lookup: (name: string) =>
+    name.startsWith('nic')
+      ? {
+          name,
+          ifName: `eth-${name}`,
+          charDevices:
+            name === 'nic-rdma' ? [{ path: '/dev/infiniband/uverbs0', major: 231, minor: 192 }] : [],
+          present: true,
+        }
+      : undefined,
+  pin: (n: string) => pinned.add(n).has(n),
+  unpin: (n: string) => void pinned.delete(n),
+};
+
+async function handler(): Promise<DraHandler> {
+  return new DraHandler({
+    driverName: 'knd.dev',
+    poolName: 'node-a',
+    claims: source,
+    devices: lookup,
+    store: await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') }),
+    cdi: new CdiWriter({ dir: join(dir, 'cdi') }),
+    logger: silentLogger(),
+    now: () => new Date('2026-01-01T00:00:00Z'),
+  });
+}
+const ref = (name: string, uid: string) => ({ namespace: 'default', name, uid });
+
+describe('DraHandler', () => {
+  it('refuses a device already prepared for another claim, in another call and in the same call', async () => {
+    addClaim('a', 'ua', 'nic0');
+    addClaim('b', 'ub', 'nic0');
+    addClaim('c', 'uc', 'nic1');
+    addClaim('d', 'ud', 'nic1');
+    const h = await handler();
+    expect((await h.prepare([ref('a', 'ua')])).get('ua')?.error).toBe('');
+    expect((await h.prepare([ref('b', 'ub')])).get('ub')?.error).toBe(
+      'claim default/b: device node-a/nic0 is already prepared for claim default/a (uid ua)',
+    );
+    const both = await h.prepare([ref('c', 'uc'), ref('d', 'ud')]);
+    expect(both.get('uc')?.error).toBe('');
+    expect(both.get('ud')?.error).toMatch(/nic1 is already prepared for claim default\/c/);
+    // after unprepare of a, b can have the device
+    expect((await h.unprepare([ref('a', 'ua')])).get('ua')).toEqual({ error: '' });
+    expect((await h.prepare([ref('b', 'ub')])).get('ub')?.error).toBe('');
+  });
+
+  it('answers a retry from the stored plan, refreshes reservedFor, serves it from a new instance', async () => {
+    addClaim('r', 'ur', 'nic-rdma', ['pod-1']);
+    const h1 = await handler();
+    const first = await h1.prepare([ref('r', 'ur')]);
+    expect(first.get('ur')?.devices[0]?.cdi_device_ids).toEqual(['knd.dev/claim=ur-nic-rdma']);
+    expect(pinned.has('nic-rdma')).toBe(true);
+    addClaim('r', 'ur', 'nic-rdma', ['pod-1', 'pod-2']);
+    // a new process over the same state; the device is gone from the host (moved into the pod)
+    const h2 = new DraHandler({
+      driverName: 'knd.dev',
+      poolName: 'node-a',
+      claims: source,
+      devices: { lookup: () => undefined },
+      store: await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') }),
+      cdi: new CdiWriter({ dir: join(dir, 'cdi') }),
+      logger: silentLogger(),
+    });
+    expect(await h2.prepare([ref('r', 'ur')])).toEqual(first);
+    const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect((await store.getPlan('ur'))?.podUids).toEqual(['pod-1', 'pod-2']);
+    await h2.unprepare([ref('r', 'ur')]);
+    expect(await readdir(join(dir, 'cdi'))).toEqual([]);
+  });
+
+  it('reports an unreadable claim as that claim’s error only', async () => {
+    addClaim('ok', 'uok', 'nic5');
+    const h = await handler();
+    const res = await h.prepare([ref('missing', 'um'), ref('ok', 'uok')]);
+    expect(res.get('um')?.error).toBe(
+      'claim default/missing: cannot read the ResourceClaim: resourceclaims "missing" not found',
+    );
+    expect(res.get('uok')?.error).toBe('');
+  });
+});
