@@ -16,6 +16,7 @@ import { KubeClaimSource } from './dra/claim-source.js';
 import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
 import { DraHandler } from './dra/prepare-handler.js';
+import { HealthBroadcaster } from './dra/device-health.js';
 import { startInventory } from './inventory/index.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PlanStore } from './plan-store/plan-store.js';
@@ -69,13 +70,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         logger: log.child({ component: 'publish' }),
       })
     : undefined;
+  const health = new HealthBroadcaster(cfg.nodeName);
   let scanned = false;
   const inventory = startInventory({
     sysfsRoot: cfg.sysfsRoot,
     ...(cfg.netlink ? {} : { netlink: null }),
     ...(cfg.filterCel ? { filterCel: cfg.filterCel } : {}),
     logger: log.child({ component: 'inventory' }),
-    onChange: (devices) => publisher?.update(devices),
+    onChange: (devices) => {
+      publisher?.update(devices);
+      health.update(devices);
+    },
   });
   void inventory.ready.then(() => {
     scanned = true;
@@ -112,6 +117,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     handler,
     logger: log.child({ component: 'dra' }),
     metrics: dm,
+    health,
   });
   let draListening = false;
   void plugin.ready.then(() => {

@@ -9,7 +9,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { testKubeConfig, uniqueName } from '../support/kube.js';
 import { makeSysfsFixture, manyNics, mlx5Rdma, type SysfsSpec } from '../support/sysfs-fixture.js';
-import { registerLikeKubelet, type KubeletDraClient, type WireClaim } from '../support/kubelet-client.js';
+import {
+  registerLikeKubelet,
+  watchHealthOnce,
+  type KubeletDraClient,
+  type WireClaim,
+} from '../support/kubelet-client.js';
 import {
   agentDirs,
   buildAgent,
@@ -103,12 +108,28 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
       type: 'DRAPlugin',
       name: 'knd.dev',
       endpoint: join(dirs.kubeletRoot, 'plugins', 'knd.dev', 'dra.sock'),
-      supported_versions: ['v1.DRAPlugin', 'v1beta1.DRAPlugin'],
+      supported_versions: ['v1.DRAPlugin', 'v1beta1.DRAPlugin', 'v1alpha1.DRAResourceHealth'],
     });
     for (const sock of [agent.registrationSocket, info.endpoint]) {
       expect((await stat(sock)).mode & 0o777).toBe(0o600);
       expect((await stat(dirname(sock))).mode & 0o777).toBe(0o700);
     }
+  });
+
+  it('streams NIC link state as DRA resource health for every published device', async () => {
+    const published = await waitForSliceDevices(resource, node, 5);
+    const msg = await watchHealthOnce(join(dirs.kubeletRoot, 'plugins', 'knd.dev', 'dra.sock'));
+    expect(msg.devices.map((d) => d.device.device_name).sort()).toEqual([...published].sort());
+    for (const d of msg.devices) {
+      expect(d.device.pool_name).toBe(node);
+      // fixture netdevs are operstate up; the RDMA-only function has no netdev
+      expect([d.health, d.message]).toEqual(
+        d.message === 'no network interface on the host'
+          ? ['UNKNOWN', d.message]
+          : ['HEALTHY', 'link state up'],
+      );
+    }
+    expect(msg.devices.filter((d) => d.health === 'HEALTHY')).toHaveLength(5);
   });
 
   it('prepares an RDMA claim: plan persisted, CDI spec written, idempotent, unprepare removes only it', async () => {

@@ -112,3 +112,41 @@ export async function registerLikeKubelet(
     reg.close();
   }
 }
+
+export interface HealthMessage {
+  devices: {
+    device: { pool_name: string; device_name: string };
+    health: string;
+    last_updated_time: number;
+    health_check_timeout_seconds: number;
+    message: string;
+  }[];
+}
+
+/** Open v1alpha1.DRAResourceHealth/NodeWatchResources like the kubelet; resolves the first message. */
+export function watchHealthOnce(endpoint: string, timeoutMs = 5000): Promise<HealthMessage> {
+  const C = loadDraServices().clients.healthV1alpha1;
+  const client = new C(`unix:${endpoint}`, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    const fn = (
+      client as unknown as Record<
+        string,
+        (req: unknown, opts: grpc.CallOptions) => grpc.ClientReadableStream<HealthMessage>
+      >
+    )['NodeWatchResources'];
+    if (!fn) {
+      reject(new Error('no NodeWatchResources'));
+      return;
+    }
+    const stream = fn.call(client, {}, { deadline: Date.now() + timeoutMs });
+    stream.once('data', (m: HealthMessage) => {
+      resolve(m);
+      stream.cancel();
+      client.close();
+    });
+    stream.once('error', (err: Error) => {
+      reject(err);
+      client.close();
+    });
+  });
+}

@@ -19,10 +19,12 @@ import type { ClaimRequest } from './claim-types.js';
 import { loadDraServices } from './dra-protos.js';
 import type { DraMetrics } from './dra-metrics.js';
 import type { DraHandler } from './prepare-handler.js';
+import type { HealthBroadcaster } from './device-health.js';
 import { bindUnix, removeSocket, shutdownServer } from './unix-socket.js';
 
 export const DEFAULT_KUBELET_ROOT = '/var/lib/kubelet';
 export const SUPPORTED_VERSIONS = ['v1.DRAPlugin', 'v1beta1.DRAPlugin'] as const;
+export const HEALTH_SERVICE_VERSION = 'v1alpha1.DRAResourceHealth';
 
 export interface DraPluginOptions {
   driverName: string;
@@ -33,6 +35,13 @@ export interface DraPluginOptions {
   /** Bind retry backoff. Defaults 500 ms .. 30 s. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * NIC link state for v1alpha1.DRAResourceHealth/NodeWatchResources; when set the service is served
+   * and advertised. Each stream gets the full list at once, on every change, and every
+   * healthResendIntervalMs (default 30 000) so the kubelet never times devices out.
+   */
+  health?: HealthBroadcaster;
+  healthResendIntervalMs?: number;
   /** Proto directory (default: found upward from this module). */
   protoDir?: string;
 }
@@ -118,6 +127,31 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
   draServer.addService(services.draV1, draImpl);
   draServer.addService(services.draV1beta1, draImpl);
 
+  const health = opts.health;
+  const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  if (health) {
+    draServer.addService(services.healthV1alpha1, {
+      NodeWatchResources: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const send = (): void => {
+          if (!call.cancelled && call.writable) call.write({ devices: health.current() });
+        };
+        const unsubscribe = health.subscribe(send);
+        const timer = setInterval(send, opts.healthResendIntervalMs ?? 30_000);
+        streams.add(call);
+        const done = (): void => {
+          streams.delete(call);
+          unsubscribe();
+          clearInterval(timer);
+        };
+        call.on('cancelled', done);
+        call.on('close', done);
+        call.on('error', done);
+        send();
+      },
+    });
+  }
+  const supportedVersions: string[] = [...SUPPORTED_VERSIONS, ...(health ? [HEALTH_SERVICE_VERSION] : [])];
+
   const regServer = new grpc.Server();
   regServer.addService(services.registration, {
     GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
@@ -125,7 +159,7 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
         type: 'DRAPlugin',
         name: opts.driverName,
         endpoint: paths.draSocket,
-        supported_versions: [...SUPPORTED_VERSIONS],
+        supported_versions: supportedVersions,
       });
     },
     NotifyRegistrationStatus: (
@@ -173,6 +207,7 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
       // registration first: the kubelet's watcher sees the plugin go before its endpoint does
       await shutdownServer(regServer, graceMs);
       await removeSocket(paths.registrationSocket);
+      for (const call of streams) call.end();
       await shutdownServer(draServer, graceMs);
       await removeSocket(paths.draSocket);
     },
