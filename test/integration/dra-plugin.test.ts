@@ -280,4 +280,19 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     const ready = await fetch(`http://127.0.0.1:${agent.metricsPort}/readyz`);
     expect(ready.status).toBe(200);
   });
+
+  it('shuts down on SIGTERM: exit 0, both sockets removed, plans kept', async () => {
+    const { claim } = await createAllocatedClaim(core, resource, ns, 'kept', node, {
+      className,
+      cel: byIfName('ens3'),
+    });
+    const uid = claim.metadata?.uid ?? '';
+    expect((await kubelet.prepare([wire(claim)])).claims[uid]?.error).toBe('');
+    kubelet.close();
+    expect(await stopAgent(agent, 'SIGTERM')).toBe(0);
+    expect(existsSync(agent.registrationSocket)).toBe(false);
+    expect(existsSync(join(dirs.kubeletRoot, 'plugins', 'knd.dev', 'dra.sock'))).toBe(false);
+    expect(existsSync(join(dirs.stateDir, 'plans', `${uid}.json`))).toBe(true);
+    await launch(); // afterAll stops this one
+  });
 });
