@@ -89,10 +89,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   for (const p of await store.listPlans()) for (const d of p.devices) inventory.pin(d.deviceName);
 
   let claimsSynced = false;
+  const late: { handler?: DraHandler } = {};
   const claims = new KubeClaimSource({
     kubeConfig: kc,
     cache: cfg.claimCache,
     onError: (err) => log.warn('claim informer error', { error: (err as Error).message }),
+    onClaimChange: (claim) => {
+      late.handler?.refreshReservations(claim).catch((err: unknown) => {
+        log.error('updating a plan from a claim change failed', { error: (err as Error).message });
+      });
+    },
   });
   void claims.start().then(
     () => {
@@ -111,6 +117,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     logger: log.child({ component: 'dra' }),
     metrics: dm,
   });
+  late.handler = handler;
   const plugin = startDraPlugin({
     driverName: DRIVER_NAME,
     kubeletRoot: cfg.kubeletRoot,

@@ -7,7 +7,7 @@ import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { testKubeConfig, uniqueName } from '../support/kube.js';
+import { testKubeConfig, uniqueName, waitFor } from '../support/kube.js';
 import { makeSysfsFixture, manyNics, mlx5Rdma, type SysfsSpec } from '../support/sysfs-fixture.js';
 import {
   registerLikeKubelet,
@@ -69,6 +69,12 @@ const wire = (c: { metadata?: { namespace?: string; name?: string; uid?: string 
 /** CEL for one device by host interface name (devices without a netdev have no ifName). */
 const byIfName = (n: string): string =>
   `"ifName" in device.attributes["knd.dev"] && device.attributes["knd.dev"].ifName == "${n}"`;
+
+/** Force-delete a test pod (no kubelet here) and its claim, freeing the device. */
+async function release(name: string): Promise<void> {
+  await core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 });
+  await resource.deleteNamespacedResourceClaim({ namespace: ns, name });
+}
 
 const goodConfig = {
   interface: { name: 'net1', addresses: ['198.51.100.10/24'], mtu: 4000 },
@@ -210,8 +216,7 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     expect(await kubelet.unprepare([wire(claim)])).toEqual({ claims: { [uid]: { error: '' } } });
     await kubelet.unprepare([wire(other.claim)]);
     // free the RDMA device for the restart test (no kubelet here: force-delete the pod)
-    await core.deleteNamespacedPod({ namespace: ns, name: 'rdma', gracePeriodSeconds: 0 });
-    await resource.deleteNamespacedResourceClaim({ namespace: ns, name: 'rdma' });
+    await release('rdma');
   });
 
   it('fails only the claim whose opaque config is invalid, naming the field path', async () => {
@@ -238,6 +243,8 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     expect(res.claims[goodUid]?.devices).toHaveLength(1);
     expect(existsSync(join(dirs.stateDir, 'plans', `${badUid}.json`))).toBe(false);
     await kubelet.unprepare([wire(good.claim)]);
+    await release('bad');
+    await release('good');
   });
 
   it('rejects a claim whose uid does not match the API object', async () => {
@@ -270,6 +277,35 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     expect(after).toEqual(before);
     expect(await readFile(join(dirs.stateDir, 'plans', `${uid}.json`), 'utf8')).toBe(planBefore);
     expect(existsSync(join(dirs.cdiDir, `knd.dev-claim_${uid}.json`))).toBe(true);
+    await kubelet.unprepare([wire(claim)]);
+  });
+
+  it('adds a second pod sharing a prepared claim to its plan (claim informer)', async () => {
+    const { claim, podUid } = await createAllocatedClaim(core, resource, ns, 'shared', node, {
+      className,
+      cel: byIfName('ens1'),
+    });
+    const uid = claim.metadata?.uid ?? '';
+    expect((await kubelet.prepare([wire(claim)])).claims[uid]?.error).toBe('');
+    const second = await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'shared-2' },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': node },
+          resourceClaims: [{ name: 'nic', resourceClaimName: 'shared' }],
+          containers: [
+            { name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { claims: [{ name: 'nic' }] } },
+          ],
+        },
+      },
+    });
+    const planFile = join(dirs.stateDir, 'plans', `${uid}.json`);
+    const pods = await waitFor('the plan to list both pods', async () => {
+      const p = JSON.parse(await readFile(planFile, 'utf8')) as { podUids: string[] };
+      return p.podUids.length === 2 ? p.podUids : undefined;
+    });
+    expect(pods).toEqual([podUid, second.metadata?.uid ?? ''].sort());
     await kubelet.unprepare([wire(claim)]);
   });
 

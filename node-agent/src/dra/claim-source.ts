@@ -24,6 +24,8 @@ export interface KubeClaimSourceOptions {
   requestTimeoutMs?: number;
   onRequest?: (r: RequestRecord) => void;
   onError?: (err: unknown) => void;
+  /** Informer add/update events (e.g. DraHandler.refreshReservations). Must not throw. */
+  onClaimChange?: (claim: ResourceClaim) => void;
 }
 
 type ClaimObject = KubeObject & ResourceClaim;
@@ -43,7 +45,9 @@ export class KubeClaimSource implements ClaimSource {
     if (opts.cache !== false) {
       this.informer = new ListWatch<ClaimObject>(this.client, {
         path: RESOURCE_CLAIMS_PATH,
-        onEvent: () => undefined,
+        onEvent: (type, obj) => {
+          if (type !== 'delete') opts.onClaimChange?.(obj);
+        },
         ...(opts.onError ? { onError: opts.onError } : {}),
       });
     }

@@ -111,6 +111,22 @@ describe('DraHandler', () => {
     expect(await readdir(join(dir, 'cdi'))).toEqual([]);
   });
 
+  it('adds pods that share an already prepared claim to its plan (informer events)', async () => {
+    addClaim('s', 'us', 'nic7', ['pod-1']);
+    const h = await handler();
+    await h.prepare([ref('s', 'us')]);
+    addClaim('s', 'us', 'nic7', ['pod-1', 'pod-3']);
+    const changed = claims.get('default/s');
+    if (!changed) throw new Error('claim missing');
+    expect(await h.refreshReservations(changed)).toBe(true);
+    expect(await h.refreshReservations(changed)).toBe(false);
+    const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect((await store.plansForPod('pod-3')).map((p) => p.claim.uid)).toEqual(['us']);
+    // a claim of another node's pool, or one without a plan, is ignored
+    addClaim('x', 'ux', 'nic8');
+    expect(await h.refreshReservations(claims.get('default/x') ?? {})).toBe(false);
+  });
+
   it('reports an unreadable claim as that claim’s error only', async () => {
     addClaim('ok', 'uok', 'nic5');
     const h = await handler();

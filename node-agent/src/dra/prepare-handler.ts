@@ -154,6 +154,32 @@ export class DraHandler {
     return out;
   }
 
+  /**
+   * A claim changed on the API (informer event): when this node holds a plan for it, bring the
+   * plan's pod list up to date with status.reservedFor. The kubelet does not call prepare again
+   * for a second pod sharing an already prepared claim, so this is how NRI learns about that pod.
+   * Returns true when the plan was rewritten.
+   */
+  async refreshReservations(claim: ResourceClaim): Promise<boolean> {
+    const uid = claim.metadata?.uid;
+    const mine = (claim.status?.allocation?.devices?.results ?? []).some(
+      (r) => r.driver === this.o.driverName && r.pool === this.o.poolName,
+    );
+    if (!uid || !mine) return false;
+    return this.exclusive(async () => {
+      const plan = await this.o.store.getPlan(uid);
+      if (!plan) return false;
+      const pods = (claim.status?.reservedFor ?? [])
+        .filter((c) => c.resource === 'pods' && typeof c.uid === 'string')
+        .map((c) => c.uid as string);
+      const merged = [...new Set([...plan.podUids, ...pods])].sort();
+      if (merged.join() === plan.podUids.join()) return false;
+      await this.o.store.putPlan({ ...plan, podUids: merged });
+      this.o.logger.info('claim reserved for more pods; plan updated', { claimUid: uid, podUids: merged });
+      return true;
+    });
+  }
+
   async unprepare(claims: readonly ClaimRequest[]): Promise<Map<string, { error: string }>> {
     const started = process.hrtime.bigint();
     const out = await this.exclusive(async () => {
