@@ -8,6 +8,7 @@
 //      KND_KUBECONFIG=... node /tmp/knd-dra-dist/bench/prepare.js [iterations]   (from the repo root)
 import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
 import { KubeConfig } from '@kubernetes/client-node';
+import { rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { makeSysfsFixture, manyNics } from '../test/support/sysfs-fixture.js';
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
         client.close();
       } finally {
         await stopAgent(agent);
+        await rm(dirs.base, { recursive: true, force: true });
       }
     }
   } finally {

@@ -24,6 +24,8 @@ export function buildAgent(): void {
 }
 
 export interface AgentDirs {
+  /** Parent of the others; remove it when done. */
+  base: string;
   kubeletRoot: string;
   stateDir: string;
   cdiDir: string;
@@ -31,7 +33,12 @@ export interface AgentDirs {
 
 export async function agentDirs(): Promise<AgentDirs> {
   const base = await mkdtemp(join(tmpdir(), 'knd-dra-'));
-  return { kubeletRoot: join(base, 'kubelet'), stateDir: join(base, 'state'), cdiDir: join(base, 'cdi') };
+  return {
+    base,
+    kubeletRoot: join(base, 'kubelet'),
+    stateDir: join(base, 'state'),
+    cdiDir: join(base, 'cdi'),
+  };
 }
 
 export interface RunningAgent {

@@ -4,7 +4,7 @@
 // the unix sockets calls NodePrepareResources / NodeUnprepareResources.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { testKubeConfig, uniqueName, waitFor } from '../support/kube.js';
@@ -105,6 +105,7 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     await resource.deleteDeviceClass({ name: className }).catch(() => undefined);
     await core.deleteNode({ name: node }).catch(() => undefined);
     await fixture?.cleanup();
+    if (dirs) await rm(dirs.base, { recursive: true, force: true });
   });
 
   it('registers like a DRA plugin: GetInfo, socket modes, endpoint', async () => {
