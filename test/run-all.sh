@@ -50,6 +50,7 @@ step typecheck npx tsc --noEmit -p tsconfig.json
 step lint npx eslint .
 step format npx prettier --check .
 step build npx tsc -p tsconfig.build.json
+step build-native npm run build:native
 step generated-files-in-sync node dist/hack/gen.js --check
 step unit npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json"
 step cluster-binaries bash test/cluster/build.sh kube etcd containerd crictl helm

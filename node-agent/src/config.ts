@@ -17,6 +17,8 @@ export interface AgentConfig {
   netlink: boolean;
   /** Admin CEL filter for published devices; empty = none. */
   filterCel: string;
+  /** Comma-separated virtual link kinds to publish (e.g. "veth,macvlan"); empty = none. */
+  optInVirtual: string;
   /** Publish ResourceSlices for discovered devices. */
   publish: boolean;
   nri: boolean;
@@ -46,6 +48,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'sysfs-root': { key: 'sysfsRoot', env: 'KND_SYSFS_ROOT', kind: 'string', def: '/sys' },
   netlink: { key: 'netlink', env: 'KND_NETLINK', kind: 'bool', def: 'true' },
   'filter-cel': { key: 'filterCel', env: 'KND_FILTER_CEL', kind: 'string', def: '' },
+  'opt-in-virtual': { key: 'optInVirtual', env: 'KND_OPT_IN_VIRTUAL', kind: 'string', def: '' },
   publish: { key: 'publish', env: 'KND_PUBLISH', kind: 'bool', def: 'true' },
   nri: { key: 'nri', env: 'KND_NRI', kind: 'bool', def: 'true' },
   'nri-socket': { key: 'nriSocket', env: 'KND_NRI_SOCKET', kind: 'string', def: '/var/run/nri/nri.sock' },

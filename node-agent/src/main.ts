@@ -21,6 +21,10 @@ import { startInventory } from './inventory/index.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PlanStore } from './plan-store/plan-store.js';
 import { startPublisher } from './publish/index.js';
+import { KernelNetnsOps } from './netns/kernel-netns-ops.js';
+import { startNriPlugin, type NriPlugin } from './nri/nri-plugin.js';
+import { ClaimStatusWriter } from './status/status-writer.js';
+import { kubeStatusApi } from './status/kube-status-api.js';
 
 function loadKubeConfig(cfg: AgentConfig): KubeConfig {
   const kc = new KubeConfig();
@@ -29,19 +33,41 @@ function loadKubeConfig(cfg: AgentConfig): KubeConfig {
   return kc;
 }
 
-function startNri(cfg: AgentConfig, log: Logger): void {
+interface NriParts {
+  plugin: NriPlugin;
+  status: ClaimStatusWriter;
+}
+
+/** NRI plugin replaying plans through the kernel ops, reporting KEP-4817 status asynchronously. */
+function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logger): NriParts | undefined {
   if (!cfg.nri) {
     log.warn('NRI plugin disabled (--nri=false): prepared plans are not applied to pods');
-    return;
+    return undefined;
   }
-  // The NRI plugin (node-agent/src/nri, startNriPlugin) needs a NetnsOps implementation from
-  // node-agent/src/netns; until that exists the agent refuses to pretend it attaches devices.
-  throw new Error(
-    '--nri=true but no NetnsOps implementation is wired yet (node-agent/src/netns); run with --nri=false',
-  );
+  const status = new ClaimStatusWriter({
+    api: kubeStatusApi({ kubeConfig: kc, nodeName: cfg.nodeName }),
+    logger: log.child({ component: 'status' }),
+  });
+  const netns = new KernelNetnsOps({
+    onGone: (record, reason) => {
+      log.warn('device destroyed with its pod network namespace (nothing to give back)', {
+        device: record.deviceName,
+        claimUid: record.claimUid,
+        reason,
+      });
+    },
+  });
+  const plugin = startNriPlugin({ plans: store, netns, status, logger: log, socketPath: cfg.nriSocket });
+  return { plugin, status };
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(
+      `knd-agent: the knd node agent (discovery, ResourceSlices, DRA kubelet plugin, NRI plugin)\n\nflags:\n${configUsage()}\n`,
+    );
+    return 0;
+  }
   const parsed = parseAgentConfig(argv, env);
   if (!parsed.ok) {
     process.stderr.write(`${parsed.errors.join('\n')}\nflags:\n${configUsage()}\n`);
@@ -50,7 +76,6 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const cfg = parsed.config;
   const log = createLogger({ level: cfg.logLevel, component: 'agent' });
   log.info('effective configuration', { config: cfg });
-  startNri(cfg, log);
 
   const metrics = new Metrics({ prefix: 'knd_agent_', defaultMetrics: true });
   const dm = draMetrics(metrics);
@@ -61,6 +86,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     plans: (await store.listPlans()).length,
   });
   const kc = loadKubeConfig(cfg);
+  const nri = startNri(cfg, kc, store, log);
 
   const publisher = cfg.publish
     ? startPublisher({
@@ -76,6 +102,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     sysfsRoot: cfg.sysfsRoot,
     ...(cfg.netlink ? {} : { netlink: null }),
     ...(cfg.filterCel ? { filterCel: cfg.filterCel } : {}),
+    ...(cfg.optInVirtual
+      ? {
+          optInVirtualTypes: cfg.optInVirtual
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== ''),
+        }
+      : {}),
     logger: log.child({ component: 'inventory' }),
     onChange: (devices) => {
       publisher?.update(devices);
@@ -151,6 +185,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       stopping = true;
       log.info('shutting down', { signal });
       void (async () => {
+        await nri?.plugin.stop();
+        await nri?.status.drain();
         await plugin.stop();
         claims.stop();
         inventory.stop();
