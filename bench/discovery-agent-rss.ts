@@ -79,7 +79,7 @@ async function parent(seconds: number): Promise<void> {
   const kc = kubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const nodeName = `knd-rss-${Math.random().toString(16).slice(2, 8)}`;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- plain data model
+
   const body: V1Node = { metadata: { name: nodeName } };
   await core.createNode({ body });
   const agent = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', nodeName], {

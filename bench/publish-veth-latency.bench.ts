@@ -22,7 +22,7 @@ const core = kc.makeApiClient(CoreV1Api);
 const resource = kc.makeApiClient(ResourceV1Api);
 const tag = Math.random().toString(16).slice(2, 6);
 const nodeName = `knd-vethlat-${tag}`;
-// eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- plain data model
+
 const body: V1Node = { metadata: { name: nodeName } };
 await core.createNode({ body });
 const pub = startPublisher({ kubeConfig: kc, nodeName, driverName: DRIVER_NAME, logger: silentLogger() });

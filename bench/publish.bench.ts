@@ -35,7 +35,7 @@ await fx.cleanup();
 
 const tag = Math.random().toString(16).slice(2, 8);
 const names = Array.from({ length: count }, (_, i) => `knd-bench-${tag}-${i}`);
-// eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- plain data model
+
 const nodeBody = (name: string): V1Node => ({ metadata: { name, labels: { 'knd.dev/bench': tag } } });
 await inBatches(names, 50, (name) => core.createNode({ body: nodeBody(name) }));
 

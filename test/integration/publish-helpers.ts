@@ -19,7 +19,6 @@ export function kubeConfig(): KubeConfig {
 export const suffix = (): string => randomBytes(3).toString('hex');
 
 export function nodeBody(name: string): V1Node {
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- plain data model
   return { metadata: { name } };
 }
 

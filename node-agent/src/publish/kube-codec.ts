@@ -2,9 +2,7 @@
 // and @kubernetes/client-node 1.4 models, whose V1DeviceAttribute names the int field `_int` (its
 // serializer maps `_int` <-> `int`). Passing wire-shaped objects straight to the typed client would
 // silently drop every int attribute. Pure.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
-   client-node's model classes are plain data holders (their serializer reads fields, never the
-   prototype); this edge module is the one place that builds them from object literals. */
+
 import type { V1ResourceSlice } from '@kubernetes/client-node';
 import type { AttributeValue, Attributes } from '../inventory/attributes.js';
 import { RESOURCE_API_VERSION, type ResourceSlice } from './slice-builder.js';
