@@ -11,6 +11,7 @@ export default tseslint.config(
       '**/build/**',
       'bin/**',
       '*.config.js',
+      'test/support/sequencer.js',
     ],
   },
   js.configs.recommended,

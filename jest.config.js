@@ -12,6 +12,7 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
     {
       ...common,
@@ -29,6 +30,17 @@ export default {
       ...common,
       displayName: 'integration',
       roots: ['<rootDir>/test/integration', '<rootDir>/test/e2e'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
+    {
+      // The full user workflow on a real kubelet (issue 8). Not in `npm test` yet: it fails today
+      // (see README "Known failures"); run it with `npm run test:workflow`.
+      ...common,
+      displayName: 'workflow',
+      roots: ['<rootDir>/test/e2e-workflow'],
       testMatch: ['**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -198,6 +198,9 @@ main() {
   bootstrap_rbac
   start_kcm
   start_scheduler
+  # pods are rejected until the service-account controller made the namespace's default account
+  wait_for "the default ServiceAccount (KCM service-account controller)" 60 \
+    "$KUBECTL" --kubeconfig="$ADMIN_KUBECONFIG" -n default get serviceaccount default
   log "control plane ready in $((SECONDS - t0)) s"
   print_hints
   echo "$ADMIN_KUBECONFIG"

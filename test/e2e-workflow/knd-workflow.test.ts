@@ -34,8 +34,8 @@ import {
   waitDevicesPublished,
   waitHostNic,
   waitPodReady,
-} from './knd-e2e-env.js';
-import type { PodJson, TestNics } from './knd-e2e-env.js';
+} from '../e2e/knd-e2e-env.js';
+import type { PodJson, TestNics } from '../e2e/knd-e2e-env.js';
 
 const NIC_PREFIX = 'kndWf';
 const NIC_COUNT = 5; // 0 workflow + restart after attach, 1 competition, 2 attach failure, 3 restart after prepare, 4 spare
@@ -160,7 +160,7 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     const rules = await podExec(NAMESPACE, pod, ['ip', 'rule', 'show']);
     expect(rules).toMatch(/^100:\s+from 198\.51\.100\.10 lookup 100/m);
     const neigh = await podExec(NAMESPACE, pod, ['ip', 'neigh', 'show', 'dev', 'net1']);
-    expect(neigh).toMatch(/198\.51\.100\.1 lladdr 02:00:00:00:01:01 PERMANENT/);
+    expect(neigh).toMatch(/198\.51\.100\.1 lladdr 02:00:00:00:01:01 .*PERMANENT/);
     // the pod's own eth0 from CNI is untouched
     expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'addr', 'show', 'dev', 'eth0'])).toMatch(/10\.88\.0\./);
     expect(await hostNicState(`${NIC_PREFIX}0`)).toBeUndefined();
