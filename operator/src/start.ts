@@ -141,8 +141,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     async stop() {
       const c = controller;
       controller = undefined;
-      await starting;
+      // stop first: a start() still waiting for its first lists (apiserver away) then returns
       if (c) await c.stop();
+      await starting;
       await elector.stop();
       await electing;
       await health?.close();
