@@ -63,6 +63,13 @@ describe('apiserver restart', () => {
     await startApiserver(stopped);
     stopped = undefined;
     await waitFor('apiserver ready', () => c.get('/readyz').then(() => true), 60_000, 250);
+    // CRD routes come back after /readyz: wait until knd.dev is served again before creating
+    await waitFor(
+      'knd.dev/v1alpha1 served',
+      () => c.get(`${G}/networkprofiles`).then(() => true),
+      60_000,
+      250,
+    );
     await c.create(`${G}/namespaces/${ns}/networkprofiles`, {
       apiVersion: 'knd.dev/v1alpha1',
       kind: 'NetworkProfile',
