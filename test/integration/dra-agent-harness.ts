@@ -138,27 +138,7 @@ export async function stopAgent(
   return a.exited;
 }
 
-/** A Node the scheduler will place pods on (no kubelet: status written as a kubelet would). */
-export async function createFakeNode(core: CoreV1Api, name: string): Promise<void> {
-  const status = {
-    capacity: { cpu: '64', memory: '64Gi', pods: '500' },
-    allocatable: { cpu: '64', memory: '64Gi', pods: '500' },
-    conditions: [
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'KubeletReady',
-        message: 'fake node for DRA tests',
-        lastHeartbeatTime: new Date(),
-        lastTransitionTime: new Date(),
-      },
-    ],
-  };
-  await core.createNode({ body: { metadata: { name, labels: { 'kubernetes.io/hostname': name } } } });
-  const created = await core.readNode({ name });
-  await core.replaceNode({ name, body: { ...created, spec: { ...created.spec, taints: [] } } });
-  await core.replaceNodeStatus({ name, body: { ...(await core.readNode({ name })), status } });
-}
+export { createFakeNode } from '../support/kube.js';
 
 export async function waitForSliceDevices(
   resource: ResourceV1Api,

@@ -4,7 +4,13 @@
 // the two devices and binds the pod to the node.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, ResourceV1Api, type V1Pod, type ResourceV1ResourceClaim } from '@kubernetes/client-node';
-import { createNamespaceReady, testKubeConfig, uniqueName, waitFor } from '../support/kube.js';
+import {
+  createFakeNode,
+  createNamespaceReady,
+  testKubeConfig,
+  uniqueName,
+  waitFor,
+} from '../support/kube.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -18,43 +24,7 @@ const sliceName = `${node}-knd.dev`;
 describe('DRA scheduling on the real control plane', () => {
   beforeAll(async () => {
     await createNamespaceReady(kc, ns);
-    await core.createNode({
-      body: {
-        metadata: { name: node, labels: { 'kubernetes.io/hostname': node } },
-        status: {
-          capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-          allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-          conditions: [
-            { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node for DRA tests' },
-          ],
-        },
-      },
-    });
-    // the TaintNodesByCondition admission plugin taints every new Node not-ready; the node lifecycle
-    // controller that would lift it is off in this harness, so clear it as a kubelet would
-    const created = await core.readNode({ name: node });
-    await core.replaceNode({ name: node, body: { ...created, spec: { ...created.spec, taints: [] } } });
-    // status is a subresource: conditions/allocatable must be written there for the scheduler to see them
-    await core.replaceNodeStatus({
-      name: node,
-      body: {
-        ...(await core.readNode({ name: node })),
-        status: {
-          capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-          allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-          conditions: [
-            {
-              type: 'Ready',
-              status: 'True',
-              reason: 'KubeletReady',
-              message: 'fake node for DRA tests',
-              lastHeartbeatTime: new Date(),
-              lastTransitionTime: new Date(),
-            },
-          ],
-        },
-      },
-    });
+    await createFakeNode(core, node);
     await resource.createDeviceClass({
       body: {
         metadata: { name: className },

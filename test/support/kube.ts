@@ -1,6 +1,6 @@
 // Shared helpers for suites that run against the real control plane started by the jest global
 // setup (test/support/global-setup.ts).
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 
 /** Admin KubeConfig of the test control plane. Throws with a reason when the setup did not run. */
@@ -66,4 +66,31 @@ export async function createNamespaceReady(
     },
     { timeoutMs: opts.timeoutMs ?? 60_000 },
   );
+}
+
+/**
+ * A Node the scheduler will place pods on (no kubelet: status written as a kubelet would). The
+ * TaintNodesByCondition admission plugin taints every new Node not-ready and the node lifecycle
+ * controller that would lift it is off in this harness, so the taint is cleared here.
+ */
+export async function createFakeNode(core: CoreV1Api, name: string): Promise<void> {
+  const status = {
+    capacity: { cpu: '64', memory: '64Gi', pods: '500' },
+    allocatable: { cpu: '64', memory: '64Gi', pods: '500' },
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'fake node for DRA tests',
+        lastHeartbeatTime: new Date(),
+        lastTransitionTime: new Date(),
+      },
+    ],
+  };
+  await core.createNode({ body: { metadata: { name, labels: { 'kubernetes.io/hostname': name } } } });
+  // merge patches, not read-modify-write: controllers touch a new Node concurrently (409 Conflict)
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  await core.patchNode({ name, body: { spec: { taints: null } } }, merge);
+  await core.patchNodeStatus({ name, body: { status } }, merge);
 }
