@@ -1,5 +1,5 @@
 /**
- * KEP-4817 claim status against the real control plane: the status writer's server-side apply of
+ * KEP-4817 claim status against the real control plane: the status writer's read + merge patch of
  * resourceclaims/status (Ready=True with networkData; Ready=False with reason and message) and the
  * Warning Event on the pod, read back through the API and through `kubectl describe
  * resourceclaim`. Needs the control plane from the jest global setup (KND_KUBECONFIG).
@@ -91,7 +91,16 @@ describe('KEP-4817 claim status on the real API server', () => {
   });
 
   /** A claim allocated to two devices of this driver (allocation written as the scheduler would). */
-  async function allocatedClaim(name: string, devices: string[]) {
+  async function allocatedClaim(
+    name: string,
+    devices: string[],
+    extra: { parameters?: object; otherDriverDevice?: string } = {},
+  ) {
+    const config =
+      extra.parameters === undefined
+        ? undefined
+        : [{ requests: ['nic'], opaque: { driver: 'knd.dev', parameters: extra.parameters } }];
+    const other = extra.otherDriverDevice;
     const claim = await resource.createNamespacedResourceClaim({
       namespace: NS,
       body: {
@@ -103,7 +112,16 @@ describe('KEP-4817 claim status on the real API server', () => {
                 name: 'nic',
                 exactly: { deviceClassName: 'knd-test', allocationMode: 'ExactCount', count: devices.length },
               },
+              ...(other === undefined
+                ? []
+                : [
+                    {
+                      name: 'gpu',
+                      exactly: { deviceClassName: 'other-test', allocationMode: 'ExactCount', count: 1 },
+                    },
+                  ]),
             ],
+            ...(config === undefined ? {} : { config }),
           },
         },
       },
@@ -111,12 +129,38 @@ describe('KEP-4817 claim status on the real API server', () => {
     claim.status = {
       allocation: {
         devices: {
-          results: devices.map((d) => ({ request: 'nic', driver: 'knd.dev', pool: NODE, device: d })),
+          results: [
+            ...devices.map((d) => ({ request: 'nic', driver: 'knd.dev', pool: NODE, device: d })),
+            ...(other === undefined
+              ? []
+              : [{ request: 'gpu', driver: 'gpu.example.com', pool: NODE, device: other }]),
+          ],
+          ...(config === undefined ? {} : { config: config.map((c) => ({ ...c, source: 'FromClaim' })) }),
         },
         nodeSelector: {
           nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [NODE] }] }],
         },
       },
+      ...(other === undefined
+        ? {}
+        : {
+            devices: [
+              {
+                driver: 'gpu.example.com',
+                pool: NODE,
+                device: other,
+                conditions: [
+                  {
+                    type: 'Ready',
+                    status: 'True',
+                    reason: 'GpuReady',
+                    message: 'written by another driver',
+                    lastTransitionTime: new Date('2026-01-01T00:00:00Z'),
+                  },
+                ],
+              },
+            ],
+          }),
     };
     return resource.replaceNamespacedResourceClaimStatus({ name, namespace: NS, body: claim });
   }
@@ -159,7 +203,7 @@ describe('KEP-4817 claim status on the real API server', () => {
       hardwareAddress: '02:42:ac:11:00:02',
     });
     const managers = (got.metadata?.managedFields ?? []).map((m) => [m.manager, m.operation, m.subresource]);
-    expect(managers).toContainEqual(['knd-agent', 'Apply', 'status']);
+    expect(managers).toContainEqual(['knd-agent', 'Update', 'status']);
     const { stdout } = await pexec(kubectlPath(), [
       '--kubeconfig',
       kubeconfigPath(),
@@ -214,6 +258,40 @@ describe('KEP-4817 claim status on the real API server', () => {
     await writer.drain();
     const after = await resource.readNamespacedResourceClaimStatus({ name: 'bad', namespace: NS });
     expect(after.status?.devices?.map((d) => d.conditions?.map((c) => c.status))).toEqual([['True']]);
+  });
+
+  it("writes status when the opaque config is not in sorted key order, keeping another driver's entry (server-side apply fails there)", async () => {
+    // Keys deliberately unsorted: SSA re-serialises status.allocation's RawExtension sorted and the
+    // apiserver rejects that as an immutable-field change; the merge patch leaves it alone.
+    const parameters = {
+      kind: 'NetworkConfig',
+      apiVersion: 'knd.dev/v1alpha1',
+      interface: { name: 'net1', mtu: 9000 },
+    };
+    const claim = await allocatedClaim('unsorted', ['eth5'], { parameters, otherDriverDevice: 'gpu0' });
+    const p = await pod('unsorted-pod');
+    const claimRef = { namespace: NS, name: 'unsorted', uid: claim.metadata?.uid ?? '' };
+    const podRef = { namespace: NS, name: 'unsorted-pod', uid: p.metadata?.uid ?? '' };
+    const dropped = writer.stats.dropped;
+    writer.attached(claimRef, podRef, [
+      { device: device('eth5'), record: record(claimRef.uid, podRef.uid, 'eth5', ['198.51.100.13/24']) },
+    ]);
+    await writer.drain();
+    expect(writer.stats.dropped).toBe(dropped);
+    const got = await resource.readNamespacedResourceClaimStatus({ name: 'unsorted', namespace: NS });
+    expect((got.status?.devices ?? []).map((d) => [d.driver, d.device, d.conditions?.[0]?.reason])).toEqual([
+      ['gpu.example.com', 'gpu0', 'GpuReady'],
+      ['knd.dev', 'eth5', 'NetworkDeviceAttached'],
+    ]);
+    // the allocation (and its opaque config) is byte-for-byte what the scheduler wrote
+    const { stdout } = await pexec(kubectlPath(), [
+      '--kubeconfig',
+      kubeconfigPath(),
+      'get',
+      '--raw',
+      `/apis/resource.k8s.io/v1/namespaces/${NS}/resourceclaims/unsorted`,
+    ]);
+    expect(stdout).toContain('"parameters":{"kind":"NetworkConfig","apiVersion":"knd.dev/v1alpha1"');
   });
 
   it('is refused by the API server for a device that is not allocated in the claim (and the writer gives up cleanly)', async () => {

@@ -2,10 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import type { AttachRecord } from '../netns/contract.js';
 import type { DevicePlan } from '../plan-store/plan.js';
 import { canonicalCidr } from './canonical-cidr.js';
+import { httpStatusOf, isRetriable } from './status-api.js';
+import { KubeApiError } from '../../../lib/kube/rest-client.js';
 import {
   claimStatusApply,
   condition,
   failedStatus,
+  mergeDeviceStatuses,
   metaTime,
   networkData,
   readyStatus,
@@ -142,5 +145,57 @@ describe('status entries', () => {
       status: { devices: [] },
     });
     expect(metaTime(now)).toBe('2026-11-28T06:00:00Z');
+  });
+});
+
+describe('mergeDeviceStatuses (status.devices after knd writes its entries)', () => {
+  const e = (driver: string, device: string, tag: string, shareID?: string) => ({
+    driver,
+    pool: 'node-a',
+    device,
+    tag,
+    ...(shareID === undefined ? {} : { shareID }),
+  });
+  it.each([
+    ['empty list: ours appended', [], [e('knd.dev', 'n0', 'new')], [e('knd.dev', 'n0', 'new')]],
+    [
+      'replaces our entry in place, keeps the other driver first',
+      [e('gpu.example.com', 'g0', 'gpu'), e('knd.dev', 'n0', 'old')],
+      [e('knd.dev', 'n0', 'new')],
+      [e('gpu.example.com', 'g0', 'gpu'), e('knd.dev', 'n0', 'new')],
+    ],
+    [
+      'same device name of another driver is a different entry',
+      [e('gpu.example.com', 'n0', 'gpu')],
+      [e('knd.dev', 'n0', 'new')],
+      [e('gpu.example.com', 'n0', 'gpu'), e('knd.dev', 'n0', 'new')],
+    ],
+    [
+      'shareID is part of the key',
+      [e('knd.dev', 'n0', 'a', 's1')],
+      [e('knd.dev', 'n0', 'b', 's2')],
+      [e('knd.dev', 'n0', 'a', 's1'), e('knd.dev', 'n0', 'b', 's2')],
+    ],
+    [
+      'entries of ours not written this time stay',
+      [e('knd.dev', 'n0', 'keep'), e('knd.dev', 'n1', 'old')],
+      [e('knd.dev', 'n1', 'new')],
+      [e('knd.dev', 'n0', 'keep'), e('knd.dev', 'n1', 'new')],
+    ],
+  ])('%s', (_name, existing, ours, want) => {
+    expect(mergeDeviceStatuses(existing, ours)).toEqual(want);
+  });
+});
+
+describe('status API error classification', () => {
+  it.each([
+    [new KubeApiError(409, 'Conflict', 'resourceVersion changed'), 409, true],
+    [new KubeApiError(422, 'Invalid', 'bad'), 422, false],
+    [new KubeApiError(503, '', 'unavailable'), 503, true],
+    [Object.assign(new Error('client-node'), { code: 429 }), 429, true],
+    [new Error('socket hang up'), undefined, true],
+  ])('%s', (error, code, retriable) => {
+    expect(httpStatusOf(error)).toBe(code);
+    expect(isRetriable(error)).toBe(retriable);
   });
 });

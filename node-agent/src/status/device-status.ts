@@ -144,3 +144,26 @@ export function claimStatusApply(claim: ClaimRef, devices: AllocatedDeviceStatus
     status: { devices },
   };
 }
+
+/** The list-map key of status.devices (driver, pool, device, shareID). */
+function deviceStatusKey(d: { driver: string; pool: string; device: string; shareID?: string }): string {
+  return `${d.driver}\u0000${d.pool}\u0000${d.device}\u0000${d.shareID ?? ''}`;
+}
+
+/**
+ * status.devices after writing `ours`: entries of other drivers (or other devices) stay untouched
+ * and in place, ours replace the entry with the same key or are appended. Pure.
+ */
+export function mergeDeviceStatuses<
+  T extends { driver: string; pool: string; device: string; shareID?: string },
+>(existing: readonly T[], ours: readonly T[]): T[] {
+  const byKey = new Map(ours.map((d) => [deviceStatusKey(d), d]));
+  const out = existing.map((e) => {
+    const k = deviceStatusKey(e);
+    const mine = byKey.get(k);
+    if (mine === undefined) return e;
+    byKey.delete(k);
+    return mine;
+  });
+  return [...out, ...byKey.values()];
+}

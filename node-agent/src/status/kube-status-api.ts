@@ -1,15 +1,23 @@
-// ClaimStatusApi on @kubernetes/client-node 1.4: server-side apply on resourceclaims/status and
+// ClaimStatusApi on lib/kube's REST client (plain wire JSON, so fields this client-node version
+// does not model survive the read-modify-write): read-merge-patch of resourceclaims/status and
 // core/v1 Events.
 //
-// Contract: called only by the status writer's queue (never from an NRI hook). Each call is one
-// HTTP request with the client's default timeout; the queue retries. Needs RBAC: patch on
-// resource.k8s.io resourceclaims/status (and, from 1.36, associated-node:patch on
-// resourceclaims/driver for knd.dev), create on events.
+// Contract: called only by the status writer's queue (never from an NRI hook). writeClaimStatus is
+// a GET of the claim and a JSON merge patch of status.devices carrying the resourceVersion read
+// (optimistic concurrency: a concurrent writer makes it fail with 409, which the queue retries);
+// entries of other drivers are kept (mergeDeviceStatuses). Why not server-side apply: SSA
+// round-trips the whole object through structured-merge-diff, which re-serialises the opaque
+// config parameters (a RawExtension) of status.allocation with sorted keys; unless the user wrote
+// them sorted, the apiserver then sees a changed allocation and rejects the write with
+// "status.allocation: field is immutable" (found on kube 1.35 in the workflow e2e). A merge patch
+// leaves the stored bytes alone. Needs RBAC: get and patch on resource.k8s.io resourceclaims and
+// resourceclaims/status (and, from 1.36, associated-node:patch on resourceclaims/driver for
+// knd.dev), create on events.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api, PatchStrategy, ResourceV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
-import type { ClaimStatusApply } from './device-status.js';
-import { metaTime } from './device-status.js';
+import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
+import type { AllocatedDeviceStatus, ClaimStatusApply } from './device-status.js';
+import { mergeDeviceStatuses, metaTime } from './device-status.js';
 import type { ClaimStatusApi, PodEvent } from './status-api.js';
 
 export interface KubeStatusApiOptions {
@@ -20,41 +28,53 @@ export interface KubeStatusApiOptions {
   now?: () => Date;
 }
 
+interface LiveClaim {
+  metadata?: { resourceVersion?: string };
+  status?: { devices?: AllocatedDeviceStatus[] };
+}
+
 export function kubeStatusApi(opts: KubeStatusApiOptions): ClaimStatusApi {
-  const resource = opts.kubeConfig.makeApiClient(ResourceV1Api);
-  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
   const fieldManager = opts.fieldManager ?? FIELD_MANAGER_AGENT;
+  const client = new KubeRestClient(opts.kubeConfig, { fieldManager });
   const now = opts.now ?? (() => new Date());
   return {
-    applyClaimStatus: async (body: ClaimStatusApply) => {
-      await resource.patchNamespacedResourceClaimStatus(
-        { name: body.metadata.name, namespace: body.metadata.namespace, body, fieldManager, force: true },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    writeClaimStatus: async (body: ClaimStatusApply) => {
+      const { name, namespace } = body.metadata;
+      const path = `${resourcePath('resource.k8s.io/v1', 'resourceclaims', namespace, name)}/status`;
+      const live = await client.request<LiveClaim>('get', 'GET', path);
+      const resourceVersion = live.metadata?.resourceVersion;
+      if (resourceVersion === undefined) throw new Error(`claim ${namespace}/${name} has no resourceVersion`);
+      const devices = mergeDeviceStatuses(live.status?.devices ?? [], body.status.devices);
+      await client.request(
+        'patch',
+        'PATCH',
+        `${path}?fieldManager=${encodeURIComponent(fieldManager)}`,
+        { metadata: { resourceVersion }, status: { devices } },
+        'application/merge-patch+json',
       );
     },
     createPodEvent: async (event: PodEvent) => {
       const t = metaTime(now());
-      await core.createNamespacedEvent({
-        namespace: event.pod.namespace,
-        body: {
-          metadata: { generateName: `${event.pod.name}.`, namespace: event.pod.namespace },
-          involvedObject: {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            name: event.pod.name,
-            namespace: event.pod.namespace,
-            uid: event.pod.uid,
-          },
-          type: event.type,
-          reason: event.reason,
-          message: event.message,
-          source: { component: fieldManager, host: opts.nodeName },
-          reportingComponent: fieldManager,
-          reportingInstance: opts.nodeName,
-          firstTimestamp: new Date(t),
-          lastTimestamp: new Date(t),
-          count: 1,
+      await client.request('create', 'POST', resourcePath('v1', 'events', event.pod.namespace), {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${event.pod.name}.`, namespace: event.pod.namespace },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          name: event.pod.name,
+          namespace: event.pod.namespace,
+          uid: event.pod.uid,
         },
+        type: event.type,
+        reason: event.reason,
+        message: event.message,
+        source: { component: fieldManager, host: opts.nodeName },
+        reportingComponent: fieldManager,
+        reportingInstance: opts.nodeName,
+        firstTimestamp: t,
+        lastTimestamp: t,
+        count: 1,
       });
     },
   };

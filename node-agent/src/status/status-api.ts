@@ -10,15 +10,17 @@ export interface PodEvent {
 }
 
 export interface ClaimStatusApi {
-  /** Server-side apply of resourceclaims/status with knd's field manager (force). */
-  applyClaimStatus(body: ClaimStatusApply): Promise<void>;
+  /** Write knd's entries of resourceclaims/status.devices, keeping other drivers' entries. */
+  writeClaimStatus(body: ClaimStatusApply): Promise<void>;
   /** Create a core/v1 Event about the pod. */
   createPodEvent(event: PodEvent): Promise<void>;
 }
 
 /** HTTP status of a failed API call, when the client exposes one. */
 export function httpStatusOf(e: unknown): number | undefined {
-  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'number') return e.code;
+  if (typeof e !== 'object' || e === null) return undefined;
+  if ('statusCode' in e && typeof e.statusCode === 'number') return e.statusCode; // lib/kube KubeApiError
+  if ('code' in e && typeof e.code === 'number') return e.code; // client-node ApiException
   return undefined;
 }
 

@@ -10,7 +10,7 @@ class FakeApi implements ClaimStatusApi {
   readonly events: PodEvent[] = [];
   failures: Error[] = [];
   gate: Promise<void> = Promise.resolve();
-  async applyClaimStatus(body: ClaimStatusApply): Promise<void> {
+  async writeClaimStatus(body: ClaimStatusApply): Promise<void> {
     await this.gate;
     const f = this.failures.shift();
     if (f !== undefined) throw f;

@@ -129,7 +129,7 @@ export class ClaimStatusWriter {
       }
       try {
         if (job.kind === 'status') {
-          await this.opts.api.applyClaimStatus(job.body);
+          await this.opts.api.writeClaimStatus(job.body);
           this.stats.applied++;
         } else {
           await this.opts.api.createPodEvent(job.event);
