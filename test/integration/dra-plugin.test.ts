@@ -165,7 +165,12 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
       ],
     });
     expect(res.claims[other.claim.metadata?.uid ?? '']?.error).toBe('');
-    expect(res.claims[other.claim.metadata?.uid ?? '']?.devices[0]?.cdi_device_ids).toEqual([]);
+    // every device gets a CDI id: its edits carry the attach guard (node-agent/src/cdi/attach-guard.ts)
+    const otherUid = other.claim.metadata?.uid ?? '';
+    const otherDevice = other.claim.status?.allocation?.devices?.results?.[0]?.device;
+    expect(res.claims[otherUid]?.devices[0]?.cdi_device_ids).toEqual([
+      `knd.dev/claim=${otherUid}-${otherDevice}`,
+    ]);
 
     const plan = JSON.parse(await readFile(join(dirs.stateDir, 'plans', `${uid}.json`), 'utf8')) as Record<
       string,
@@ -191,7 +196,10 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
       kind: string;
       devices: {
         name: string;
-        containerEdits: { deviceNodes: { path: string; major: number; minor: number }[] };
+        containerEdits: {
+          deviceNodes: { path: string; major: number; minor: number }[];
+          hooks: { hookName: string; path: string; args: string[] }[];
+        };
       }[];
     };
     expect(cdi.kind).toBe('knd.dev/claim');
@@ -203,6 +211,14 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
         expect.objectContaining({ path: '/dev/infiniband/rdma_cm', major: 10, minor: 58 }),
       ]),
     );
+    expect(cdi.devices[0]?.containerEdits.hooks).toEqual([
+      expect.objectContaining({ hookName: 'createRuntime', path: '/bin/sh' }),
+    ]);
+    expect(cdi.devices[0]?.containerEdits.hooks[0]?.args.slice(-3)).toEqual([
+      'net1',
+      `${ns}/rdma`,
+      result?.device,
+    ]);
 
     // the kubelet retries: same answer
     expect(await kubelet.prepare([wire(claim)])).toEqual({ claims: { [uid]: res.claims[uid] } });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { attachGuardHook } from './attach-guard.js';
 import { cdiDeviceId, cdiSpecFileName, minimumCdiVersion, renderCdiSpec } from './cdi-spec.js';
 
 const cd = (path: string, hostPath = path) => ({
@@ -17,6 +18,7 @@ describe('CDI spec rendering', () => {
   });
 
   it.each([
+    ['letter-initial names, no char devices', 'a1b2', [], '0.3.0'],
     ['letter-initial names, no hostPath', 'a1b2', [cd('/dev/infiniband/uverbs0')], '0.3.0'],
     ['digit-initial device name', '1a2b', [cd('/dev/infiniband/uverbs0')], '0.5.0'],
     [
@@ -26,22 +28,23 @@ describe('CDI spec rendering', () => {
       '0.5.0',
     ],
   ])('lowest cdiVersion: %s', (_n, uid, charDevices, version) => {
-    const spec = renderCdiSpec(uid, [{ deviceName: 'nic0', charDevices }]);
+    const spec = renderCdiSpec(uid, 'ns/c', [{ deviceName: 'nic0', podIfName: 'net1', charDevices }]);
     expect(spec?.cdiVersion).toBe(version);
     if (spec) expect(minimumCdiVersion(spec)).toBe(version);
   });
 
-  it('omits devices without char devices and returns undefined when none', () => {
-    expect(renderCdiSpec('a', [{ deviceName: 'nic0', charDevices: [] }])).toBeUndefined();
+  it('gives every device the attach guard, and char devices only where the plan has them', () => {
+    expect(renderCdiSpec('a', 'ns/c', [])).toBeUndefined();
     expect(
-      renderCdiSpec('a', [
-        { deviceName: 'nic0', charDevices: [] },
-        { deviceName: 'rdma0', charDevices: [cd('/dev/infiniband/rdma_cm')] },
+      renderCdiSpec('a', 'ns/c', [
+        { deviceName: 'nic0', podIfName: 'net1', charDevices: [] },
+        { deviceName: 'rdma0', podIfName: 'net2', charDevices: [cd('/dev/infiniband/rdma_cm')] },
       ]),
     ).toEqual({
       cdiVersion: '0.3.0',
       kind: 'knd.dev/claim',
       devices: [
+        { name: 'a-nic0', containerEdits: { hooks: [attachGuardHook('net1', 'ns/c', 'nic0')] } },
         {
           name: 'a-rdma0',
           containerEdits: {
@@ -55,6 +58,7 @@ describe('CDI spec rendering', () => {
                 permissions: 'rw',
               },
             ],
+            hooks: [attachGuardHook('net2', 'ns/c', 'rdma0')],
           },
         },
       ],

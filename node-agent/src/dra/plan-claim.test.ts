@@ -101,7 +101,7 @@ describe('planClaim', () => {
             rules: [],
             neighbors: [],
             ethtoolFeatures: {},
-            cdiDeviceIds: [],
+            cdiDeviceIds: ['knd.dev/claim=1f2e3d4c-0000-4000-8000-000000000001-nic0'],
           },
         ],
       },

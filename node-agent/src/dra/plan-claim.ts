@@ -109,7 +109,8 @@ export function planClaim(input: PlanInput): PlanOutcome {
       neighbors: c.neighbors ?? [],
       ethtoolFeatures: c.ethtool?.features ?? {},
       ...(charDevices.length > 0 ? { rdma: { device: dev.rdmaDevice ?? '', charDevices } } : {}),
-      cdiDeviceIds: charDevices.length > 0 ? [cdiDeviceId(request.uid, deviceName)] : [],
+      // every device: its CDI edits carry the attach guard (cdi/attach-guard.ts)
+      cdiDeviceIds: [cdiDeviceId(request.uid, deviceName)],
     };
     devices.push(plan);
   }

@@ -4,7 +4,7 @@
 // - prepare(claims): called once per pod per driver with the pod's not-yet-prepared claims; the
 //   kubelet's deadline is 45 s and it retries through the pod sync loop. Every requested claim gets
 //   an entry; a failure of one claim never affects another. Before returning, each successful
-//   claim's AttachPlan (and CDI spec, when it has RDMA char devices) is durable on disk.
+//   claim's AttachPlan and CDI spec (attach guard + RDMA char devices) are durable on disk.
 // - Idempotent: a claim with a plan from this boot is answered from that plan (after a restart too);
 //   only the pod list (reservedFor) is refreshed. A device held by another claim's plan is an error.
 // - unprepare(claims): removes that claim's CDI spec and plan only; unknown claims succeed.
@@ -134,7 +134,12 @@ export class DraHandler {
         try {
           const spec = renderCdiSpec(
             plan.claim.uid,
-            plan.devices.map((d) => ({ deviceName: d.deviceName, charDevices: d.rdma?.charDevices ?? [] })),
+            `${plan.claim.namespace}/${plan.claim.name}`,
+            plan.devices.map((d) => ({
+              deviceName: d.deviceName,
+              podIfName: d.podIfName,
+              charDevices: d.rdma?.charDevices ?? [],
+            })),
           );
           if (spec) await this.o.cdi.write(plan.claim.uid, spec);
           await this.o.store.putPlan(plan);
