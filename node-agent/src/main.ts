@@ -57,6 +57,15 @@ function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logge
       });
     },
   });
+  // namespaces of pods that got a device before this process started stay alive until detach
+  void store.listAttachRecords().then(
+    (records) => {
+      const held = netns.adopt(records);
+      if (records.length > 0)
+        log.info('holding pod network namespaces of attached devices', { records: records.length, held });
+    },
+    (err: unknown) => log.error('listing attach records failed', { error: (err as Error).message }),
+  );
   const plugin = startNriPlugin({ plans: store, netns, status, logger: log, socketPath: cfg.nriSocket });
   return { plugin, status };
 }
@@ -150,6 +159,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     cdi: new CdiWriter({ dir: cfg.cdiDir }),
     logger: log.child({ component: 'dra' }),
     metrics: dm,
+    ...(nri ? { releaseAttachments: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),
   });
   late.handler = handler;
   const plugin = startDraPlugin({

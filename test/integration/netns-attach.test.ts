@@ -163,11 +163,25 @@ describe('rollback', () => {
 });
 
 describe('detach after the pod network namespace is gone', () => {
-  it('veth: the kernel destroys the pod end and its peer with the namespace; detach reports it gone', async () => {
+  it('veth: the namespace knd holds outlives the runtime removing its bind mount; detach moves the device back intact', async () => {
+    const f = await fixture();
+    const before = await snapshot(f.hostIf);
+    const ops = new KernelNetnsOps();
+    const record = await ops.attach(planFor(f), f.podPath, ids);
+    expect(ops.holds.size).toBe(1);
+    await ip('netns', 'del', f.pod); // what containerd does in StopPodSandbox
+    expect(await snapshot(f.peerIf, f.helper)).toBeDefined();
+    expect(await ops.detachWithOutcome(record)).toBe('moved-back');
+    expect(await snapshot(f.hostIf)).toEqual(before);
+    expect(ops.holds.size).toBe(0);
+  });
+
+  it('veth not held (agent restarted after the namespace was gone): the kernel destroys it with the namespace; detach reports it gone', async () => {
     const f = await fixture();
     const gone: string[] = [];
     const ops = new KernelNetnsOps({ onGone: (_r, reason) => gone.push(reason) });
     const record = await ops.attach(planFor(f), f.podPath, ids);
+    ops.holds.release(record);
     await ip('netns', 'del', f.pod);
     // Namespace teardown is asynchronous in the kernel: wait until the peer is gone too.
     for (let i = 0; i < 100 && (await snapshot(f.peerIf, f.helper)) !== undefined; i++) {
@@ -179,13 +193,14 @@ describe('detach after the pod network namespace is gone', () => {
     expect(await ops.detachWithOutcome(record)).toBe('gone');
   });
 
-  it('macvlan: destroyed with the namespace too (its parent stays on the host)', async () => {
+  it('macvlan not held: destroyed with the namespace too (its parent stays on the host)', async () => {
     const f = await fixture();
     const mv = `${f.hostIf.slice(0, -1)}m`;
     await ip('link', 'add', mv, 'link', f.hostIf, 'type', 'macvlan', 'mode', 'bridge');
     const ops = new KernelNetnsOps();
     const plan = planFor(f, { host: { ifName: mv }, hardwareAddr: '02:00:5e:10:00:02', ethtoolFeatures: {} });
     const record = await ops.attach({ ...plan, mtu: 1400 }, f.podPath, ids);
+    ops.holds.release(record); // not held: see the veth case
     await ip('netns', 'del', f.pod);
     let outcome = await ops.detachWithOutcome(record);
     for (let i = 0; i < 100 && outcome !== 'gone'; i++) {

@@ -54,8 +54,9 @@ const lookup = {
   unpin: (n: string) => void pinned.delete(n),
 };
 
-async function handler(): Promise<DraHandler> {
+async function handler(releaseAttachments?: (uid: string) => Promise<unknown>): Promise<DraHandler> {
   return new DraHandler({
+    ...(releaseAttachments ? { releaseAttachments } : {}),
     driverName: 'knd.dev',
     poolName: 'node-a',
     claims: source,
@@ -135,5 +136,26 @@ describe('DraHandler', () => {
       'claim default/missing: cannot read the ResourceClaim: resourceclaims "missing" not found',
     );
     expect(res.get('uok')?.error).toBe('');
+  });
+
+  it('unprepare gives back attachments left behind before deleting the plan, and keeps the plan when that fails', async () => {
+    addClaim('u', 'uu', 'nic9');
+    const released: string[] = [];
+    let fail = true;
+    const h = await handler((uid) => {
+      released.push(uid);
+      return fail ? Promise.reject(new Error('detach eth-nic9: EBUSY')) : Promise.resolve(1);
+    });
+    expect((await h.prepare([ref('u', 'uu')])).get('uu')?.error).toBe('');
+    expect((await h.unprepare([ref('u', 'uu')])).get('uu')).toEqual({
+      error: 'claim default/u: unprepare failed: detach eth-nic9: EBUSY',
+    });
+    const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect(await store.getPlan('uu')).toBeDefined();
+    expect(pinned.has('nic9')).toBe(true);
+    fail = false;
+    expect((await h.unprepare([ref('u', 'uu')])).get('uu')).toEqual({ error: '' });
+    expect(await store.getPlan('uu')).toBeUndefined();
+    expect(released).toEqual(['uu', 'uu']);
   });
 });

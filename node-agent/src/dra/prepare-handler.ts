@@ -7,7 +7,8 @@
 //   claim's AttachPlan and CDI spec (attach guard + RDMA char devices) are durable on disk.
 // - Idempotent: a claim with a plan from this boot is answered from that plan (after a restart too);
 //   only the pod list (reservedFor) is refreshed. A device held by another claim's plan is an error.
-// - unprepare(claims): removes that claim's CDI spec and plan only; unknown claims succeed.
+// - unprepare(claims): gives back any device still attached for the claim (releaseAttachments),
+//   then removes that claim's CDI spec and plan; unknown claims succeed.
 // - Never throws for a claim's problem; unexpected errors become that claim's error text.
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
@@ -36,6 +37,12 @@ export interface DraHandlerOptions {
   logger: Logger;
   metrics?: DraMetrics;
   now?: () => Date;
+  /**
+   * Give back devices still attached for the claim (NRI side; see NriPlugin.releaseClaim). Called
+   * by unprepare before the plan is deleted; a rejection fails that claim's unprepare (the kubelet
+   * retries) and keeps the plan, so no device is forgotten.
+   */
+  releaseAttachments?: (claimUid: string) => Promise<unknown>;
 }
 
 type Fetched = { req: ClaimRequest; claim?: ResourceClaim; fetchError?: string; stored?: AttachPlan };
@@ -193,6 +200,7 @@ export class DraHandler {
         claims.map(async (req) => {
           try {
             const plan = await this.o.store.getPlan(req.uid);
+            await this.o.releaseAttachments?.(req.uid);
             await this.o.cdi.remove(req.uid);
             await this.o.store.deletePlan(req.uid);
             for (const d of plan?.devices ?? []) this.o.devices.unpin?.(d.deviceName);

@@ -56,4 +56,9 @@ export interface NetnsOps {
   ): Promise<AttachRecord>;
   /** Give the device back to the host as recorded. Idempotent; works when the netns is already gone. */
   detach(record: AttachRecord): Promise<void>;
+  /**
+   * Keep the namespaces of records persisted by an earlier agent process alive until their detach
+   * (startup). Returns how many could still be held.
+   */
+  adopt?(records: readonly AttachRecord[]): number;
 }

@@ -11,6 +11,7 @@ import type { AttachHooks, AttachRecord, NetnsOps } from './contract.js';
 import { detachDevice, type DetachOutcome } from './detach.js';
 import { execEthtool, type EthtoolRunner } from './ethtool.js';
 import type { NativeNetlink } from './netlink-socket.js';
+import { NetnsHolds } from './netns-holds.js';
 
 export interface KernelNetnsOptions {
   /** The agent's own network namespace (where detached devices go). */
@@ -22,6 +23,8 @@ export interface KernelNetnsOptions {
   beforeStep?: (step: AttachStep) => void | Promise<void>;
   /** Told when a device no longer exists anywhere at detach (destroyed with its netns). */
   onGone?: (record: AttachRecord, reason: string) => void;
+  /** Descriptors keeping pod namespaces alive until detach (default: a fresh NetnsHolds). */
+  holds?: NetnsHolds;
 }
 
 export class KernelNetnsOps implements NetnsOps {
@@ -29,20 +32,22 @@ export class KernelNetnsOps implements NetnsOps {
   private readonly timeoutMs: number;
 
   private readonly opts: KernelNetnsOptions;
+  readonly holds: NetnsHolds;
 
   constructor(opts: KernelNetnsOptions = {}) {
     this.opts = opts;
+    this.holds = opts.holds ?? new NetnsHolds();
     this.hostNetnsPath = opts.hostNetnsPath ?? '/proc/self/ns/net';
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  attach(
+  async attach(
     plan: DevicePlan,
     netnsPath: string,
     ids: { claimUid: string; podUid: string },
     hooks?: AttachHooks,
   ): Promise<AttachRecord> {
-    return attachDevice(
+    const record = await attachDevice(
       {
         hostNetnsPath: this.hostNetnsPath,
         timeoutMs: this.timeoutMs,
@@ -55,6 +60,13 @@ export class KernelNetnsOps implements NetnsOps {
       ids,
       hooks,
     );
+    this.holds.hold(record);
+    return record;
+  }
+
+  /** Hold the namespaces of records persisted by an earlier agent process (startup). */
+  adopt(records: readonly AttachRecord[]): number {
+    return this.holds.adopt(records);
   }
 
   async detach(record: AttachRecord): Promise<void> {
@@ -62,15 +74,19 @@ export class KernelNetnsOps implements NetnsOps {
   }
 
   /** detach() that also says where the device was found. */
-  detachWithOutcome(record: AttachRecord): Promise<DetachOutcome> {
-    return detachDevice(
+  async detachWithOutcome(record: AttachRecord): Promise<DetachOutcome> {
+    const outcome = await detachDevice(
       {
         hostNetnsPath: this.hostNetnsPath,
         timeoutMs: this.timeoutMs,
         ...(this.opts.native ? { native: this.opts.native } : {}),
         ...(this.opts.onGone ? { onGone: this.opts.onGone } : {}),
       },
-      record,
+      // enter the namespace through the held descriptor: it exists even after the runtime
+      // removed its bind mount
+      { ...record, netnsPath: this.holds.path(record) },
     );
+    this.holds.release(record);
+    return outcome;
   }
 }

@@ -22,6 +22,7 @@ import type { NriPlanStore } from './plan-source.js';
 import type { PluginServiceOptions } from './plugin-service.js';
 import { pluginService } from './plugin-service.js';
 import { Backoff } from './reconnect-backoff.js';
+import { detachRecords } from './stop-pod-sandbox.js';
 
 export const DEFAULT_NRI_SOCKET_PATH = '/var/run/nri/nri.sock';
 
@@ -67,6 +68,13 @@ export interface NriPlugin {
   /** Resolves when the first registration succeeded. */
   readonly firstRegistration: Promise<void>;
   isConnected(): boolean;
+  /**
+   * Detach every device still recorded as attached for the claim (each under its pod's lock).
+   * DRA unprepare calls it: the kubelet unprepares a claim only when no pod on this node uses it,
+   * so a record left at that point means StopPodSandbox never reached knd (containerd restarted
+   * in between, or the agent was down). Throws when a device could not be given back.
+   */
+  releaseClaim(claimUid: string): Promise<number>;
   /** Close the connection and end the loop. */
   stop(): Promise<void>;
 }
@@ -197,6 +205,18 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   return {
     firstRegistration,
     isConnected: () => connected,
+    releaseClaim: async (claimUid: string) => {
+      const records = (await deps.plans.listAttachRecords()).filter((r) => r.claimUid === claimUid);
+      for (const r of records) {
+        await deps.podLock.run(r.podUid, () => detachRecords(deps, [r]));
+        logger.warn('unprepare: gave back a device whose pod stop never reached knd', {
+          claimUid,
+          pod: r.podUid,
+          device: r.deviceName,
+        });
+      }
+      return records.length;
+    },
     stop: async () => {
       stopped = true;
       wakeUp();
