@@ -32,6 +32,7 @@ import {
   scrapeMetrics,
   startAgent,
   startKndOperator,
+  waitKubeletRegistered,
 } from '../test/support/agent-process.js';
 import type { ManagedProcess } from '../test/support/agent-process.js';
 import { ensureNode, kubectl } from '../test/support/node.js';
@@ -165,12 +166,13 @@ async function main(): Promise<void> {
         kubeletRootDir: node.kubeletRootDir,
         nriSocketPath: node.nriSocketPath,
         stateDir: path.join(runDir, 'knd-bench', 'state'),
-        cdiDir: path.join(runDir, 'knd-bench', 'cdi'),
+        cdiDir: '/var/run/cdi', // containerd's dynamic CDI directory: the attach guard hooks are read there
         metricsPort,
         optInVirtual: ['veth'],
       },
       { distDir, build: false },
     );
+    await waitKubeletRegistered(metricsPort);
     await waitDevicesPublished(node.nodeName, nics.names, 120_000);
     await apply([deviceClass(className, [`${nicPrefix}*`])]);
     await apply(

@@ -147,6 +147,10 @@ resolvConf: /etc/resolv.conf
 maxPods: $MAX_PODS
 protectKernelDefaults: false
 serializeImagePulls: false
+# the kubelet retries a pod whose DRA prepare failed (driver not registered yet, plugin restarting)
+# only on its periodic pod resync: kuberuntime's SyncPod returns without a sync error there. 10 s
+# instead of the 1 min default keeps such retries inside test deadlines.
+syncFrequency: 10s
 nodeStatusUpdateFrequency: 5s
 nodeStatusReportFrequency: 10s
 $gates

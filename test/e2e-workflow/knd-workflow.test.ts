@@ -4,7 +4,10 @@
  * pairs as NICs. A busybox pod using a NetworkProfile's ResourceClaimTemplate gets its NIC with the
  * planned name, addresses and routes (checked with `ip` inside the pod through `kubectl exec`); the
  * claim reports networkData and Ready; deleting the pod returns the NIC intact; two pods competing
- * for one NIC; an attach the kernel refuses; the agent killed after prepare and after attach.
+ * for one NIC; an attach the kernel refuses; the agent killed after prepare, during RunPodSandbox
+ * and after attach; the agent without NRI while a sandbox starts (the attach guard); kubelet and
+ * containerd restarts. "Nothing lost" is checked after each: every test NIC is in the pod that
+ * holds it or back on the host with its initial name, MTU, MAC and addresses.
  *
  * Needs root on Linux, the control plane from the jest global setup, and the agent entry point
  * node-agent/src/main.ts. Any missing piece fails the suite with the reason; nothing is skipped.
@@ -14,7 +17,13 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { kubectl, ensureNode, restartContainerd, restartKubelet } from '../support/node.js';
 import type { NodeInfo } from '../support/node.js';
-import { repoRootOf, runDirOf, startAgent, startKndOperator } from '../support/agent-process.js';
+import {
+  repoRootOf,
+  runDirOf,
+  startAgent,
+  startKndOperator,
+  waitKubeletRegistered,
+} from '../support/agent-process.js';
 import type { AgentSettings, ManagedProcess } from '../support/agent-process.js';
 import { uniqueName } from '../support/kube.js';
 import {
@@ -23,6 +32,7 @@ import {
   claimDevices,
   claimNameOf,
   createTestNics,
+  installCrds,
   deletePod,
   deviceClass,
   eventsFor,
@@ -31,14 +41,16 @@ import {
   hostNicState,
   networkProfile,
   podExec,
+  runningContainers,
   waitDevicesPublished,
+  waitExecWorks,
   waitHostNic,
   waitPodReady,
 } from '../e2e/knd-e2e-env.js';
 import type { PodJson, TestNics } from '../e2e/knd-e2e-env.js';
 
 const NIC_PREFIX = 'kndWf';
-const NIC_COUNT = 5; // 0 workflow + restart after attach, 1 competition, 2 attach failure, 3 restart after prepare, 4 spare
+const NIC_COUNT = 5; // 0 workflow + restart after attach, 1 competition, 2 attach failure, 3 restart after prepare, 4 NRI down
 const SUFFIX = uniqueName('x').slice(2);
 const NAMESPACE = `knd-e2e-${SUFFIX}`;
 const classFor = (i: number): string => `e2e-${SUFFIX}-nic${i}`;
@@ -50,8 +62,9 @@ let operator: ManagedProcess | undefined;
 let agentSettings: AgentSettings;
 let exampleConfig: Record<string, unknown>;
 
-async function restartAgent(): Promise<void> {
-  agent = await startAgent(agentSettings);
+async function restartAgent(extraArgs: readonly string[] = []): Promise<void> {
+  agent = await startAgent({ ...agentSettings, extraArgs });
+  await waitKubeletRegistered(agentSettings.metricsPort);
 }
 
 /** Every test NIC is either in the host namespace, intact, or inside a Running pod: nothing lost. */
@@ -91,6 +104,24 @@ async function profileWithClaim(
   }
 }
 
+/** The attach guard keeps every container of the pod from running and says so in its events. */
+async function expectGuardRefuses(pod: string): Promise<void> {
+  const isGuard = (e: string): boolean =>
+    /is not attached yet: interface net1 is not in the pod network namespace/.test(e);
+  const deadline = Date.now() + 90_000;
+  let events: string[] = [];
+  while (Date.now() < deadline) {
+    expect(runningContainers(await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]))).toEqual([]);
+    events = await eventsFor(NAMESPACE, pod);
+    if (events.some(isGuard)) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  expect(events.find(isGuard) ?? `no attach-guard event; events:\n${events.join('\n')}`).toMatch(
+    /^Failed: .*knd: device \S+ of claim knd-e2e-\S+ is not attached yet/,
+  );
+  expect(runningContainers(await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]))).toEqual([]);
+}
+
 async function createPod(name: string, template: string | undefined): Promise<void> {
   await apply([busyboxPod(name, node.nodeName, template)], NAMESPACE);
 }
@@ -100,6 +131,7 @@ beforeAll(async () => {
   nics = await createTestNics(NIC_PREFIX, NIC_COUNT);
   exampleConfig = await exampleSecondaryNicConfig(repoRootOf());
   const kubeconfig = process.env['KND_KUBECONFIG'] ?? path.join(runDirOf(), 'admin.kubeconfig');
+  await installCrds(repoRootOf());
   await kubectl(['create', 'namespace', NAMESPACE]);
   operator = await startKndOperator({ kubeconfig, healthPort: 18481, leaseName: `knd-e2e-${SUFFIX}` });
   agentSettings = {
@@ -108,7 +140,8 @@ beforeAll(async () => {
     kubeletRootDir: node.kubeletRootDir,
     nriSocketPath: node.nriSocketPath,
     stateDir: path.join(runDirOf(), 'knd-agent', 'state'),
-    cdiDir: path.join(runDirOf(), 'knd-agent', 'cdi'),
+    // the runtime's dynamic CDI directory (containerd-up.sh cdi_spec_dirs): the attach guard lives there
+    cdiDir: '/var/run/cdi',
     metricsPort: 18483,
     optInVirtual: ['veth'],
   };
@@ -281,9 +314,10 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     }
     await agent?.kill();
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    // while the agent is down the pod must not run without its NIC
+    // while the agent is down no container of the pod may run without its NIC (the attach guard
+    // refuses them when the sandbox started without knd)
     const during = await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]);
-    if (during.status?.phase === 'Running') {
+    if (runningContainers(during).length > 0) {
       expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'link', 'show'])).toMatch(/net1/);
     }
     await restartAgent();
@@ -296,6 +330,62 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     await expectNoNicLost(new Map());
   });
 
+  it('the agent not connected to NRI when the sandbox starts (prepare done): the attach guard keeps the container from being created and says why; once the agent is back the NIC is attached late and the pod runs with it', async () => {
+    await profileWithClaim('nic4', 4, exampleConfig);
+    // DRA prepare works, NRI is off: containerd runs the sandbox without knd (as after a crash)
+    await agent?.stop();
+    await restartAgent(['--nri=false']);
+    const pod = uniqueName('nri-down');
+    try {
+      await createPod(pod, 'nic4');
+      await expectGuardRefuses(pod);
+      expect(await hostNicState(`${NIC_PREFIX}4`)).toEqual(nics.initial.get(`${NIC_PREFIX}4`));
+    } finally {
+      await agent?.stop();
+      await restartAgent();
+    }
+    await waitPodReady(NAMESPACE, pod, 120_000);
+    expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'addr', 'show', 'dev', 'net1'])).toContain(
+      '198.51.100.10/24',
+    );
+    await expectNoNicLost(new Map([[`${NIC_PREFIX}4`, pod]]));
+    await deletePod(NAMESPACE, pod);
+    await expectNoNicLost(new Map());
+  });
+
+  it('the agent killed (SIGKILL) during RunPodSandbox, as soon as its attach intent is on disk: no container runs without the NIC; after the restart the pod runs with net1 fully configured; nothing lost', async () => {
+    await profileWithClaim('nic4', 4, exampleConfig);
+    const dir = path.join(agentSettings.stateDir, 'attachments');
+    const before = new Set(await readdir(dir).catch(() => [] as string[]));
+    const pod = uniqueName('kill-run');
+    await createPod(pod, 'nic4');
+    // RunPodSandbox writes the intent record before its first kernel change
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const now = await readdir(dir).catch(() => [] as string[]);
+      if (now.some((f) => !before.has(f) && f.endsWith('.json'))) break;
+      if (Date.now() > deadline) throw new Error(`no attach record appeared in ${dir} within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await agent?.kill();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const during = await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]);
+    if (runningContainers(during).length > 0) {
+      expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'link', 'show'])).toMatch(/net1/);
+    }
+    await restartAgent();
+    await waitPodReady(NAMESPACE, pod, 120_000);
+    expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'addr', 'show', 'dev', 'net1'])).toContain(
+      '198.51.100.10/24',
+    );
+    expect(await podExec(NAMESPACE, pod, ['ip', 'route', 'show', 'table', '100'])).toMatch(
+      /default via 198\.51\.100\.1 dev net1/,
+    );
+    await expectNoNicLost(new Map([[`${NIC_PREFIX}4`, pod]]));
+    await deletePod(NAMESPACE, pod);
+    await expectNoNicLost(new Map());
+  });
+
   it('a kubelet restart: the running pod keeps its NIC and stays Ready; a new pod still gets one; nothing lost', async () => {
     await profileWithClaim('storage-net', 0, exampleConfig);
     await profileWithClaim('nic3', 3, exampleConfig);
@@ -304,6 +394,7 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     await waitPodReady(NAMESPACE, pod);
     await restartKubelet();
     await waitPodReady(NAMESPACE, pod);
+    await waitExecWorks(NAMESPACE, pod);
     await expectNoNicLost(new Map([[`${NIC_PREFIX}0`, pod]]));
     // the agent re-registers with the new kubelet: prepare works again
     const second = uniqueName('kubelet-rs2');
@@ -328,6 +419,7 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     await waitPodReady(NAMESPACE, pod);
     await restartContainerd();
     await waitPodReady(NAMESPACE, pod);
+    await waitExecWorks(NAMESPACE, pod);
     await expectNoNicLost(new Map([[`${NIC_PREFIX}0`, pod]]));
     const second = uniqueName('ctrd-rs2');
     await createPod(second, 'nic3');

@@ -136,6 +136,13 @@ export async function apply(documents: readonly object[], namespace?: string): P
   return kubectl(['apply', ...(namespace === undefined ? [] : ['-n', namespace]), '-f', file]);
 }
 
+/** Install knd's CRDs (crds/, the same files the chart ships) and wait until they are served. */
+export async function installCrds(repoRoot: string): Promise<void> {
+  const dir = path.join(repoRoot, 'crds');
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager', 'knd-e2e', '-f', dir]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', dir]);
+}
+
 export async function getJson<T>(args: readonly string[]): Promise<T> {
   return JSON.parse(await kubectl(['get', ...args, '-o', 'json'])) as T;
 }
@@ -210,8 +217,16 @@ export interface PodJson {
       lastTransitionTime?: string;
     }[];
     resourceClaimStatuses?: { name: string; resourceClaimName?: string }[];
+    containerStatuses?: { name: string; state?: { running?: object; waiting?: { reason?: string } } }[];
   };
 }
+
+/**
+ * Containers whose process is running. (Not `status.phase`: a pod whose container failed to start,
+ * e.g. refused by knd's attach guard, is reported as phase Running with restartPolicy Always.)
+ */
+export const runningContainers = (pod: PodJson): string[] =>
+  (pod.status?.containerStatuses ?? []).filter((c) => c.state?.running !== undefined).map((c) => c.name);
 
 export const podReady = (pod: PodJson): boolean =>
   (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
@@ -244,6 +259,27 @@ export async function waitPodReady(namespace: string, name: string, timeoutMs = 
 
 export async function podExec(namespace: string, name: string, command: readonly string[]): Promise<string> {
   return kubectl(['exec', '-n', namespace, name, '-c', 'main', '--', ...command]);
+}
+
+/**
+ * After a kubelet or containerd restart the pod object still says Ready, but `kubectl exec` answers
+ * "pod does not exist" until the new kubelet has synced it: wait until an exec goes through.
+ */
+export async function waitExecWorks(namespace: string, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await podExec(namespace, name, ['true']);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `exec into ${namespace}/${name} still fails after ${timeoutMs} ms: ${(error as Error).message}`,
+        );
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /** Name of the ResourceClaim generated for the pod's claim `net`. */

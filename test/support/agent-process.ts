@@ -333,3 +333,36 @@ export async function scrapeMetrics(port: number): Promise<string> {
   if (!response.ok) throw new Error(`GET /metrics on ${port}: HTTP ${response.status}`);
   return text;
 }
+
+/**
+ * Waits until the kubelet has registered the agent listening on `metricsPort` (its
+ * knd_agent_dra_registration_status_total{registered="true"} counter is at least 1) and the count
+ * has not moved for `settleMs`: a kubelet that still had the socket of a killed agent registers the
+ * new one, unregisters the old entry and registers again within about a second, and a prepare in
+ * that gap fails with "driver is not registered" (the kubelet retries only on its next resync).
+ */
+export async function waitKubeletRegistered(
+  metricsPort: number,
+  timeoutMs = 60_000,
+  settleMs = 2_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let stableSince = Date.now();
+  for (;;) {
+    const text = await scrapeMetrics(metricsPort);
+    const m = /^knd_agent_dra_registration_status_total\{registered="true"\} (\d+)/m.exec(text);
+    const count = m ? Number(m[1]) : 0;
+    if (count !== last) {
+      last = count;
+      stableSince = Date.now();
+    }
+    if (count >= 1 && Date.now() - stableSince >= settleMs) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the kubelet did not register the agent on metrics port ${metricsPort} within ${timeoutMs} ms (registrations: ${count}); see the kubelet log`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
