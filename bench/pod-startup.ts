@@ -42,6 +42,7 @@ import {
   createTestNics,
   deviceClass,
   hostNicState,
+  installCrds,
   networkProfile,
   waitDevicesPublished,
 } from '../test/e2e/knd-e2e-env.js';
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
   const watch = new Watch(kc);
   let watchAbort: AbortController | undefined;
   try {
+    await installCrds(repoRootOf());
     await kubectl(['create', 'namespace', namespace]);
     operator = await startKndOperator(
       { kubeconfig, healthPort: 18491, leaseName: `knd-bench-${tag}`, logLevel: 'warn' },

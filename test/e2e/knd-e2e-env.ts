@@ -7,7 +7,7 @@
  * Contract:
  * - Test NICs: `<prefix><i>` in the host namespace (the "NIC" the agent discovers with
  *   --opt-in-virtual=veth), its peer `<prefix><i>p` in a network namespace `<prefix>-peers` that this
- *   module creates and deletes. Each host end gets a fixed MAC, MTU 1500 and a /32 TEST-NET-3 address
+ *   module creates and deletes. Each host end gets a fixed MAC, MTU 1500 and a /32 address from 198.18.0.0/15 (benchmarking range; 250 per /24)
  *   so that "returned intact" is checkable. Nothing else on the host is touched.
  * - Everything here fails loudly (no skip): a missing agent entry point, a kubelet that is not Ready
  *   or an `ip` error throws with the reason.
@@ -107,7 +107,7 @@ export async function createTestNics(prefix: string, count: number): Promise<Tes
       peerNetns,
     ]);
     await ip(['link', 'set', name, 'address', `02:e2:e0:00:00:${hex}`]);
-    await ip(['addr', 'add', `203.0.113.${200 + i}/32`, 'dev', name]);
+    await ip(['addr', 'add', `198.18.${Math.floor(i / 250)}.${1 + (i % 250)}/32`, 'dev', name]);
     await ip(['link', 'set', name, 'up']);
     await ip(['-n', peerNetns, 'link', 'set', `${name}p`, 'up']);
     const state = await hostNicState(name);

@@ -155,7 +155,8 @@ describe('DraHandler', () => {
     expect(pinned.has('nic9')).toBe(true);
     fail = false;
     expect((await h.unprepare([ref('u', 'uu')])).get('uu')).toEqual({ error: '' });
-    expect(await store.getPlan('uu')).toBeUndefined();
+    const reopened = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect(await reopened.getPlan('uu')).toBeUndefined();
     expect(released).toEqual(['uu', 'uu']);
   });
 });
