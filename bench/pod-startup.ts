@@ -314,6 +314,20 @@ async function main(): Promise<void> {
     console.log(
       `targets: ratio P99 <= 1.10 -> ${(withClaim.p99Ms / plain.p99Ms).toFixed(2)}; driver share P99 <= 50 ms -> ${fmt1(prepareMs(0.99) + hook.p99Ms)}`,
     );
+    // Pods whose start was delayed by a failed step: the kubelet retries those on its next resync.
+    const events = JSON.parse(
+      await kubectl(['get', 'events', '-n', namespace, '-o', 'json', '--field-selector', 'type=Warning']),
+    ) as { items: { reason?: string; message?: string; involvedObject?: { name?: string } }[] };
+    const byReason = new Map<string, { pods: Set<string>; example: string }>();
+    for (const e of events.items) {
+      if (e.reason === undefined || e.reason === 'MissingClusterDNS') continue;
+      const entry = byReason.get(e.reason) ?? { pods: new Set<string>(), example: e.message ?? '' };
+      entry.pods.add(e.involvedObject?.name ?? '');
+      byReason.set(e.reason, entry);
+    }
+    for (const [reason, { pods, example }] of byReason) {
+      console.log(`warning events: ${reason} on ${pods.size} pods, e.g. ${example.slice(0, 300)}`);
+    }
   } finally {
     watchAbort?.abort();
     await kubectl(['delete', 'namespace', namespace, '--wait=true', '--timeout=300s']).catch(
