@@ -4,15 +4,22 @@
 #   1. starts etcd + kube-apiserver + controller-manager + scheduler (test/cluster/up.sh; the first
 #      run builds them from the Go module proxy, 20-40 minutes, with progress)
 #   2. compiles knd (tsc) and the agent's netlink addon, installs the CRDs
-#   3. runs the operator and the node agent as processes on this host (the agent discovers this
-#      machine's real NICs and publishes them as a ResourceSlice for node $KND_NODE_NAME)
-#   4. applies examples/ and prints the generated DeviceClasses and ResourceClaimTemplates, this
-#      node's ResourceSlice, how many devices each class and profile matches, and kubectl commands
-#   5. waits; Ctrl-C stops the agent, the operator, the demo NIC and the control plane
+#   3. brings up the node: containerd 2.x with NRI and a real kubelet registered as $KND_NODE_NAME
+#      (test/cluster/node-up.sh; the first run builds containerd and crictl, ~4 min)
+#   4. creates a demo NIC (veth pair knd-demo0/knd-demo1) and runs the operator and the node agent
+#      as processes on this host (the agent discovers this machine's NICs and the demo NIC,
+#      publishes them as a ResourceSlice, serves the kubelet's DRA API and is containerd's NRI plugin)
+#   5. applies examples/ and a demo profile, starts a pod that claims the demo NIC, and shows net1
+#      inside the pod and the claim's status (networkData, Ready) from the API
+#   6. prints the generated DeviceClasses and ResourceClaimTemplates, this node's ResourceSlice,
+#      the classes' and profiles' matches, and kubectl commands
+#   7. waits; Ctrl-C deletes the demo pod (the NIC goes back to the host) and stops the agent, the
+#      operator, the demo NIC, the node and the control plane
 #
-# Usage: npm start [-- --demo-nic] [-- --keep-cluster] [-- --once]
-#   --demo-nic      also create a veth pair (knd-demo0/knd-demo1) as a NIC the agent discovers
-#   --keep-cluster  leave the control plane running on exit (npm run cluster:down stops it)
+# Usage: npm start [-- --no-node] [-- --no-demo-nic] [-- --keep-cluster] [-- --once]
+#   --no-node       no containerd/kubelet: a bare Node object instead, NRI off (pods do not run)
+#   --no-demo-nic   no veth demo NIC (then nothing is published on a machine without real NICs)
+#   --keep-cluster  leave the control plane and the node running on exit (npm run cluster:down)
 #   --once          print the summary and stop instead of waiting for Ctrl-C
 # Environment: KND_RUN_DIR (default /var/tmp/knd-cluster), KND_NODE_NAME (default knd-node), and
 # the port/version variables of test/cluster/up.sh.
@@ -20,13 +27,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-demo_nic=false keep_cluster=false once=false
+demo_nic=true keep_cluster=false once=false with_node=true
 for a in "$@"; do
   case $a in
-    --demo-nic) demo_nic=true ;;
+    --demo-nic) demo_nic=true ;; # the default; kept for older command lines
+    --no-demo-nic) demo_nic=false ;;
+    --no-node) with_node=false ;;
     --keep-cluster) keep_cluster=true ;;
     --once) once=true ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "npm start: unknown option $a (see npm start -- --help)" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +46,7 @@ cache=${KND_CACHE_DIR:-$HOME/.cache/knd}
 kubectl_bin="$cache/kube-${KND_KUBE_VERSION:-v1.35.4}/bin/kubectl"
 state="$KND_RUN_DIR/knd-start"
 demo_ns=knd-demo
-op_pid='' agent_pid='' demo_created=false started_cluster=false
+op_pid='' agent_pid='' demo_created=false started_cluster=false node_up=false demo_pod=knd-demo-pod
 problems=()
 want_dcs=4 # rdma-nics, secondary-nics, sriov-vfs, fast-nics (+ demo-nics with --demo-nic)
 tty=false
@@ -66,6 +75,12 @@ cleanup() {
   local rc=$?
   trap - INT TERM EXIT
   step "stopping"
+  if $node_up && [ -n "$agent_pid" ] && ! $keep_cluster; then
+    # while the agent still runs, so the demo NIC goes back to the host through it
+    if k delete pod -n "$demo_ns" "$demo_pod" --ignore-not-found --wait=true --timeout=60s >/dev/null 2>&1; then
+      note "demo pod deleted (its NIC is back on the host)"
+    fi
+  fi
   for p in "$agent_pid" "$op_pid"; do
     if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; fi
   done
@@ -116,6 +131,18 @@ step "CRDs"
 k apply --server-side --force-conflicts --field-manager knd-start -f crds/ | sed 's/^/    /'
 k wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
 
+if $with_node; then
+  step "node $node_name (containerd with NRI, kubelet)"
+  note "the first run builds containerd and crictl (~4 min) and apt-installs runc, CNI plugins, busybox"
+  if with_progress node-up env KND_NODE_NAME="$node_name" bash test/cluster/node-up.sh; then
+    node_up=true
+    note "kubelet registered $node_name; containerd's NRI socket /var/run/nri/nri.sock"
+  else
+    warn "the node tier did not come up ($state/node-up.log, last lines below): continuing without it (NRI off, pods do not run)"
+    tail -n 8 "$state/node-up.log" | sed 's/^/      /'
+  fi
+fi
+
 step "node $node_name"
 if k get node "$node_name" >/dev/null 2>&1; then
   note "Node $node_name exists (a kubelet from test/cluster/node-up.sh, or an earlier run)"
@@ -157,12 +184,18 @@ node dist/operator/src/main.js --kubeconfig "$kubeconfig" --lease-namespace kube
   --health-port 18081 --metrics-port 18080 >"$state/operator.log" 2>&1 &
 op_pid=$!
 note "operator pid $op_pid, log $state/operator.log, http://127.0.0.1:18081/readyz"
+if $node_up; then
+  # the real kubelet's plugin directories, containerd's NRI socket and its dynamic CDI directory
+  agent_node_args=(--kubelet-root=/var/lib/kubelet --nri=true --nri-socket=/var/run/nri/nri.sock --cdi-dir=/var/run/cdi)
+else
+  agent_node_args=(--kubelet-root="$state/kubelet" --nri=false --cdi-dir="$state/cdi")
+fi
 node dist/node-agent/src/main.js --node-name="$node_name" --kubeconfig="$kubeconfig" \
-  --kubelet-root="$state/kubelet" --state-dir="$state/agent-state" --cdi-dir="$state/cdi" \
-  --nri=false "$netlink_flag" --metrics-port=19477 "${agent_extra[@]}" >"$state/agent.log" 2>&1 &
+  --state-dir="$state/agent-state" "${agent_node_args[@]}" \
+  "$netlink_flag" --metrics-port=19477 "${agent_extra[@]}" >"$state/agent.log" 2>&1 &
 agent_pid=$!
 note "agent pid $agent_pid, log $state/agent.log, http://127.0.0.1:19477/metrics"
-note "(NRI is off: no container runtime here, so prepared claims are not applied to pods)"
+$node_up || note "(NRI is off: no container runtime here, so prepared claims are not applied to pods)"
 sleep 2
 for p in "$op_pid:operator" "$agent_pid:agent"; do
   if ! kill -0 "${p%%:*}" 2>/dev/null; then
@@ -209,6 +242,42 @@ $tty && echo
 note "$((SECONDS - t0))s: $slices ResourceSlice(s), $dcs generated DeviceClass(es)"
 [ "$slices" -gt 0 ] || warn "no ResourceSlice for $node_name yet: see $state/agent.log"
 [ "$dcs" -ge "$want_dcs" ] || warn "the operator generated $dcs of $want_dcs DeviceClasses: see $state/operator.log"
+
+if $node_up && $demo_nic; then
+  step "a pod that claims the demo NIC (up to 120 s)"
+  t0=$SECONDS
+  until k -n "$demo_ns" get resourceclaimtemplate demo-net >/dev/null 2>&1 || [ $((SECONDS - t0)) -gt 30 ]; do sleep 1; done
+  k apply -f - <<EOF | sed 's/^/    /'
+apiVersion: v1
+kind: Pod
+metadata: { name: $demo_pod, namespace: $demo_ns }
+spec:
+  nodeSelector: { kubernetes.io/hostname: $node_name }
+  terminationGracePeriodSeconds: 1
+  resourceClaims: [{ name: net, resourceClaimTemplateName: demo-net }]
+  containers:
+    - name: main
+      image: localhost/busybox:local
+      imagePullPolicy: Never
+      command: [sleep, "86400"]
+      resources: { claims: [{ name: net }] }
+EOF
+  if k -n "$demo_ns" wait --for=condition=Ready "pod/$demo_pod" --timeout=120s >/dev/null 2>&1; then
+    note "pod $demo_pod Ready after $((SECONDS - t0)) s; inside it (kubectl exec $demo_pod -- ip -o addr show dev net1):"
+    k -n "$demo_ns" exec "$demo_pod" -- ip -o addr show dev net1 2>&1 | sed 's/^/      /'
+    claim=$(k -n "$demo_ns" get pod "$demo_pod" -o jsonpath='{.status.resourceClaimStatuses[0].resourceClaimName}')
+    # the agent writes the claim's status right after the attach, off the pod's critical path
+    for _ in $(seq 1 20); do
+      k -n "$demo_ns" get resourceclaim "$claim" -o jsonpath='{.status.devices[0].networkData.interfaceName}' 2>/dev/null | grep -q . && break
+      sleep 0.5
+    done
+    note "kubectl describe resourceclaim $claim (status.devices, written by the agent):"
+    k -n "$demo_ns" describe resourceclaim "$claim" 2>&1 | sed -n '/^Status:/,$p' | sed -n '/^  Devices:/,/^[A-Z]/p' | head -n 20 | sed 's/^/      /'
+  else
+    warn "pod $demo_pod not Ready within 120 s; its events:"
+    k -n "$demo_ns" get events --field-selector "involvedObject.name=$demo_pod" 2>&1 | tail -n 8 | sed 's/^/      /'
+  fi
+fi
 
 step "generated DeviceClasses"
 k get deviceclasses -l app.kubernetes.io/managed-by=knd-operator 2>&1 | sed 's/^/    /'

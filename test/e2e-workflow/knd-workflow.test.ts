@@ -122,6 +122,41 @@ async function expectGuardRefuses(pod: string): Promise<void> {
   expect(runningContainers(await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]))).toEqual([]);
 }
 
+/** SIGKILL the agent as soon as a new file shows up below `dir` (state the agent writes). */
+async function killAgentOnNewFile(dir: string, before: ReadonlySet<string>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const now = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+    if (now.some((f) => !before.has(f) && f.endsWith('.json'))) break;
+    if (Date.now() > deadline) throw new Error(`no ${what} appeared in ${dir} within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await agent?.kill();
+}
+
+/** While the agent is down, no container of the pod may run without net1. */
+async function expectNoContainerRunsWithoutNic(pod: string): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const during = await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]);
+  if (runningContainers(during).length > 0) {
+    expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'link', 'show'])).toMatch(/net1/);
+  }
+}
+
+/** The pod becomes Ready with net1 configured; deleting it returns every NIC intact. */
+async function expectRunsWithNicThenReturnsIt(pod: string, nic: number): Promise<void> {
+  await waitPodReady(NAMESPACE, pod, 120_000);
+  expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'addr', 'show', 'dev', 'net1'])).toContain(
+    '198.51.100.10/24',
+  );
+  expect(await podExec(NAMESPACE, pod, ['ip', 'route', 'show', 'table', '100'])).toMatch(
+    /default via 198\.51\.100\.1 dev net1/,
+  );
+  await expectNoNicLost(new Map([[`${NIC_PREFIX}${String(nic)}`, pod]]));
+  await deletePod(NAMESPACE, pod);
+  await expectNoNicLost(new Map());
+}
+
 async function createPod(name: string, template: string | undefined): Promise<void> {
   await apply([busyboxPod(name, node.nodeName, template)], NAMESPACE);
 }
@@ -304,30 +339,12 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     const before = new Set(await readdir(agentSettings.stateDir, { recursive: true }));
     const pod = uniqueName('kill-prep');
     await createPod(pod, 'nic3');
-    // prepare writes the plan before it answers the kubelet: kill as soon as a new file appears
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const now = await readdir(agentSettings.stateDir, { recursive: true });
-      if (now.some((f) => !before.has(f))) break;
-      if (Date.now() > deadline) throw new Error(`no plan appeared in ${agentSettings.stateDir} within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    await agent?.kill();
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    // while the agent is down no container of the pod may run without its NIC (the attach guard
-    // refuses them when the sandbox started without knd)
-    const during = await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]);
-    if (runningContainers(during).length > 0) {
-      expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'link', 'show'])).toMatch(/net1/);
-    }
+    // prepare writes the plan before it answers the kubelet: kill as soon as it is on disk
+    await killAgentOnNewFile(agentSettings.stateDir, before, 'plan');
+    // the attach guard refuses containers when the sandbox started without knd
+    await expectNoContainerRunsWithoutNic(pod);
     await restartAgent();
-    await waitPodReady(NAMESPACE, pod, 120_000);
-    expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'addr', 'show', 'dev', 'net1'])).toContain(
-      '198.51.100.10/24',
-    );
-    await expectNoNicLost(new Map([[`${NIC_PREFIX}3`, pod]]));
-    await deletePod(NAMESPACE, pod);
-    await expectNoNicLost(new Map());
+    await expectRunsWithNicThenReturnsIt(pod, 3);
   });
 
   it('the agent not connected to NRI when the sandbox starts (prepare done): the attach guard keeps the container from being created and says why; once the agent is back the NIC is attached late and the pod runs with it', async () => {
@@ -344,13 +361,7 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
       await agent?.stop();
       await restartAgent();
     }
-    await waitPodReady(NAMESPACE, pod, 120_000);
-    expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'addr', 'show', 'dev', 'net1'])).toContain(
-      '198.51.100.10/24',
-    );
-    await expectNoNicLost(new Map([[`${NIC_PREFIX}4`, pod]]));
-    await deletePod(NAMESPACE, pod);
-    await expectNoNicLost(new Map());
+    await expectRunsWithNicThenReturnsIt(pod, 4);
   });
 
   it('the agent killed (SIGKILL) during RunPodSandbox, as soon as its attach intent is on disk: no container runs without the NIC; after the restart the pod runs with net1 fully configured; nothing lost', async () => {
@@ -360,30 +371,10 @@ describe('knd on a real node (kubelet + containerd + agent + operator)', () => {
     const pod = uniqueName('kill-run');
     await createPod(pod, 'nic4');
     // RunPodSandbox writes the intent record before its first kernel change
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const now = await readdir(dir).catch(() => [] as string[]);
-      if (now.some((f) => !before.has(f) && f.endsWith('.json'))) break;
-      if (Date.now() > deadline) throw new Error(`no attach record appeared in ${dir} within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    await agent?.kill();
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const during = await getJson<PodJson>(['pod', '-n', NAMESPACE, pod]);
-    if (runningContainers(during).length > 0) {
-      expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'link', 'show'])).toMatch(/net1/);
-    }
+    await killAgentOnNewFile(dir, before, 'attach record');
+    await expectNoContainerRunsWithoutNic(pod);
     await restartAgent();
-    await waitPodReady(NAMESPACE, pod, 120_000);
-    expect(await podExec(NAMESPACE, pod, ['ip', '-o', 'addr', 'show', 'dev', 'net1'])).toContain(
-      '198.51.100.10/24',
-    );
-    expect(await podExec(NAMESPACE, pod, ['ip', 'route', 'show', 'table', '100'])).toMatch(
-      /default via 198\.51\.100\.1 dev net1/,
-    );
-    await expectNoNicLost(new Map([[`${NIC_PREFIX}4`, pod]]));
-    await deletePod(NAMESPACE, pod);
-    await expectNoNicLost(new Map());
+    await expectRunsWithNicThenReturnsIt(pod, 4);
   });
 
   it('a kubelet restart: the running pod keeps its NIC and stays Ready; a new pod still gets one; nothing lost', async () => {
