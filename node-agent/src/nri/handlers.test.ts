@@ -8,7 +8,7 @@ import type { HandlerDeps } from './handler-deps.js';
 import { KeyedLock } from './keyed-lock.js';
 import { podNetnsPath } from './pod-netns.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
-import { stopPodSandbox } from './stop-pod-sandbox.js';
+import { releaseClaim, stopPodSandbox } from './stop-pod-sandbox.js';
 import { planReconcile, reconcile, SyncCollector } from './synchronize.js';
 import { MemoryPlanStore } from './test-support/memory-plan-store.js';
 import { RecordingNetns } from './test-support/recording-netns.js';
@@ -209,6 +209,22 @@ describe('runPodSandbox', () => {
     d.store.plans.push(samplePlan('c1', ['p1'], [{}]));
     await expect(runPodSandbox(d, samplePod('p1', null))).rejects.toThrow(/no network namespace/);
     expect(d.sink.failures[0]?.reason).toBe('NoNetworkNamespace');
+  });
+});
+
+describe('releaseClaim (DRA unprepare)', () => {
+  it('gives back what a StopPodSandbox never reached, and nothing a stop already gave back', async () => {
+    const d = deps();
+    d.store.plans.push(samplePlan('c1', ['p1', 'p2'], [{}]));
+    await runPodSandbox(d, samplePod('p1'));
+    await runPodSandbox(d, samplePod('p2'));
+    // p1's stop and the unprepare race: the stop holds p1's lock first
+    const [stopped, released] = await Promise.all([stopPodSandbox(d, 'p1'), releaseClaim(d, 'c1')]);
+    expect(stopped).toHaveLength(1);
+    expect(released).toBe(1);
+    expect(d.kernel.calls.map((c) => c.op)).toEqual(['attach', 'attach', 'detach', 'detach']);
+    expect(await releaseClaim(d, 'c1')).toBe(0);
+    expect(d.store.plans).toHaveLength(1);
   });
 });
 

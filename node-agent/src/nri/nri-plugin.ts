@@ -22,7 +22,7 @@ import type { NriPlanStore } from './plan-source.js';
 import type { PluginServiceOptions } from './plugin-service.js';
 import { pluginService } from './plugin-service.js';
 import { Backoff } from './reconnect-backoff.js';
-import { detachRecords } from './stop-pod-sandbox.js';
+import { releaseClaim } from './stop-pod-sandbox.js';
 
 export const DEFAULT_NRI_SOCKET_PATH = '/var/run/nri/nri.sock';
 
@@ -205,18 +205,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   return {
     firstRegistration,
     isConnected: () => connected,
-    releaseClaim: async (claimUid: string) => {
-      const records = (await deps.plans.listAttachRecords()).filter((r) => r.claimUid === claimUid);
-      for (const r of records) {
-        await deps.podLock.run(r.podUid, () => detachRecords(deps, [r]));
-        logger.warn('unprepare: gave back a device whose pod stop never reached knd', {
-          claimUid,
-          pod: r.podUid,
-          device: r.deviceName,
-        });
-      }
-      return records.length;
-    },
+    releaseClaim: (claimUid: string) => releaseClaim(deps, claimUid),
     stop: async () => {
       stopped = true;
       wakeUp();

@@ -17,6 +17,33 @@ export async function stopPodSandbox(deps: HandlerDeps, podUid: string): Promise
   });
 }
 
+/**
+ * Detach the devices still recorded for a claim (DRA unprepare: see NriPlugin.releaseClaim). Per pod,
+ * under its lock, the records are read again there: a StopPodSandbox that held the lock first has
+ * already given them back. Returns how many devices this call gave back.
+ */
+export async function releaseClaim(deps: HandlerDeps, claimUid: string): Promise<number> {
+  const pods = new Set(
+    (await deps.plans.listAttachRecords()).filter((r) => r.claimUid === claimUid).map((r) => r.podUid),
+  );
+  let released = 0;
+  for (const podUid of pods) {
+    const done = await deps.podLock.run(podUid, async () => {
+      const left = (await deps.plans.attachRecordsForPod(podUid)).filter((r) => r.claimUid === claimUid);
+      return detachRecords(deps, left);
+    });
+    for (const r of done) {
+      deps.logger.warn('unprepare: gave back a device whose pod stop never reached knd', {
+        claimUid,
+        pod: r.podUid,
+        device: r.deviceName,
+      });
+    }
+    released += done.length;
+  }
+  return released;
+}
+
 /** Detach each record (reverse order of attach is not needed: devices are independent). */
 export async function detachRecords(deps: HandlerDeps, records: AttachRecord[]): Promise<AttachRecord[]> {
   const done: AttachRecord[] = [];

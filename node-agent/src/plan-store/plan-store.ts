@@ -255,15 +255,20 @@ export class PlanStore implements NriPlanStore {
   }
 
   listAttachRecords(): Promise<AttachRecord[]> {
-    return Promise.resolve([...this.records.values()].map((r) => structuredClone(r)));
+    return this.recordsWhere(() => true);
   }
 
-  async attachRecordsForPod(podUid: string): Promise<AttachRecord[]> {
-    return (await this.listAttachRecords()).filter((r) => r.podUid === podUid);
+  attachRecordsForPod(podUid: string): Promise<AttachRecord[]> {
+    return this.recordsWhere((r) => r.podUid === podUid);
   }
 
-  async attachRecordsForClaim(claimUid: string): Promise<AttachRecord[]> {
-    return (await this.listAttachRecords()).filter((r) => r.claimUid === claimUid);
+  attachRecordsForClaim(claimUid: string): Promise<AttachRecord[]> {
+    return this.recordsWhere((r) => r.claimUid === claimUid);
+  }
+
+  /** Copies of the matching records (filtered first: the hooks ask for one pod's few). */
+  private recordsWhere(match: (r: AttachRecord) => boolean): Promise<AttachRecord[]> {
+    return Promise.resolve([...this.records.values()].filter(match).map((r) => structuredClone(r)));
   }
 
   async deleteAttachRecord(key: AttachRecordKey): Promise<void> {
