@@ -60,10 +60,16 @@ function finalStage(ins: Instr[]): Instr[] {
 describe.each(files)('%s', (file) => {
   const ins = parsed[file];
 
-  it('is multi-stage with every base image pinned to an exact node 20 bookworm-slim version', () => {
+  it('is multi-stage on one base image, a build argument whose default is an exact public node 20 bookworm-slim', () => {
     const froms = ins.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0] ?? '');
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const f of froms) expect(f).toMatch(/^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    for (const f of froms) expect(f).toBe('${NODE_IMAGE}');
+    const arg = ins.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='));
+    expect(arg?.args).toMatch(
+      /^NODE_IMAGE=docker\.io\/library\/node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/,
+    );
+    // the ARG comes before the first FROM, so every stage can use it
+    expect(ins.indexOf(arg as (typeof ins)[number])).toBeLessThan(ins.findIndex((i) => i.op === 'FROM'));
   });
 
   it.each(
