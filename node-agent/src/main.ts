@@ -4,8 +4,8 @@
 //   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool)
 //   3. claim source (informer) -> DRA plugin (DRA socket, then registration socket)
 //   4. NRI plugin (replays plans; see the note in startNri)
-//   5. metrics/health server; /readyz turns ready when the DRA sockets listen and the first scan
-//      and the claim informer's first list are done.
+//   5. metrics/health server; /readyz turns ready when the DRA sockets listen, the kubelet registered
+//      the plugin, and the first scan and the claim informer's first list are done.
 import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { createLogger, type Logger } from '../../lib/util/logger.js';
@@ -182,6 +182,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     port: cfg.metricsPort,
     readiness: {
       'dra-sockets': () => draListening,
+      // a DaemonSet pod is Ready only once the kubelet can call it (what `helm test` relies on)
+      'kubelet-registration': () => plugin.registration()?.registered === true,
       inventory: () => scanned,
       'claim-informer': () => claimsSynced || !cfg.claimCache,
     },

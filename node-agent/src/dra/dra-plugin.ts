@@ -20,7 +20,7 @@ import { loadDraServices } from './dra-protos.js';
 import type { DraMetrics } from './dra-metrics.js';
 import type { DraHandler } from './prepare-handler.js';
 import type { HealthBroadcaster } from './device-health.js';
-import { bindUnix, removeSocket, shutdownServer } from './unix-socket.js';
+import { bindUnix, removeSocket, shutdownServer, type SocketDir } from './unix-socket.js';
 
 export const DEFAULT_KUBELET_ROOT = '/var/lib/kubelet';
 export const SUPPORTED_VERSIONS = ['v1.DRAPlugin', 'v1beta1.DRAPlugin'] as const;
@@ -175,10 +175,15 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
     },
   });
 
-  async function bindWithRetry(server: grpc.Server, path: string, what: string): Promise<void> {
+  async function bindWithRetry(
+    server: grpc.Server,
+    path: string,
+    dir: SocketDir,
+    what: string,
+  ): Promise<void> {
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
       try {
-        await bindUnix(server, path);
+        await bindUnix(server, path, dir);
         log.info(`${what} socket listening`, { path });
         return;
       } catch (err) {
@@ -193,8 +198,9 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
   }
 
   const ready = (async () => {
-    await bindWithRetry(draServer, paths.draSocket, 'DRA');
-    await bindWithRetry(regServer, paths.registrationSocket, 'registration');
+    await bindWithRetry(draServer, paths.draSocket, 'own', 'DRA');
+    // plugins_registry belongs to the kubelet: its mode is left alone
+    await bindWithRetry(regServer, paths.registrationSocket, 'shared', 'registration');
   })();
 
   return {

@@ -1,12 +1,16 @@
-// Unix socket plumbing for the kubelet-facing gRPC servers: 0700 parent directory, stale socket
-// removed before bind, socket file chmod 0600 after bind. Bind failures reject (caller retries).
+// Unix socket plumbing for the kubelet-facing gRPC servers: stale socket removed before bind, socket
+// file chmod 0600 after bind. A directory the agent owns (<kubelet>/plugins/<driver>) is created 0700;
+// a directory it shares with the kubelet and other plugins (<kubelet>/plugins_registry) is created
+// if missing but its mode is never changed. Bind failures reject (caller retries).
 import * as grpc from '@grpc/grpc-js';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export async function prepareSocketPath(path: string): Promise<void> {
+export type SocketDir = 'own' | 'shared';
+
+export async function prepareSocketPath(path: string, dir: SocketDir): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await chmod(dirname(path), 0o700);
+  if (dir === 'own') await chmod(dirname(path), 0o700);
   try {
     await unlink(path);
   } catch (err) {
@@ -14,8 +18,8 @@ export async function prepareSocketPath(path: string): Promise<void> {
   }
 }
 
-export async function bindUnix(server: grpc.Server, path: string): Promise<void> {
-  await prepareSocketPath(path);
+export async function bindUnix(server: grpc.Server, path: string, dir: SocketDir): Promise<void> {
+  await prepareSocketPath(path, dir);
   await new Promise<void>((resolve, reject) => {
     server.bindAsync(`unix:${path}`, grpc.ServerCredentials.createInsecure(), (err) => {
       if (err) reject(new Error(`bind ${path}: ${err.message}`, { cause: err }));
