@@ -76,7 +76,9 @@ describe('charts/knd static checks', () => {
       ['--set', 'metrics.service.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true'],
       'does not serve monitoring.coreos.com/v1',
     ],
-    [['--set', 'agent.enabled=false'], 'set it to false when agent.enabled=false'],
+    [['--set', 'operator.serviceAccount.create=false'], "needs the operator's own ServiceAccount"],
+    [['--set', 'metrics.service.enabled=true'], 'agent.listenAddress is a loopback address'],
+    [['--set', 'agent.listenAddress=localhost'], 'listenAddress'],
     [['--set', 'operator.healthPort=8080'], 'must differ'],
     [['--set', 'agent.bogus=1'], "additional properties 'bogus' not allowed"],
     [['--set', 'agent.kubeletRootDir=relative/path'], 'kubeletRootDir'],
@@ -145,6 +147,8 @@ describe('charts/knd on the real control plane', () => {
       serverVersion,
       '--set',
       'metrics.service.enabled=true',
+      '--set',
+      'agent.listenAddress=hostIP',
     ]);
     const kinds = [...manifests.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1]);
     expect(kinds).toEqual(
@@ -294,5 +298,77 @@ describe('charts/knd on the real control plane', () => {
 
     // other users are not matched by the policy: the admin writes slices for any node
     expect(foreign.spec.nodeName).toBe(nodeB);
+  });
+
+  it('its policy lets the operator write only DeviceClasses and templates labelled as knd-generated', async () => {
+    expect(installed).toBe(true);
+    const token = kubectl(['create', 'token', `${release}-operator`, '-n', ns, '--duration', '10m']).trim();
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('admin kubeconfig has no current cluster');
+    const operatorKc = new KubeConfig();
+    operatorKc.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'operator', token }],
+      contexts: [{ name: 'operator', cluster: cluster.name, user: 'operator' }],
+      currentContext: 'operator',
+    });
+    const asOperator = operatorKc.makeApiClient(ResourceV1Api);
+    const asAdmin = kc.makeApiClient(ResourceV1Api);
+    const errorText = (e: unknown): string => {
+      const err = e as { code?: number; body?: unknown; message?: string };
+      return `${err.code ?? ''} ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? err.message)}`;
+    };
+    const managed = { 'app.kubernetes.io/managed-by': 'knd-operator' };
+    const foreignName = uniqueName('foreign-class');
+    const ownName = uniqueName('own-class');
+    try {
+      // an object without knd's label: denied (wait until the apiserver enforces the new policy)
+      const denied = await waitFor(
+        'the ValidatingAdmissionPolicy to reject an unlabelled DeviceClass from the operator',
+        async () => {
+          try {
+            await asOperator.createDeviceClass({ body: { metadata: { name: foreignName }, spec: {} } });
+            await asAdmin.deleteDeviceClass({ name: foreignName }).catch(() => undefined);
+            return undefined;
+          } catch (e) {
+            const t = errorText(e);
+            return t.includes('ValidatingAdmissionPolicy') ? t : undefined;
+          }
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      expect(denied).toContain('403');
+      expect(denied).toContain(
+        `the knd operator may only write deviceclasses labelled app.kubernetes.io/managed-by=knd-operator; ${foreignName}`,
+      );
+
+      // its own kind of object: allowed, and it may change and delete it
+      const own = await asOperator.createDeviceClass({
+        body: { metadata: { name: ownName, labels: managed }, spec: {} },
+      });
+      expect(own.metadata?.labels).toEqual(managed);
+
+      // another team's DeviceClass (made by the admin): the operator can neither take it over nor delete it
+      await asAdmin.createDeviceClass({ body: { metadata: { name: foreignName }, spec: {} } });
+      const takeOver = await asOperator
+        .patchDeviceClass({ name: foreignName, body: { metadata: { labels: managed } } })
+        .then(() => 'accepted', errorText);
+      expect(takeOver).toContain('may only write deviceclasses labelled');
+      const del = await asOperator.deleteDeviceClass({ name: foreignName }).then(() => 'accepted', errorText);
+      expect(del).toContain('may only write deviceclasses labelled');
+      await asOperator.deleteDeviceClass({ name: ownName });
+
+      // a team's own ResourceClaimTemplate: the same rule
+      const rct = await asOperator
+        .createNamespacedResourceClaimTemplate({
+          namespace: ns,
+          body: { metadata: { name: 'team-owned' }, spec: { spec: { devices: { requests: [] } } } },
+        })
+        .then(() => 'accepted', errorText);
+      expect(rct).toContain('may only write resourceclaimtemplates labelled');
+    } finally {
+      await asAdmin.deleteDeviceClass({ name: foreignName }).catch(() => undefined);
+      await asAdmin.deleteDeviceClass({ name: ownName }).catch(() => undefined);
+    }
   });
 });

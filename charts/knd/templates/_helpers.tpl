@@ -76,3 +76,24 @@ app.kubernetes.io/component: agent
 {{- define "knd.granularStatusAuthz" -}}
 {{- if semverCompare ">=1.36.0-0" .Capabilities.KubeVersion.Version -}}true{{- end -}}
 {{- end -}}
+
+{{/* KUBERNETES_SERVICE_HOST/PORT overrides, for clusters where the `kubernetes` Service is not served
+to pods (no kube-proxy or replacement); empty values keep what the kubelet injects. */}}
+{{- define "knd.apiServerEnv" -}}
+{{- with .Values.kubernetesService.host }}
+- name: KUBERNETES_SERVICE_HOST
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.kubernetesService.port }}
+- name: KUBERNETES_SERVICE_PORT
+  value: {{ . | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The agent's probes go where it listens: the kubelet probes from the host network namespace,
+which a hostNetwork pod shares, so a loopback address works. hostIP: the default, the pod IP. */}}
+{{- define "knd.agent.probeHost" -}}
+{{- if ne .Values.agent.listenAddress "hostIP" -}}
+host: {{ .Values.agent.listenAddress | quote }}
+{{- end -}}
+{{- end -}}
