@@ -185,6 +185,18 @@ condition_true() {
   printf '%s' "$1" | grep -Eq "\"status\":true,\"type\":\"$2\"|\"type\":\"$2\",\"status\":true"
 }
 
+# share_netns_dir: containerd pins each pod's network namespace as a bind mount in this directory.
+# knd's agent, when it runs as a DaemonSet pod, mounts the directory with HostToContainer propagation
+# and opens namespaces created after it started; that needs the host side to be a shared mount (a
+# systemd host makes every mount shared; this one has no systemd, so the directory is made a shared
+# mount point of its own). Idempotent; containerd-down.sh unmounts it with the rest of the state.
+share_netns_dir() {
+  local dir="$KND_CONTAINERD_STATE/io.containerd.grpc.v1.cri/netns"
+  mkdir -p "$dir"
+  findmnt -n -M "$dir" >/dev/null 2>&1 || mount --bind "$dir" "$dir" || die "mount --bind $dir failed"
+  mount --make-shared "$dir" || die "mount --make-shared $dir failed"
+}
+
 start_containerd() {
   if pid_alive "$PIDFILE" && ctr_node version >/dev/null 2>&1; then
     log "containerd: already running (pid $(cat "$PIDFILE")), reusing it"
@@ -265,6 +277,7 @@ main() {
     printf '%s\n' "$SNAPSHOTTER" >"$CONTAINERD_CONF_DIR/snapshotter"
   fi
   ensure_bridge
+  share_netns_dir
   start_containerd
   import_images
   wait_for "CRI RuntimeReady+NetworkReady" "$READY_TIMEOUT_S" "$LOGFILE" runtime_ready

@@ -1,6 +1,12 @@
 # shellcheck shell=bash
 # Shared helpers for the cluster scripts (sourced, not executed).
 KND_CACHE_DIR=${KND_CACHE_DIR:-$HOME/.cache/knd}
+# The pod /24 of the node tier, and the node's InternalIP: the gateway address of the pod bridge (the
+# kubelet refuses a loopback node IP, and the apiserver must reach the kubelet for exec/logs).
+# containerd-up.sh puts it on the bridge; the apiserver's certificate names it, because pods on the
+# node (knd's operator, `helm test`) reach the apiserver at this address.
+KND_POD_SUBNET=${KND_POD_SUBNET:-10.88.0.0/24}
+KND_NODE_IP=${KND_NODE_IP:-$(printf '%s' "${KND_POD_SUBNET%/*}" | awk -F. '{printf "%s.%s.%s.1", $1, $2, $3}')}
 
 log() { printf '[knd-cluster %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { printf '[knd-cluster] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -25,13 +25,9 @@ KND_CONTAINERD_ROOT=${KND_CONTAINERD_ROOT:-/var/lib/knd-containerd}
 KND_CONTAINERD_STATE=${KND_CONTAINERD_STATE:-/run/knd-containerd}
 KND_NRI_SOCKET=${KND_NRI_SOCKET:-/var/run/nri/nri.sock}
 KND_CNI_BRIDGE=${KND_CNI_BRIDGE:-knd-cni0}
-KND_POD_SUBNET=${KND_POD_SUBNET:-10.88.0.0/24}
 KND_NODE_NAME=${KND_NODE_NAME:-knd-node}
 KND_KUBELET_ROOT=${KND_KUBELET_ROOT:-/var/lib/kubelet}
 KND_NODE_APT=${KND_NODE_APT:-1}
-# The node's InternalIP: the gateway address of the pod bridge (the kubelet refuses a loopback node IP,
-# and the apiserver must reach the kubelet for exec/logs). containerd-up.sh puts it on the bridge.
-KND_NODE_IP=${KND_NODE_IP:-$(printf '%s' "${KND_POD_SUBNET%/*}" | awk -F. '{printf "%s.%s.%s.1", $1, $2, $3}')}
 
 # Image references every node-tier test uses (imported into containerd namespace k8s.io).
 KND_PAUSE_IMAGE=localhost/pause:local

@@ -37,30 +37,52 @@ preflight() {
   done
 }
 
-gen_pki() {
-  mkdir -p "$PKI"
-  [ -f "$PKI/.complete" ] && return 0
-  log "pki: generating a CA and component certificates in $PKI"
+# pki_leaf NAME SUBJECT EXTENSIONS: a key and a certificate signed by the cluster CA (in $PKI)
+pki_leaf() {
+  openssl req -new -nodes -newkey rsa:2048 -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+  printf '%s\n' "$3" >"$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 30 -extfile "$1.ext" 2>/dev/null
+  rm -f "$1.csr" "$1.ext"
+  chmod 600 "$1.key"
+}
+
+# the names and addresses the apiserver's certificate covers: loopback, the `kubernetes` Service, the
+# host's address, and the node IP that pods on the node tier use (kubernetesService.host in the chart)
+apiserver_sans() {
   local host_ip
   host_ip=$(ip -4 -o route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' || true)
+  local sans="DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:10.0.0.1,IP:$KND_NODE_IP"
+  [ -n "$host_ip" ] && [ "$host_ip" != "$KND_NODE_IP" ] && sans="$sans,IP:$host_ip"
+  printf '%s\n' "$sans"
+}
+
+gen_apiserver_cert() {
+  local sans
+  sans=$(apiserver_sans)
+  [ -f "$PKI/apiserver.crt" ] && [ "$(cat "$PKI/apiserver.sans" 2>/dev/null)" = "$sans" ] && return 0
+  log "pki: apiserver certificate for $sans"
+  (cd "$PKI" && pki_leaf apiserver /CN=kube-apiserver "keyUsage=digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=$sans" && printf '%s\n' "$sans" >apiserver.sans)
+}
+
+gen_pki() {
+  mkdir -p "$PKI"
+  if [ -f "$PKI/.complete" ]; then
+    gen_apiserver_cert
+    return 0
+  fi
+  log "pki: generating a CA and component certificates in $PKI"
   (
     cd "$PKI"
+    rm -f apiserver.crt apiserver.sans
     openssl req -x509 -new -nodes -newkey rsa:2048 -keyout ca.key -out ca.crt -subj /CN=knd-local-ca -days 30 2>/dev/null
-    leaf() { # name subject extensions
-      openssl req -new -nodes -newkey rsa:2048 -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-      printf '%s\n' "$3" >"$1.ext"
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 30 -extfile "$1.ext" 2>/dev/null
-      rm -f "$1.csr" "$1.ext"
-    }
-    local sans="DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:10.0.0.1"
-    [ -n "$host_ip" ] && sans="$sans,IP:$host_ip"
-    leaf apiserver /CN=kube-apiserver "keyUsage=digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=$sans"
+    leaf() { pki_leaf "$@"; }
     leaf admin "/O=system:masters/CN=kubernetes-admin" "extendedKeyUsage=clientAuth"
     leaf apiserver-kubelet-client /CN=kube-apiserver "extendedKeyUsage=clientAuth"
     leaf controller-manager /CN=system:kube-controller-manager "extendedKeyUsage=clientAuth"
     leaf scheduler /CN=system:kube-scheduler "extendedKeyUsage=clientAuth"
+    gen_apiserver_cert
     openssl genrsa -out sa.key 2048 2>/dev/null
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
     chmod 600 ./*.key
@@ -111,7 +133,7 @@ start_etcd() {
 
 start_apiserver() {
   start_process apiserver "$KUBE_BIN/kube-apiserver" \
-    --etcd-servers="http://127.0.0.1:$ETCD_PORT" --secure-port="$APISERVER_PORT" --bind-address=127.0.0.1 \
+    --etcd-servers="http://127.0.0.1:$ETCD_PORT" --secure-port="$APISERVER_PORT" --bind-address=0.0.0.0 \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" --client-ca-file="$PKI/ca.crt" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
