@@ -13,6 +13,7 @@
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
+import { attachCompletionDir } from '../cdi/attach-completion.js';
 import { renderCdiSpec } from '../cdi/cdi-spec.js';
 import type { CdiWriter } from '../cdi/cdi-writer.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
@@ -43,6 +44,11 @@ export interface DraHandlerOptions {
    * retries) and keeps the plan, so no device is forgotten.
    */
   releaseAttachments?: (claimUid: string) => Promise<unknown>;
+  /**
+   * Where the NRI side marks completed attaches for the attach guard (cdi/attach-completion.ts;
+   * must be the directory KernelNetnsOps writes to). Default: `attached/` under the plan store's dir.
+   */
+  completionDir?: string;
 }
 
 type Fetched = { req: ClaimRequest; claim?: ResourceClaim; fetchError?: string; stored?: AttachPlan };
@@ -147,6 +153,7 @@ export class DraHandler {
               podIfName: d.podIfName,
               charDevices: d.rdma?.charDevices ?? [],
             })),
+            this.o.completionDir ?? attachCompletionDir(this.o.store.dir),
           );
           if (spec) await this.o.cdi.write(plan.claim.uid, spec);
           await this.o.store.putPlan(plan);
