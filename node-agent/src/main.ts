@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { createLogger, type Logger } from '../../lib/util/logger.js';
 import { Metrics } from '../../lib/util/metrics.js';
+import { AttachCompletionFiles, attachCompletionDir } from './cdi/attach-completion.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
 import { configUsage, parseAgentConfig, type AgentConfig } from './config.js';
 import { KubeClaimSource } from './dra/claim-source.js';
@@ -49,6 +50,8 @@ function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logge
     logger: log.child({ component: 'status' }),
   });
   const netns = new KernelNetnsOps({
+    // what the attach guard checks (the DRA handler points the CDI hooks at the same directory)
+    completion: new AttachCompletionFiles(attachCompletionDir(cfg.stateDir)),
     onGone: (record, reason) => {
       log.warn('device destroyed with its pod network namespace (nothing to give back)', {
         device: record.deviceName,

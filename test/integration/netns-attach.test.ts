@@ -104,6 +104,7 @@ describe('attach/detach round trip', () => {
 describe('rollback', () => {
   const steps: AttachStep[] = [
     'record',
+    'mark',
     'move',
     'addresses',
     'up',
@@ -112,6 +113,7 @@ describe('rollback', () => {
     'neighbors',
     'ethtool',
     'readback',
+    'complete',
   ];
   it.each(steps)(
     'a failure injected at step %s leaves the NIC on the host exactly as it was',

@@ -28,23 +28,51 @@ describe('CDI spec rendering', () => {
       '0.5.0',
     ],
   ])('lowest cdiVersion: %s', (_n, uid, charDevices, version) => {
-    const spec = renderCdiSpec(uid, 'ns/c', [{ deviceName: 'nic0', podIfName: 'net1', charDevices }]);
+    const spec = renderCdiSpec(
+      uid,
+      'ns/c',
+      [{ deviceName: 'nic0', podIfName: 'net1', charDevices }],
+      '/st/attached',
+    );
     expect(spec?.cdiVersion).toBe(version);
     if (spec) expect(minimumCdiVersion(spec)).toBe(version);
   });
 
+  it('points each guard at the completion mark of its own claim and device', () => {
+    const spec = renderCdiSpec(
+      'u1',
+      'ns/c',
+      [{ deviceName: 'nic0', podIfName: 'net1', charDevices: [] }],
+      '/st/attached',
+    );
+    expect(spec?.devices[0]?.containerEdits.hooks[0]?.args.slice(-4)).toEqual([
+      'net1',
+      'ns/c',
+      'nic0',
+      '/st/attached/u1_nic0',
+    ]);
+  });
+
   it('gives every device the attach guard, and char devices only where the plan has them', () => {
-    expect(renderCdiSpec('a', 'ns/c', [])).toBeUndefined();
+    expect(renderCdiSpec('a', 'ns/c', [], '/st/attached')).toBeUndefined();
     expect(
-      renderCdiSpec('a', 'ns/c', [
-        { deviceName: 'nic0', podIfName: 'net1', charDevices: [] },
-        { deviceName: 'rdma0', podIfName: 'net2', charDevices: [cd('/dev/infiniband/rdma_cm')] },
-      ]),
+      renderCdiSpec(
+        'a',
+        'ns/c',
+        [
+          { deviceName: 'nic0', podIfName: 'net1', charDevices: [] },
+          { deviceName: 'rdma0', podIfName: 'net2', charDevices: [cd('/dev/infiniband/rdma_cm')] },
+        ],
+        '/st/attached',
+      ),
     ).toEqual({
       cdiVersion: '0.3.0',
       kind: 'knd.dev/claim',
       devices: [
-        { name: 'a-nic0', containerEdits: { hooks: [attachGuardHook('net1', 'ns/c', 'nic0')] } },
+        {
+          name: 'a-nic0',
+          containerEdits: { hooks: [attachGuardHook('net1', 'ns/c', 'nic0', '/st/attached/a_nic0')] },
+        },
         {
           name: 'a-rdma0',
           containerEdits: {
@@ -58,7 +86,7 @@ describe('CDI spec rendering', () => {
                 permissions: 'rw',
               },
             ],
-            hooks: [attachGuardHook('net2', 'ns/c', 'rdma0')],
+            hooks: [attachGuardHook('net2', 'ns/c', 'rdma0', '/st/attached/a_rdma0')],
           },
         },
       ],

@@ -6,6 +6,8 @@
 // older containerd CDI libraries accept the file (a 1.1.0 spec is rejected by containerd < 2.2.7).
 import { DRIVER_NAME } from '../../../lib/api/constants.js';
 import type { CharDevicePlan } from '../plan-store/plan.js';
+import { join } from 'node:path';
+import { completionFileName } from './attach-completion.js';
 import { attachGuardHook, type CdiHook } from './attach-guard.js';
 
 export const CDI_VENDOR = DRIVER_NAME;
@@ -63,11 +65,15 @@ export function minimumCdiVersion(spec: Omit<CdiSpec, 'cdiVersion'>): string {
   return needs050 ? '0.5.0' : '0.3.0';
 }
 
-/** The claim's spec: one CDI device per DRA device (guard hook + char devices); undefined when empty. */
+/**
+ * The claim's spec: one CDI device per DRA device (guard hook + char devices); undefined when empty.
+ * `completionDir` is where the agent writes the attach completion marks (attach-completion.ts).
+ */
 export function renderCdiSpec(
   claimUid: string,
   claimLabel: string,
   devices: readonly CdiClaimDevice[],
+  completionDir: string,
 ): CdiSpec | undefined {
   const out: CdiSpec['devices'] = devices.map((d) => ({
     name: cdiDeviceName(claimUid, d.deviceName),
@@ -85,7 +91,14 @@ export function renderCdiSpec(
             })),
           }
         : {}),
-      hooks: [attachGuardHook(d.podIfName, claimLabel, d.deviceName)],
+      hooks: [
+        attachGuardHook(
+          d.podIfName,
+          claimLabel,
+          d.deviceName,
+          join(completionDir, completionFileName(claimUid, d.deviceName)),
+        ),
+      ],
     },
   }));
   if (out.length === 0) return undefined;

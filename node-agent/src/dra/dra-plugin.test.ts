@@ -13,7 +13,16 @@ describe('DRA plugin wire helpers', () => {
     [[{ namespace: 'a', uid: 'u', name: 'n' }], [{ namespace: 'a', uid: 'u', name: 'n' }]],
     [[], []],
     [undefined, 'claims: must be a list'],
-    [[{ namespace: 'a', uid: '', name: 'n' }], 'claims[0]: namespace, uid and name are required'],
+    [[{ namespace: 'a', uid: '', name: 'n' }], 'claims[0].uid: required'],
+    [[null], 'claims[0].uid: required'],
+    // a claim without namespace or name fails alone (DraHandler.prepare), not the whole call
+    [
+      [{ uid: 'u1' }, { namespace: 'a', uid: 'u2', name: 'n' }],
+      [
+        { namespace: '', uid: 'u1', name: '' },
+        { namespace: 'a', uid: 'u2', name: 'n' },
+      ],
+    ],
   ])('parseClaims(%j)', (input, expected) => {
     expect(parseClaims(input)).toEqual(expected);
   });

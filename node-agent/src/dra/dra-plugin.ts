@@ -73,13 +73,17 @@ interface WireClaim {
   name?: string;
 }
 
-/** Wire claims -> typed requests; a claim without uid/namespace/name rejects the call. */
+/**
+ * Wire claims -> typed requests. Only a claim without uid rejects the whole call (the answer is
+ * keyed by uid, so it cannot be answered alone); a claim without namespace or name is passed on
+ * with empty strings and fails alone (DraHandler.prepare says which field is missing).
+ */
 export function parseClaims(claims: unknown): ClaimRequest[] | string {
   if (!Array.isArray(claims)) return 'claims: must be a list';
   const out: ClaimRequest[] = [];
-  for (const [i, c] of (claims as WireClaim[]).entries()) {
-    if (!c.uid || !c.namespace || !c.name) return `claims[${i}]: namespace, uid and name are required`;
-    out.push({ namespace: c.namespace, uid: c.uid, name: c.name });
+  for (const [i, c] of (claims as (WireClaim | null)[]).entries()) {
+    if (typeof c !== 'object' || c === null || !c.uid) return `claims[${i}].uid: required`;
+    out.push({ namespace: c.namespace ?? '', uid: c.uid, name: c.name ?? '' });
   }
   return out;
 }

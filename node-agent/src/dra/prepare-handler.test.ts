@@ -138,6 +138,54 @@ describe('DraHandler', () => {
     expect(res.get('uok')?.error).toBe('');
   });
 
+  it.each([
+    ['a uid that is not a safe key', () => ref('evil', '../../etc/x'), /^claim default\/evil: /],
+    [
+      'an allocation that is not a list',
+      () => {
+        claims.set('default/odd', {
+          metadata: { namespace: 'default', name: 'odd', uid: 'uodd' },
+          status: { allocation: { devices: { results: 'nic0' as unknown as [] } } },
+        });
+        return ref('odd', 'uodd');
+      },
+      /^claim default\/odd: /,
+    ],
+    [
+      'a result that is null',
+      () => {
+        claims.set('default/nul', {
+          metadata: { namespace: 'default', name: 'nul', uid: 'unul' },
+          status: { allocation: { devices: { results: [null as unknown as never] } } },
+        });
+        return ref('nul', 'unul');
+      },
+      /^claim default\/nul: /,
+    ],
+    [
+      'no name (the wire claim had none)',
+      () => ({ namespace: 'default', name: '', uid: 'unoname' }),
+      /^claim default\/: name required \(uid unoname\)$/,
+    ],
+  ])(
+    'one malformed claim in a batch (%s) fails that claim only; the others prepare',
+    async (_n, bad, error) => {
+      addClaim('good1', 'ug1', 'nic11');
+      addClaim('good2', 'ug2', 'nic12');
+      const h = await handler();
+      const badRef = bad();
+      const res = await h.prepare([ref('good1', 'ug1'), badRef, ref('good2', 'ug2')]);
+      expect(res.get(badRef.uid)?.error).toMatch(error);
+      expect(res.get(badRef.uid)?.devices).toEqual([]);
+      expect(res.get('ug1')?.error).toBe('');
+      expect(res.get('ug2')?.error).toBe('');
+      expect(res.get('ug1')?.devices.map((d) => d.device_name)).toEqual(['nic11']);
+      const un = await h.unprepare([ref('good1', 'ug1'), badRef, ref('good2', 'ug2')]);
+      expect(un.get('ug1')).toEqual({ error: '' });
+      expect(un.get('ug2')).toEqual({ error: '' });
+    },
+  );
+
   it('unprepare gives back attachments left behind before deleting the plan, and keeps the plan when that fails', async () => {
     addClaim('u', 'uu', 'nic9');
     const released: string[] = [];

@@ -13,6 +13,7 @@
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
+import { attachCompletionDir } from '../cdi/attach-completion.js';
 import { renderCdiSpec } from '../cdi/cdi-spec.js';
 import type { CdiWriter } from '../cdi/cdi-writer.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
@@ -43,9 +44,21 @@ export interface DraHandlerOptions {
    * retries) and keeps the plan, so no device is forgotten.
    */
   releaseAttachments?: (claimUid: string) => Promise<unknown>;
+  /**
+   * Where the NRI side marks completed attaches for the attach guard (cdi/attach-completion.ts;
+   * must be the directory KernelNetnsOps writes to). Default: `attached/` under the plan store's dir.
+   */
+  completionDir?: string;
 }
 
-type Fetched = { req: ClaimRequest; claim?: ResourceClaim; fetchError?: string; stored?: AttachPlan };
+type Fetched = {
+  req: ClaimRequest;
+  claim?: ResourceClaim;
+  fetchError?: string;
+  stored?: AttachPlan;
+  /** The request itself cannot be handled (e.g. a uid that is not a safe key). */
+  invalid?: string;
+};
 
 export class DraHandler {
   private readonly o: DraHandlerOptions;
@@ -66,7 +79,14 @@ export class DraHandler {
     const started = process.hrtime.bigint();
     const fetched: Fetched[] = await Promise.all(
       claims.map(async (req): Promise<Fetched> => {
-        const stored = await this.o.store.getPlan(req.uid);
+        const missing = ['namespace', 'name'].filter((k) => req[k as 'namespace' | 'name'] === '');
+        if (missing.length > 0) return { req, invalid: `${missing.join(' and ')} required (uid ${req.uid})` };
+        let stored: AttachPlan | undefined;
+        try {
+          stored = await this.o.store.getPlan(req.uid);
+        } catch (err) {
+          return { req, invalid: (err as Error).message };
+        }
         try {
           const claim = await this.o.claims.get(req.namespace, req.name, req.uid);
           return { req, claim, ...(stored ? { stored } : {}) };
@@ -85,55 +105,15 @@ export class DraHandler {
     const held = await this.o.store.listPlans();
     const toWrite: AttachPlan[] = [];
     for (const f of fetched) {
-      const label = claimLabel(f.req);
-      if (f.stored) {
-        // already prepared in this boot: same answer; refresh the pods the claim is reserved for
-        let plan = f.stored;
-        if (f.claim?.metadata?.uid === f.req.uid) {
-          const pods = (f.claim.status?.reservedFor ?? [])
-            .filter((c) => c.resource === 'pods' && typeof c.uid === 'string')
-            .map((c) => c.uid as string);
-          const merged = [...new Set([...plan.podUids, ...pods])].sort();
-          if (merged.join() !== plan.podUids.join()) {
-            plan = { ...plan, podUids: merged };
-            toWrite.push(plan);
-          }
-        } else if (f.fetchError !== undefined) {
-          this.o.logger.warn('prepare: claim re-read failed, answering from the stored plan', {
-            claim: label,
-            error: f.fetchError,
-          });
-        }
-        out.set(f.req.uid, { devices: preparedDevices(plan), error: '' });
-        continue;
-      }
-      if (!f.claim) {
+      // one claim's bad input (or a bug it triggers) fails that claim only
+      try {
+        out.set(f.req.uid, this.planOne(f, held, toWrite));
+      } catch (err) {
         out.set(f.req.uid, {
           devices: [],
-          error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}`,
+          error: `${claimLabel(f.req)}: cannot prepare the claim: ${(err as Error).message}`,
         });
-        continue;
       }
-      const r = planClaim({
-        request: f.req,
-        claim: f.claim,
-        driverName: this.o.driverName,
-        poolName: this.o.poolName,
-        bootId: this.o.store.bootId,
-        nowIso: (this.o.now?.() ?? new Date()).toISOString(),
-        lookup: (name) => this.o.devices.lookup(name),
-      });
-      if (!r.ok) {
-        out.set(f.req.uid, { devices: [], error: r.error });
-        continue;
-      }
-      const conflicts = findConflicts(r.plan, [...held, ...toWrite]);
-      if (conflicts.length > 0) {
-        out.set(f.req.uid, { devices: [], error: `${label}: ${conflicts.join('; ')}` });
-        continue;
-      }
-      toWrite.push(r.plan);
-      out.set(f.req.uid, { devices: preparedDevices(r.plan), error: '' });
     }
     // persist in parallel (independent files), each durable before we answer
     await Promise.all(
@@ -147,6 +127,7 @@ export class DraHandler {
               podIfName: d.podIfName,
               charDevices: d.rdma?.charDevices ?? [],
             })),
+            this.o.completionDir ?? attachCompletionDir(this.o.store.dir),
           );
           if (spec) await this.o.cdi.write(plan.claim.uid, spec);
           await this.o.store.putPlan(plan);
@@ -164,6 +145,53 @@ export class DraHandler {
       else this.o.logger.info('prepared', { claimUid: uid, devices: r.devices.map((d) => d.device_name) });
     }
     return out;
+  }
+
+  /** One claim of a prepare call (under the planning lock); may push its new plan to `toWrite`. */
+  private planOne(f: Fetched, held: AttachPlan[], toWrite: AttachPlan[]): PrepareResult {
+    const label = claimLabel(f.req);
+    if (f.invalid !== undefined) return { devices: [], error: `${label}: ${f.invalid}` };
+    if (f.stored) {
+      // already prepared in this boot: same answer; refresh the pods the claim is reserved for
+      let plan = f.stored;
+      if (f.claim?.metadata?.uid === f.req.uid) {
+        const pods = (f.claim.status?.reservedFor ?? [])
+          .filter((c) => c.resource === 'pods' && typeof c.uid === 'string')
+          .map((c) => c.uid as string);
+        const merged = [...new Set([...plan.podUids, ...pods])].sort();
+        if (merged.join() !== plan.podUids.join()) {
+          plan = { ...plan, podUids: merged };
+          toWrite.push(plan);
+        }
+      } else if (f.fetchError !== undefined) {
+        this.o.logger.warn('prepare: claim re-read failed, answering from the stored plan', {
+          claim: label,
+          error: f.fetchError,
+        });
+      }
+      return { devices: preparedDevices(plan), error: '' };
+    }
+    if (!f.claim) {
+      return { devices: [], error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}` };
+    }
+    const r = planClaim({
+      request: f.req,
+      claim: f.claim,
+      driverName: this.o.driverName,
+      poolName: this.o.poolName,
+      bootId: this.o.store.bootId,
+      nowIso: (this.o.now?.() ?? new Date()).toISOString(),
+      lookup: (name) => this.o.devices.lookup(name),
+    });
+    if (!r.ok) {
+      return { devices: [], error: r.error };
+    }
+    const conflicts = findConflicts(r.plan, [...held, ...toWrite]);
+    if (conflicts.length > 0) {
+      return { devices: [], error: `${label}: ${conflicts.join('; ')}` };
+    }
+    toWrite.push(r.plan);
+    return { devices: preparedDevices(r.plan), error: '' };
   }
 
   /**

@@ -2,21 +2,25 @@
 // paired with its undo. Called by KernelNetnsOps.attach (the NRI RunPodSandbox hook), within the
 // runtime's 2 s hook budget; the kernel's netns move (~20 ms) dominates.
 //
-// Order: record host state (hooks.onRecord) -> ONE RTM_NEWLINK move+rename+MTU+MAC+alias (falls back
-// to separate steps if the kernel refuses the combination) -> addresses -> up -> routes (link-scope
-// first) -> rules -> neighbors -> ethtool -> read back. On failure the undo stack unwinds in
-// reverse, leaving the NIC on the host under its original name with its original settings, and the
-// error names the failed step. Idempotent: a device already in the pod with knd's marker alias is
-// (re)configured tolerating existing entries and reported as attached.
+// Order: refuse a pod interface name that is taken -> record host state (hooks.onRecord) -> mark the
+// host link with knd's alias -> ONE RTM_NEWLINK move+rename+MTU+MAC+alias (move-into-pod.ts; separate
+// steps if the kernel refuses the combination) -> addresses -> up -> routes (link-scope first) ->
+// rules -> neighbors -> ethtool -> read back -> completion mark for the attach guard. On failure the
+// undo stack unwinds in reverse, leaving the NIC on the host under its original name with its
+// original settings; the error names the failed step and says "rolled back" only after checking
+// that the NIC is home (else "rollback incomplete", and the caller must keep its attach record).
+// Idempotent: a device already in the pod with knd's marker alias is (re)configured tolerating
+// existing entries and reported as attached.
 import { openSync, closeSync } from 'node:fs';
 import type { DevicePlan } from '../plan-store/plan.js';
-import type { AttachHooks, AttachRecord, HostLinkState } from './contract.js';
+import type { AttachCompletion, AttachHooks, AttachRecord, HostLinkState } from './contract.js';
 import type { EthtoolRunner } from './ethtool.js';
 import { featureArgs, parseFeatures } from './ethtool.js';
-import { decodeMarker, encodeMarker, hostStateFrom, routeAddOrder } from './host-state.js';
-import { NetlinkError } from './netlink-codec.js';
+import { findMarkedLink, isHomeLink } from './find-link.js';
+import { decodeMarker, hostStateFrom, routeAddOrder } from './host-state.js';
+import { markHostLink, moveIntoPod, type MoveContext } from './move-into-pod.js';
 import { NetlinkSocket, type NativeNetlink } from './netlink-socket.js';
-import { COMBINATION_ERRORS, moveBackToHost } from './restore-host.js';
+import { moveBackToHost } from './restore-host.js';
 import type { LinkInfo } from './rtnl-decode.js';
 import { RtnlClient, tolerate } from './rtnl-client.js';
 import { UndoStack } from './undo-stack.js';
@@ -24,6 +28,7 @@ import { UndoStack } from './undo-stack.js';
 export type AttachStep =
   | 'resolve'
   | 'record'
+  | 'mark'
   | 'move'
   | 'mtu'
   | 'mac'
@@ -33,7 +38,8 @@ export type AttachStep =
   | 'rules'
   | 'neighbors'
   | 'ethtool'
-  | 'readback';
+  | 'readback'
+  | 'complete';
 
 export interface AttachContext {
   native?: NativeNetlink;
@@ -41,6 +47,8 @@ export interface AttachContext {
   hostNetnsPath: string;
   ethtool: EthtoolRunner;
   timeoutMs: number;
+  /** Told when the attach completed (and, first, that it no longer is): the attach guard's input. */
+  completion?: AttachCompletion;
   /** Test hook: called before each step; a throw is treated as that step failing. */
   beforeStep?: (step: AttachStep) => void | Promise<void>;
 }
@@ -49,6 +57,8 @@ export interface AttachContext {
 export class AttachError extends Error {
   readonly step: AttachStep;
   readonly undoErrors: string[];
+  /** The NIC is provably back on the host as it was (or never left). */
+  readonly rolledBack: boolean;
   constructor(step: AttachStep, cause: unknown, undoErrors: string[]) {
     const why = cause instanceof Error ? cause.message : String(cause);
     const undo = undoErrors.length > 0 ? `; rollback incomplete: ${undoErrors.join('; ')}` : '; rolled back';
@@ -56,6 +66,7 @@ export class AttachError extends Error {
     this.name = 'AttachError';
     this.step = step;
     this.undoErrors = undoErrors;
+    this.rolledBack = undoErrors.length === 0;
   }
 }
 
@@ -72,12 +83,15 @@ export async function attachDevice(
   const fds: number[] = [];
   const undo = new UndoStack();
   let step: AttachStep = 'resolve';
+  /** What the rollback must give back; known once the host state was read. */
+  let host: HostLinkState | undefined;
   const enter = async (s: AttachStep): Promise<void> => {
     step = s;
     await ctx.beforeStep?.(s);
   };
+  const root = new RtnlClient(rootSock);
+  const completionKey = { claimUid: ids.claimUid, deviceName: plan.deviceName };
   try {
-    const root = new RtnlClient(rootSock);
     podSock = new NetlinkSocket({ ...sockOpts, netnsPath });
     const pod = new RtnlClient(podSock);
     const podFd = openSync(netnsPath, 'r');
@@ -87,7 +101,6 @@ export async function attachDevice(
 
     await enter('resolve');
     const hostLink = await findHostLink(root, plan);
-    let host: HostLinkState;
     let podIndex: number;
     let existing = false;
     if (hostLink === undefined) {
@@ -97,16 +110,31 @@ export async function attachDevice(
           `device ${plan.host.ifName} is neither in the host namespace nor attached in ${netnsPath}`,
         );
       }
-      host = inPod.host;
+      const state = inPod.host;
+      host = state;
       podIndex = inPod.link.index;
       existing = true;
-      undo.push('move', () => moveBackToHost(pod, podIndex, root, hostFd, host));
+      await ctx.completion?.clear(completionKey);
+      undo.push('move', () => moveBackToHost(pod, podIndex, root, hostFd, state));
     } else {
+      await refuseTakenName(pod, plan.podIfName, netnsPath);
       await enter('record');
-      host = hostStateFrom(hostLink, await root.addresses(hostLink.index), await root.routes(hostLink.index));
-      await hooks.onRecord?.(recordOf(ids, plan, netnsPath, host));
+      const state = hostStateFrom(
+        hostLink,
+        await root.addresses(hostLink.index),
+        await root.routes(hostLink.index),
+      );
+      // still marked by an attach that died before its move: the marker holds the original alias
+      const stale = decodeMarker(hostLink.alias);
+      if (stale?.ifName === hostLink.ifName && stale.alias !== undefined) state.alias = stale.alias;
+      host = state;
+      await hooks.onRecord?.(recordOf(ids, plan, netnsPath, state));
+      await ctx.completion?.clear(completionKey);
+      const m: MoveContext = { root, pod, hostLink, plan, host: state, podFd, hostFd, undo, enter };
+      await enter('mark');
+      await markHostLink(m);
       await enter('move');
-      podIndex = await moveIntoPod(root, pod, hostLink, plan, host, podFd, hostFd, undo, enter);
+      podIndex = await moveIntoPod(m);
     }
     await configureInPod(ctx, pod, podIndex, plan, netnsPath, undo, enter, existing);
     await enter('readback');
@@ -115,17 +143,58 @@ export async function attachDevice(
     const addresses = (await pod.addresses(podIndex))
       .filter((a) => a.scope === 0)
       .map((a) => `${a.address}/${a.prefixLength}`);
-    return {
+    const record: AttachRecord = {
       ...recordOf(ids, plan, netnsPath, host),
       result: { ifName: link.ifName, mac: link.mac, addresses },
     };
+    await enter('complete');
+    const completion = ctx.completion;
+    if (completion !== undefined) {
+      undo.push('complete', () => completion.clear(completionKey));
+      await completion.set(record);
+    }
+    return record;
   } catch (e) {
     const undoErrors = await undo.unwind();
+    if (host !== undefined) {
+      const away = await notHome(root, host);
+      if (away !== undefined) undoErrors.push(away);
+    }
     throw new AttachError(step, e, undoErrors);
   } finally {
     for (const fd of fds) closeSync(fd);
     podSock?.close();
     rootSock.close();
+  }
+}
+
+/** Refuse before anything moves: the kernel would move the NIC and then fail the rename (EEXIST). */
+async function refuseTakenName(pod: RtnlClient, podIfName: string, netnsPath: string): Promise<void> {
+  const taken = await pod.link({ ifName: podIfName });
+  if (taken !== undefined) {
+    throw new Error(
+      `interface name ${podIfName} is already taken in ${netnsPath} (ifindex ${taken.index}); the NIC was not moved`,
+    );
+  }
+}
+
+/**
+ * After a rollback: undefined when the NIC is on the host under its original name with its
+ * original MAC and without knd's marker; otherwise where it is, for the error.
+ */
+async function notHome(root: RtnlClient, host: HostLinkState): Promise<string | undefined> {
+  try {
+    const link = await root.link({ ifName: host.ifName });
+    if (link !== undefined && isHomeLink(link, host) && decodeMarker(link.alias) === undefined)
+      return undefined;
+    const marked = await findMarkedLink(root, host.ifName);
+    const where =
+      marked === undefined
+        ? 'it may still be in the pod network namespace'
+        : `it is on the host as ${marked.ifName}, still marked`;
+    return `${host.ifName} is not back on the host as it was: ${where}`;
+  } catch (e) {
+    return `cannot check that ${host.ifName} is back on the host: ${e instanceof Error ? e.message : String(e)}`;
   }
 }
 
@@ -158,76 +227,6 @@ export async function findOwnLink(
   const host = decodeMarker(link?.alias);
   if (link === undefined || host === undefined || host.ifName !== hostIfName) return undefined;
   return { link, host };
-}
-
-async function moveIntoPod(
-  root: RtnlClient,
-  pod: RtnlClient,
-  hostLink: LinkInfo,
-  plan: DevicePlan,
-  host: HostLinkState,
-  podFd: number,
-  hostFd: number,
-  undo: UndoStack,
-  enter: (s: AttachStep) => Promise<void>,
-): Promise<number> {
-  const alias = encodeMarker(host);
-  const base = { netnsFd: podFd, ifName: plan.podIfName, alias };
-  const pushUndo = (index: number): void => {
-    undo.push('move', () => moveBackToHost(pod, index, root, hostFd, host));
-  };
-  try {
-    await root.setLink(
-      hostLink.index,
-      {
-        ...base,
-        ...(plan.mtu !== undefined ? { mtu: plan.mtu } : {}),
-        ...(plan.hardwareAddr !== undefined ? { mac: plan.hardwareAddr } : {}),
-      },
-      `move ${hostLink.ifName} into the pod as ${plan.podIfName}`,
-    );
-  } catch (e) {
-    const combined = plan.mtu !== undefined || plan.hardwareAddr !== undefined;
-    if (!(e instanceof NetlinkError) || !COMBINATION_ERRORS.has(e.code) || !combined) throw e;
-    // The kernel refused the combination. It applies RTM_NEWLINK attributes in order and stops at
-    // the first failure, so the move (and the MAC) may already have happened while the rename and
-    // alias did not: look for the device in the pod by ifindex or original name first.
-    let index: number;
-    const partial = (await pod.links()).find(
-      (l) => l.index === hostLink.index || l.ifName === hostLink.ifName,
-    );
-    if (partial !== undefined) {
-      index = partial.index;
-      pushUndo(index);
-      await pod.setLink(
-        index,
-        { ifName: plan.podIfName, alias },
-        `rename ${hostLink.ifName} to ${plan.podIfName}`,
-      );
-    } else {
-      await root.setLink(hostLink.index, base, `move ${hostLink.ifName} into the pod as ${plan.podIfName}`);
-      index = await podIndexOf(pod, plan, host);
-      pushUndo(index);
-    }
-    if (plan.mtu !== undefined) {
-      await enter('mtu');
-      await pod.setLink(index, { mtu: plan.mtu }, `set MTU ${plan.mtu}`);
-    }
-    if (plan.hardwareAddr !== undefined) {
-      await enter('mac');
-      await pod.setLink(index, { mac: plan.hardwareAddr }, `set MAC ${plan.hardwareAddr}`);
-    }
-    return index;
-  }
-  const index = await podIndexOf(pod, plan, host);
-  pushUndo(index);
-  return index;
-}
-
-async function podIndexOf(pod: RtnlClient, plan: DevicePlan, host: HostLinkState): Promise<number> {
-  const found = await findOwnLink(pod, plan.podIfName, host.ifName);
-  if (found === undefined) throw new Error(`${plan.podIfName} not found in the pod after the move`);
-  return found.link.index;
 }
 
 async function configureInPod(

@@ -46,6 +46,27 @@ export interface AttachHooks {
   onRecord?: (record: AttachRecord) => Promise<void>;
 }
 
+/**
+ * Where the attach guard (node-agent/src/cdi/attach-guard.ts) learns that an attach COMPLETED:
+ * set after the last attach step, cleared before a detach or a rollback changes anything. The
+ * guard lets a container start only while it is set for the container's network namespace.
+ */
+export interface AttachCompletion {
+  /** Called after the last attach step; a rejection fails the attach (which is then rolled back). */
+  set(record: AttachRecord): Promise<void>;
+  /** Idempotent (clearing what is not set is not an error). */
+  clear(key: { claimUid: string; deviceName: string }): Promise<void>;
+}
+
+/**
+ * True when `e` is an attach failure whose rollback provably completed (the NIC is back on the
+ * host as it was). Anything else, including errors that do not say, must be treated as "the NIC
+ * may still be in the pod": keep the attach record so a detach finds it later.
+ */
+export function attachRolledBack(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { rolledBack?: unknown }).rolledBack === true;
+}
+
 export interface NetnsOps {
   /** Move and configure one device; on any failure roll back and throw. Idempotent for a completed attach. */
   attach(

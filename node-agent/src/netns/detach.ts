@@ -2,12 +2,14 @@
 // StopPodSandbox/RemovePodSandbox, rollback of a failed multi-device attach). Idempotent.
 //
 // Where the device can be:
-// 1. in the pod netns under podIfName with knd's marker alias -> one RTM_NEWLINK moves it back
-//    with name/MTU/MAC/alias/up, then host addresses and routes are re-added;
+// 1. in the pod netns with knd's marker alias (under podIfName, or under any name when an attach
+//    stopped part-way) -> one RTM_NEWLINK moves it back with name/MTU/MAC/alias/up, then host
+//    addresses and routes are re-added;
 // 2. in the host namespace with the marker (the pod netns died and the kernel returned a physical
 //    NIC to init_net under its pod name or `devN`) -> restored in place;
-// 3. in the host under its original name without the marker -> already detached (addresses and
-//    routes re-ensured);
+// 3. in the host under its original name without the marker, with its recorded MAC -> already
+//    detached (addresses and routes re-ensured); a link of that name with another MAC is not
+//    knd's device and is left alone;
 // 4. nowhere -> a virtual device (veth, macvlan) is destroyed by the kernel together with its
 //    netns (a veth takes its peer with it): reported through `onGone`, not an error, since
 //    nothing is left to restore.
@@ -15,6 +17,7 @@
 // written before the host state was read (mtu 0).
 import { closeSync, openSync } from 'node:fs';
 import type { AttachRecord, HostLinkState } from './contract.js';
+import { findMarkedLink, isHomeLink } from './find-link.js';
 import { decodeMarker } from './host-state.js';
 import { NetlinkSocket, type NativeNetlink } from './netlink-socket.js';
 import { moveBackToHost, restoreInPlace } from './restore-host.js';
@@ -39,11 +42,10 @@ export async function detachDevice(ctx: DetachContext, record: AttachRecord): Pr
     podSock = openPodSocket(record.netnsPath, sockOpts);
     if (podSock !== undefined) {
       const pod = new RtnlClient(podSock);
-      const link = await pod.link({ ifName: record.podIfName });
-      const marker = decodeMarker(link?.alias);
-      if (link !== undefined && marker !== undefined && marker.ifName === record.host.ifName) {
+      const link = await findMarkedLink(pod, record.host.ifName, record.podIfName);
+      if (link !== undefined) {
         hostFd = openSync(ctx.hostNetnsPath, 'r');
-        await moveBackToHost(pod, link.index, root, hostFd, hostStateOf(record, marker));
+        await moveBackToHost(pod, link.index, root, hostFd, hostStateOf(record, decodeMarker(link.alias)));
         return 'moved-back';
       }
     }
@@ -53,7 +55,7 @@ export async function detachDevice(ctx: DetachContext, record: AttachRecord): Pr
       await restoreInPlace(root, returned, hostStateOf(record, decodeMarker(returned.alias)));
       return 'restored-in-host';
     }
-    const home = links.find((l) => l.ifName === record.host.ifName);
+    const home = links.find((l) => isHomeLink(l, record.host));
     if (home !== undefined) {
       if (record.host.mtu > 0) await restoreInPlace(root, home, record.host);
       return 'already-detached';

@@ -7,7 +7,7 @@
 // (the kubelet/runtime retrying a hook) retries, and both operations are idempotent.
 import type { DevicePlan } from '../plan-store/plan.js';
 import { attachDevice, type AttachStep } from './attach.js';
-import type { AttachHooks, AttachRecord, NetnsOps } from './contract.js';
+import type { AttachCompletion, AttachHooks, AttachRecord, NetnsOps } from './contract.js';
 import { detachDevice, type DetachOutcome } from './detach.js';
 import { execEthtool, type EthtoolRunner } from './ethtool.js';
 import type { NativeNetlink } from './netlink-socket.js';
@@ -23,6 +23,11 @@ export interface KernelNetnsOptions {
   beforeStep?: (step: AttachStep) => void | Promise<void>;
   /** Told when a device no longer exists anywhere at detach (destroyed with its netns). */
   onGone?: (record: AttachRecord, reason: string) => void;
+  /**
+   * Completion marks for the attach guard (node-agent/src/cdi/attach-completion.ts): set after the
+   * last attach step, cleared before a detach or rollback. None: nothing is marked (tests, bench).
+   */
+  completion?: AttachCompletion;
   /** Descriptors keeping pod namespaces alive until detach (default: a fresh NetnsHolds). */
   holds?: NetnsHolds;
 }
@@ -54,6 +59,7 @@ export class KernelNetnsOps implements NetnsOps {
         ethtool: this.opts.ethtool ?? execEthtool(),
         ...(this.opts.native ? { native: this.opts.native } : {}),
         ...(this.opts.beforeStep ? { beforeStep: this.opts.beforeStep } : {}),
+        ...(this.opts.completion ? { completion: this.opts.completion } : {}),
       },
       plan,
       netnsPath,
@@ -75,6 +81,8 @@ export class KernelNetnsOps implements NetnsOps {
 
   /** detach() that also says where the device was found. */
   async detachWithOutcome(record: AttachRecord): Promise<DetachOutcome> {
+    // first: from here on the attach guard refuses new containers of this pod
+    await this.opts.completion?.clear(record);
     const outcome = await detachDevice(
       {
         hostNetnsPath: this.hostNetnsPath,

@@ -8,6 +8,7 @@ import { NetlinkError } from './netlink-codec.js';
 import type { LinkInfo } from './rtnl-decode.js';
 import type { LinkChange } from './rtnl-encode.js';
 import { RtnlClient, tolerate } from './rtnl-client.js';
+import { findReturned } from './find-link.js';
 import { routeAddOrder } from './host-state.js';
 
 /** Name, MTU, MAC, alias and up state of `host`; fields that were never recorded are left alone. */
@@ -18,7 +19,12 @@ export function hostLinkChange(host: HostLinkState): LinkChange {
   return c;
 }
 
-/** Move `podIndex` (seen by `pod`) to the namespace of `hostNetnsFd` and restore it fully. */
+/**
+ * Move `podIndex` (seen by `pod`) to the namespace of `hostNetnsFd` and restore it fully. If the
+ * kernel stops part-way (it applies the attributes of one RTM_NEWLINK in order: namespace, MAC,
+ * MTU, name, alias, flags), the device may be on the host already under its pod name with knd's
+ * marker; it is found there and restored in place, or the error says where it is.
+ */
 export async function moveBackToHost(
   pod: RtnlClient,
   podIndex: number,
@@ -26,23 +32,24 @@ export async function moveBackToHost(
   hostNetnsFd: number,
   host: HostLinkState,
 ): Promise<void> {
-  const change = hostLinkChange(host);
+  const what = `move ${host.ifName} back to the host`;
+  /** Send `change`; a failure after the device left the pod is finished by restoreInPlace below. */
+  const send = async (change: LinkChange): Promise<void> => {
+    try {
+      await pod.setLink(podIndex, change, what);
+    } catch (e) {
+      if ((await pod.link({ index: podIndex })) !== undefined) throw e;
+    }
+  };
   try {
-    await pod.setLink(podIndex, { ...change, netnsFd: hostNetnsFd }, `move ${host.ifName} back to the host`);
+    await send({ ...hostLinkChange(host), netnsFd: hostNetnsFd });
   } catch (e) {
     // Some drivers refuse a combination (e.g. MAC change while up). Fall back to a bare move with
     // the name, then restore the rest in the host namespace.
     if (!(e instanceof NetlinkError) || !COMBINATION_ERRORS.has(e.code)) throw e;
-    const stillInPod = await pod.link({ index: podIndex });
-    if (stillInPod !== undefined) {
-      await pod.setLink(
-        podIndex,
-        { netnsFd: hostNetnsFd, ifName: host.ifName },
-        `move ${host.ifName} back to the host`,
-      );
-    }
+    await send({ netnsFd: hostNetnsFd, ifName: host.ifName });
   }
-  const back = await root.link({ ifName: host.ifName });
+  const back = await findReturned(root, host);
   if (back === undefined) throw new Error(`${host.ifName} is not in the host namespace after the move back`);
   await restoreInPlace(root, back, host);
 }
@@ -62,7 +69,11 @@ export async function restoreInPlace(root: RtnlClient, link: LinkInfo, host: Hos
   if (c.mtu !== undefined && link.mtu !== c.mtu) needs.mtu = c.mtu;
   if (c.mac !== undefined && link.mac !== c.mac) needs.mac = c.mac;
   if ((link.alias ?? '') !== (host.alias ?? '')) needs.alias = host.alias ?? '';
-  if (Object.keys(needs).length > 0) await root.setLink(link.index, needs, `restore ${host.ifName}`);
+  const what =
+    link.ifName === host.ifName
+      ? `restore ${host.ifName}`
+      : `restore ${host.ifName} (on the host as ${link.ifName})`;
+  if (Object.keys(needs).length > 0) await root.setLink(link.index, needs, what);
   if (link.up !== host.up || needs.ifName !== undefined) {
     await root.setLink(link.index, { up: host.up }, `set ${host.ifName} ${host.up ? 'up' : 'down'}`);
   }

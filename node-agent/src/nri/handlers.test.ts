@@ -204,6 +204,31 @@ describe('runPodSandbox', () => {
     expect(d.sink.failures.map((f) => f.reason)).toEqual(['AttachFailed']);
   });
 
+  it.each([
+    ['says its rollback is incomplete', 'failAttachUnrolled'],
+    ['does not say whether it rolled back (any other error)', 'failAttachPlain'],
+  ] as const)(
+    'keeps the intent record of a device whose attach %s, so StopPodSandbox detaches it later',
+    async (_n, how) => {
+      const d = deps();
+      d.store.plans.push(samplePlan('c1', ['p1'], [{}, {}]));
+      d.kernel[how].add('dev-1');
+      await expect(runPodSandbox(d, samplePod('p1'))).rejects.toThrow(/attach dev-/);
+      const kept = [...d.store.records.values()];
+      expect(kept.map((r) => `${r.deviceName}:${r.result === undefined ? 'intent' : 'confirmed'}`)).toEqual([
+        'dev-1:intent',
+      ]);
+      await stopPodSandbox(d, 'p1');
+      expect(d.kernel.calls.map((c) => `${c.op} ${c.deviceName}`)).toEqual([
+        'attach dev-0',
+        'attach dev-1',
+        'detach dev-0',
+        'detach dev-1',
+      ]);
+      expect(d.store.records.size).toBe(0);
+    },
+  );
+
   it('refuses a host-network pod with a claimed NIC', async () => {
     const d = deps();
     d.store.plans.push(samplePlan('c1', ['p1'], [{}]));

@@ -11,7 +11,7 @@
 // NetnsOps, no `result`) is persisted through AttachHooks.onRecord before the first kernel change,
 // so a crash mid-attach can be undone by Synchronize/Stop; the
 // confirmed records are written right after the kernel work, off the critical path.
-import type { AttachRecord } from '../netns/contract.js';
+import { attachRolledBack, type AttachRecord } from '../netns/contract.js';
 import type { AttachPlan, DevicePlan } from '../plan-store/plan.js';
 import type { HandlerDeps, PodIdentity } from './handler-deps.js';
 import type { PodSandbox } from './nri-messages.js';
@@ -95,15 +95,24 @@ async function attachAll(
       } catch (e) {
         const cause = e instanceof Error ? e.message : String(e);
         const message = `attach ${device.deviceName} (${device.host.ifName}) of claim ${plan.claim.namespace}/${plan.claim.name} to pod ${podRef(pod)}: ${cause}`;
-        // NetnsOps.attach rolled its own steps back; drop the intent record of this device.
-        await deps.plans
-          .deleteAttachRecord({ claimUid: plan.claim.uid, podUid: pod.uid, deviceName: device.deviceName })
-          .catch((de: unknown) => {
-            deps.logger.error('delete intent record failed', {
-              device: device.deviceName,
-              error: String(de),
+        // NetnsOps.attach rolls its own steps back. Only when it says the NIC is provably home is
+        // the intent record dropped; otherwise the record stays, so StopPodSandbox/Synchronize
+        // detach it later (the NIC may be in the pod, or on the host under another name).
+        if (attachRolledBack(e)) {
+          await deps.plans
+            .deleteAttachRecord({ claimUid: plan.claim.uid, podUid: pod.uid, deviceName: device.deviceName })
+            .catch((de: unknown) => {
+              deps.logger.error('delete intent record failed', {
+                device: device.deviceName,
+                error: String(de),
+              });
             });
+        } else {
+          deps.logger.error('attach rollback incomplete; intent record kept for StopPodSandbox/Synchronize', {
+            device: device.deviceName,
+            error: cause,
           });
+        }
         const rollbackErrors = await rollback(deps, attached);
         for (const p of plans)
           deps.status.failed(p.claim, podIdentity(pod), p.devices, 'AttachFailed', message);

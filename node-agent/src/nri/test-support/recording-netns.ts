@@ -12,8 +12,12 @@ export interface RecordedCall {
 
 export class RecordingNetns implements NetnsOps {
   readonly calls: RecordedCall[] = [];
-  /** Device names whose attach throws. */
+  /** Device names whose attach throws after a complete rollback (the error says `rolledBack`). */
   readonly failAttach = new Set<string>();
+  /** Device names whose attach throws with its rollback incomplete (the NIC may still be in the pod). */
+  readonly failAttachUnrolled = new Set<string>();
+  /** Device names whose attach throws an error that does not say whether it rolled back. */
+  readonly failAttachPlain = new Set<string>();
   readonly failDetach = new Set<string>();
   /** Artificial latency per call, ms. */
   delayMs = 0;
@@ -43,7 +47,15 @@ export class RecordingNetns implements NetnsOps {
     });
     this.calls.push({ op: 'attach', deviceName: plan.deviceName, podUid: ids.podUid, netnsPath });
     if (this.failAttach.has(plan.deviceName))
-      throw new Error(`injected attach failure for ${plan.deviceName}`);
+      throw Object.assign(new Error(`injected attach failure for ${plan.deviceName}; rolled back`), {
+        rolledBack: true,
+      });
+    if (this.failAttachUnrolled.has(plan.deviceName))
+      throw Object.assign(
+        new Error(`injected attach failure for ${plan.deviceName}; rollback incomplete: undo move: EBUSY`),
+        { rolledBack: false },
+      );
+    if (this.failAttachPlain.has(plan.deviceName)) throw new Error(`EIO from ${plan.deviceName}`);
     return {
       claimUid: ids.claimUid,
       podUid: ids.podUid,
