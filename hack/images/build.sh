@@ -100,11 +100,21 @@ if [ "$import" = 1 ]; then
   [ -S "$CONTAINERD_SOCK" ] || die "containerd is not running at $CONTAINERD_SOCK (bash test/cluster/containerd-up.sh)"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
+  stamps="$KND_CONTAINERD_ROOT/knd-images"
+  mkdir -p "$stamps"
   for name in agent operator; do
     ref="localhost/knd-$name:$tag"
+    id=$(buildah "${storage[@]}" inspect --type image --format '{{.FromImageID}}' "$ref")
+    # the same image is already in containerd: nothing to do (a stamp per reference, kept in
+    # containerd's root so a fresh containerd root imports again)
+    if [ "$(cat "$stamps/$name-$tag" 2>/dev/null)" = "$id" ] &&
+      "$ctr_bin" --address "$CONTAINERD_SOCK" -n k8s.io images check "name==$ref" 2>/dev/null | grep -q complete; then
+      continue
+    fi
     buildah "${storage[@]}" push --quiet "$ref" "docker-archive:$tmp/$name.tar:$ref" >/dev/null
     "$ctr_bin" --address "$CONTAINERD_SOCK" -n k8s.io images import --local "$tmp/$name.tar" >/dev/null 2>&1 ||
       die "ctr images import of $ref failed"
+    printf '%s\n' "$id" >"$stamps/$name-$tag"
     rm -f "$tmp/$name.tar"
   done
   log "images: imported into containerd (k8s.io) at $CONTAINERD_SOCK"
