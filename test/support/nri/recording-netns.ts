@@ -1,7 +1,7 @@
 // Unit-test fake of NetnsOps (node-agent/src/netns/contract.ts): records calls, fails on demand.
 // Never used outside unit tests; the runtime tier uses the real kernel implementation.
-import type { AttachHooks, AttachRecord, NetnsOps } from '../../netns/contract.js';
-import type { DevicePlan } from '../../plan-store/plan.js';
+import type { AttachHooks, AttachRecord, NetnsOps } from '../../../node-agent/src/netns/contract.js';
+import type { DevicePlan } from '../../../node-agent/src/plan-store/plan.js';
 
 export interface RecordedCall {
   op: 'attach' | 'detach';

@@ -1,7 +1,7 @@
 // Builders of AttachPlan / PodSandbox values for unit tests.
-import type { AttachPlan, DevicePlan } from '../../plan-store/plan.js';
-import { PLAN_FORMAT_VERSION } from '../../plan-store/plan.js';
-import type { PodSandbox } from '../nri-messages.js';
+import type { AttachPlan, DevicePlan } from '../../node-agent/src/plan-store/plan.js';
+import { PLAN_FORMAT_VERSION } from '../../node-agent/src/plan-store/plan.js';
+import type { PodSandbox } from '../../node-agent/src/nri/nri-messages.js';
 
 export function samplePlan(claimUid: string, podUids: string[], devices: Partial<DevicePlan>[]): AttachPlan {
   return {
