@@ -1,6 +1,7 @@
 // knd node agent entry point. Thin: parse the typed config once, log it, wire the parts, shut down
 // gracefully on SIGTERM/SIGINT. Order matters:
-//   1. plan store (durable state; drops plans from an earlier boot)
+//   1. plan store (durable state; drops plans from an earlier boot, converts older formats), then
+//      the CDI specs of its plans in this agent's rendering (cdi-resync.ts)
 //   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool)
 //   3. claim source (informer) -> DRA plugin (DRA socket, then registration socket)
 //   4. NRI plugin (replays plans; see the note in startNri)
@@ -10,6 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { createLogger, type Logger } from '../../lib/util/logger.js';
 import { Metrics } from '../../lib/util/metrics.js';
+import { resyncCdiSpecs } from './cdi/cdi-resync.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
 import { configUsage, parseAgentConfig, type AgentConfig } from './config.js';
 import { KubeClaimSource } from './dra/claim-source.js';
@@ -88,12 +90,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
 
   const metrics = new Metrics({ prefix: 'knd_agent_', defaultMetrics: true });
   const dm = draMetrics(metrics);
-  const store = await PlanStore.open({ dir: cfg.stateDir, bootIdPath: cfg.bootIdPath });
+  const store = await PlanStore.open({
+    dir: cfg.stateDir,
+    bootIdPath: cfg.bootIdPath,
+    logger: log.child({ component: 'plan-store' }),
+  });
   log.info('plan store open', {
     dir: cfg.stateDir,
     bootId: store.bootId,
     plans: (await store.listPlans()).length,
+    unreadable: store.unreadable.length,
   });
+  const cdi = new CdiWriter({ dir: cfg.cdiDir });
+  // specs follow the plans: an upgraded agent re-renders those an older one wrote
+  const resynced = await resyncCdiSpecs(await store.listPlans(), cdi, log.child({ component: 'cdi' }));
+  if (resynced.rewritten + resynced.kept + resynced.failed > 0)
+    log.info('CDI specs resynced', { ...resynced });
   const kc = loadKubeConfig(cfg);
   const nri = startNri(cfg, kc, store, log);
 
@@ -130,6 +142,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   });
   // devices of persisted plans stay published while their netdevs are in pods
   for (const p of await store.listPlans()) for (const d of p.devices) inventory.pin(d.deviceName);
+  // and so do devices named by entries this agent cannot read (a newer agent's format)
+  for (const e of store.unreadable) for (const name of e.deviceNames) inventory.pin(name);
 
   let claimsSynced = false;
   const late: { handler?: DraHandler } = {};
@@ -156,7 +170,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     claims,
     devices: inventory,
     store,
-    cdi: new CdiWriter({ dir: cfg.cdiDir }),
+    cdi,
     logger: log.child({ component: 'dra' }),
     metrics: dm,
     ...(nri ? { releaseAttachments: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),

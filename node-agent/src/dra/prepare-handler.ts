@@ -6,14 +6,15 @@
 //   an entry; a failure of one claim never affects another. Before returning, each successful
 //   claim's AttachPlan and CDI spec (attach guard + RDMA char devices) are durable on disk.
 // - Idempotent: a claim with a plan from this boot is answered from that plan (after a restart too);
-//   only the pod list (reservedFor) is refreshed. A device held by another claim's plan is an error.
+//   only the pod list (reservedFor) is refreshed. A device held by another claim's plan, or named by
+//   a state entry the store cannot read (written by a newer agent), is an error.
 // - unprepare(claims): gives back any device still attached for the claim (releaseAttachments),
 //   then removes that claim's CDI spec and plan; unknown claims succeed.
 // - Never throws for a claim's problem; unexpected errors become that claim's error text.
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
-import { renderCdiSpec } from '../cdi/cdi-spec.js';
+import { specForPlan } from '../cdi/plan-cdi-spec.js';
 import type { CdiWriter } from '../cdi/cdi-writer.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
 import type { ClaimSource } from './claim-source.js';
@@ -43,6 +44,18 @@ export interface DraHandlerOptions {
    * retries) and keeps the plan, so no device is forgotten.
    */
   releaseAttachments?: (claimUid: string) => Promise<unknown>;
+}
+
+/** Devices of the plan named by state entries the store keeps but cannot read (a newer agent's format). */
+function heldByUnreadable(plan: AttachPlan, store: PlanStore): string[] {
+  return plan.devices.flatMap((d) => {
+    const e = store.unreadableHolding(d.deviceName);
+    return e
+      ? [
+          `device ${d.poolName}/${d.deviceName} is held by ${e.file}, which this agent keeps but cannot use (${e.reason}); it is not handed out again`,
+        ]
+      : [];
+  });
 }
 
 type Fetched = { req: ClaimRequest; claim?: ResourceClaim; fetchError?: string; stored?: AttachPlan };
@@ -127,7 +140,10 @@ export class DraHandler {
         out.set(f.req.uid, { devices: [], error: r.error });
         continue;
       }
-      const conflicts = findConflicts(r.plan, [...held, ...toWrite]);
+      const conflicts = [
+        ...findConflicts(r.plan, [...held, ...toWrite]),
+        ...heldByUnreadable(r.plan, this.o.store),
+      ];
       if (conflicts.length > 0) {
         out.set(f.req.uid, { devices: [], error: `${label}: ${conflicts.join('; ')}` });
         continue;
@@ -139,15 +155,7 @@ export class DraHandler {
     await Promise.all(
       toWrite.map(async (plan) => {
         try {
-          const spec = renderCdiSpec(
-            plan.claim.uid,
-            `${plan.claim.namespace}/${plan.claim.name}`,
-            plan.devices.map((d) => ({
-              deviceName: d.deviceName,
-              podIfName: d.podIfName,
-              charDevices: d.rdma?.charDevices ?? [],
-            })),
-          );
+          const spec = specForPlan(plan);
           if (spec) await this.o.cdi.write(plan.claim.uid, spec);
           await this.o.store.putPlan(plan);
           for (const d of plan.devices) this.o.devices.pin?.(d.deviceName);

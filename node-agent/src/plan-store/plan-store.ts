@@ -8,8 +8,13 @@
 //   fsync, rename over the target, fsync of the directory. A crash leaves either the old or the new
 //   file, never a torn one; leftover temp files (`.tmp-*`) are removed by open().
 // - Every entry is stamped with the boot id (/proc/sys/kernel/random/boot_id, path injectable). An
-//   entry from another boot is invalid: reads treat it as absent and open() deletes it (after a
-//   reboot no netdev is in any pod netns and no claim is prepared as far as the kernel is concerned).
+//   entry from another boot is invalid: open() deletes it and logs why (after a reboot no netdev is
+//   in any pod netns and no claim is prepared as far as the kernel is concerned).
+// - Every entry carries a format version (plan-format.ts, attach-record-format.ts). open() converts
+//   older versions in memory (the file is rewritten in the current format by the next write). An
+//   entry it cannot use (a NEWER version written by a newer agent, or content it cannot read) is
+//   kept untouched and logged; the devices it names are refused (`unreadableHolding`) instead of
+//   being handed out again, and put/delete of that file are refused. Nothing is discarded silently.
 // - Idempotent: put replaces, delete of a missing entry is a no-op. No locking across processes: one
 //   agent per node owns the directory. Within the process calls may interleave; writes to the same
 //   key are last-writer-wins (each write is whole).
@@ -24,17 +29,25 @@
 //   attachments/<claimUid>_<podUid>_<deviceName>.json   { bootId, record: AttachRecord }
 //
 // API:
-//   const store = await PlanStore.open({ dir, bootIdPath? })
-//   store.bootId
+//   const store = await PlanStore.open({ dir, bootIdPath?, logger })
+//   store.bootId  store.unreadable  store.unreadableHolding(deviceName)
 //   plans:   putPlan(plan) getPlan(claimUid) listPlans() deletePlan(claimUid) plansForPod(podUid)
 //   records: putAttachRecord(rec) getAttachRecord(key) listAttachRecords() attachRecordsForPod(podUid)
 //            attachRecordsForClaim(claimUid) deleteAttachRecord(key)
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createLogger, type Logger } from '../../../lib/util/logger.js';
 import type { AttachRecord } from '../netns/contract.js';
 import type { AttachRecordKey, NriPlanStore } from '../nri/plan-source.js';
-import { PLAN_FORMAT_VERSION, type AttachPlan } from './plan.js';
+import {
+  ATTACH_RECORD_FORMAT_VERSION,
+  attachRecordFormat,
+  type RecordEnvelope,
+} from './attach-record-format.js';
+import { decodeDurable, type Decoded, type DurableFormat, type StableHeader } from './durable-format.js';
+import type { AttachPlan } from './plan.js';
+import { planFormat } from './plan-format.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/knd/state';
 export const DEFAULT_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
@@ -42,12 +55,21 @@ export const DEFAULT_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 export interface PlanStoreOptions {
   dir: string;
   bootIdPath?: string;
+  /** Where open() says what it converted, discarded or kept without using, and why (default: stderr). */
+  logger?: Logger;
 }
 
-interface RecordEnvelope {
-  bootId: string;
-  record: AttachRecord;
+/** A file open() keeps untouched but cannot use: a newer format, or content it cannot read. */
+export interface UnreadableEntry {
+  /** Relative to the state dir: `plans/<claimUid>.json`, `attachments/<...>.json`. */
+  file: string;
+  reason: string;
+  /** Devices the entry names (stable header; for attach records also the file name). */
+  deviceNames: string[];
 }
+
+const PLANS = 'plans';
+const ATTACHMENTS = 'attachments';
 
 /** Keys are file-name safe: uids are UUIDs, device names DNS labels. Anything else is refused. */
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
@@ -105,42 +127,33 @@ async function unlinkDurable(dir: string, name: string): Promise<boolean> {
   return true;
 }
 
-async function readJson(path: string): Promise<unknown> {
+/** Read and decode one entry; a read error other than bad JSON is thrown (open() fails). */
+async function readDecoded<T>(format: DurableFormat<T>, path: string): Promise<Decoded<T>> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as unknown;
+    text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`plan store: read ${path}: ${(err as Error).message}`, { cause: err });
   }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { status: 'invalid', reason: `not JSON: ${(err as Error).message}`, header: { deviceNames: [] } };
+  }
+  return decodeDurable(format, raw);
+}
+
+/** Device name from an attachment file name (`<claimUid>_<podUid>_<deviceName>.json`; keys have no `_`). */
+function attachmentDevice(name: string): string[] {
+  const parts = name.replace(/\.json$/, '').split('_');
+  return parts.length === 3 && parts[2] ? [parts[2]] : [];
 }
 
 export async function readBootId(path: string): Promise<string> {
   const id = (await readFile(path, 'utf8')).trim();
   if (!id) throw new Error(`boot id file ${path} is empty`);
   return id;
-}
-
-function isPlan(v: unknown): v is AttachPlan {
-  const p = v as Partial<AttachPlan> | undefined;
-  return (
-    typeof p === 'object' &&
-    p !== null &&
-    p.formatVersion === PLAN_FORMAT_VERSION &&
-    typeof p.bootId === 'string' &&
-    typeof p.claim?.uid === 'string' &&
-    Array.isArray(p.devices) &&
-    Array.isArray(p.podUids)
-  );
-}
-
-function isEnvelope(v: unknown): v is RecordEnvelope {
-  const e = v as Partial<RecordEnvelope> | undefined;
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    typeof e.bootId === 'string' &&
-    typeof e.record?.claimUid === 'string'
-  );
 }
 
 export class PlanStore implements NriPlanStore {
@@ -152,49 +165,142 @@ export class PlanStore implements NriPlanStore {
   private readonly plans = new Map<string, AttachPlan>();
   /** attachment file name -> record of this boot. */
   private readonly records = new Map<string, AttachRecord>();
+  /** Entries kept untouched that this agent cannot use (see UnreadableEntry). */
+  private readonly unreadableEntries: UnreadableEntry[] = [];
+  private readonly log: Logger;
 
-  private constructor(dir: string, bootId: string) {
+  private constructor(dir: string, bootId: string, log: Logger) {
     this.dir = dir;
     this.bootId = bootId;
-    this.plansDir = join(dir, 'plans');
-    this.recordsDir = join(dir, 'attachments');
+    this.log = log;
+    this.plansDir = join(dir, PLANS);
+    this.recordsDir = join(dir, ATTACHMENTS);
   }
 
-  /** Create the directories (0700), drop temp files and entries from earlier boots. */
+  /**
+   * Create the directories (0700), drop temp files, load every entry of this boot (converting older
+   * formats), delete entries of earlier boots, keep what cannot be read. Each of these is logged.
+   */
   static async open(opts: PlanStoreOptions): Promise<PlanStore> {
     const bootId = await readBootId(opts.bootIdPath ?? DEFAULT_BOOT_ID_PATH);
-    const store = new PlanStore(opts.dir, bootId);
+    const store = new PlanStore(opts.dir, bootId, opts.logger ?? createLogger({ component: 'plan-store' }));
     for (const d of [opts.dir, store.plansDir, store.recordsDir])
       await mkdir(d, { recursive: true, mode: 0o700 });
-    await store.sweep();
-    await store.load();
+    await store.scan(PLANS, planFormat, (plan, name) => {
+      if (name !== `${plan.claim.uid}.json`)
+        return `claim.uid ${plan.claim.uid} does not match the file name`;
+      store.plans.set(plan.claim.uid, plan);
+      return undefined;
+    });
+    await store.scan(ATTACHMENTS, attachRecordFormat, (env, name) => {
+      let key: string;
+      try {
+        key = attachmentFileName(env.record);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      if (key !== name) return "the record's claim/pod/device do not match the file name";
+      store.records.set(key, env.record);
+      return undefined;
+    });
     return store;
   }
 
-  private async load(): Promise<void> {
-    for (const name of await readdir(this.plansDir)) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue;
-      const v = await readJson(join(this.plansDir, name));
-      if (isPlan(v) && v.bootId === this.bootId) this.plans.set(v.claim.uid, v);
-    }
-    for (const name of await readdir(this.recordsDir)) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue;
-      const v = await readJson(join(this.recordsDir, name));
-      if (isEnvelope(v) && v.bootId === this.bootId) this.records.set(attachmentFileName(v.record), v.record);
+  /** Files kept untouched that this agent cannot use; their devices are refused. */
+  get unreadable(): readonly UnreadableEntry[] {
+    return this.unreadableEntries;
+  }
+
+  /** The unreadable entry naming this device, if any: the device must not be handed out. */
+  unreadableHolding(deviceName: string): UnreadableEntry | undefined {
+    return this.unreadableEntries.find((e) => e.deviceNames.includes(deviceName));
+  }
+
+  /**
+   * One directory at open(): `accept` stores a decoded entry of this boot (or says why it does not
+   * fit, which makes the entry unreadable).
+   */
+  private async scan<T extends { bootId: string }>(
+    sub: string,
+    format: DurableFormat<T>,
+    accept: (value: T, name: string) => string | undefined,
+  ): Promise<void> {
+    const dir = join(this.dir, sub);
+    for (const name of (await readdir(dir)).sort()) {
+      const file = `${sub}/${name}`;
+      if (name.startsWith('.tmp-')) {
+        await unlinkDurable(dir, name);
+        this.log.info('plan store: removed an unfinished write (the agent stopped while writing)', { file });
+        continue;
+      }
+      if (!name.endsWith('.json')) {
+        this.log.warn('plan store: ignoring a file that is not a knd state entry', { file });
+        continue;
+      }
+      const d = await readDecoded(format, join(dir, name));
+      let problem: string;
+      if (d.status === 'ok') {
+        if (d.value.bootId !== this.bootId) {
+          await unlinkDurable(dir, name);
+          this.log.info('plan store: discarded an entry of an earlier boot', {
+            kind: format.what,
+            file,
+            reason: `written in boot ${d.value.bootId}, this is boot ${this.bootId}: after a reboot no device is in a pod`,
+          });
+          continue;
+        }
+        const misfit = accept(d.value, name);
+        if (misfit === undefined) {
+          if (d.fromVersion !== format.current) {
+            this.log.info('plan store: converted an entry from an older format', {
+              kind: format.what,
+              file,
+              fromVersion: d.fromVersion,
+              toVersion: format.current,
+            });
+          }
+          continue;
+        }
+        problem = misfit;
+      } else if (d.status === 'newer') {
+        problem = `format version ${String(d.version)} was written by a newer knd agent; this agent reads versions up to ${String(format.current)}`;
+      } else {
+        problem = d.reason;
+      }
+      const fromName = sub === ATTACHMENTS ? attachmentDevice(name) : [];
+      const header = d.status === 'ok' ? { deviceNames: [] } : d.header;
+      this.keepUnreadable(format.what, file, problem, {
+        ...header,
+        deviceNames: [...new Set([...header.deviceNames, ...fromName])].sort(),
+      });
     }
   }
 
-  private async sweep(): Promise<void> {
-    for (const dir of [this.plansDir, this.recordsDir]) {
-      for (const name of await readdir(dir)) {
-        if (name.startsWith('.tmp-')) {
-          await unlink(join(dir, name));
-          continue;
-        }
-        const v = await readJson(join(dir, name)).catch(() => undefined);
-        const bootId = isPlan(v) ? v.bootId : isEnvelope(v) ? v.bootId : undefined;
-        if (bootId !== this.bootId) await unlinkDurable(dir, name);
-      }
+  private keepUnreadable(what: string, file: string, reason: string, header: StableHeader): void {
+    const { deviceNames } = header;
+    // a header from another boot names devices that cannot be in a pod any more: keep, do not refuse
+    const earlierBoot = header.bootId !== undefined && header.bootId !== this.bootId;
+    if (!earlierBoot) this.unreadableEntries.push({ file, reason, deviceNames });
+    this.log.error('plan store: kept an entry this agent cannot use, untouched', {
+      kind: what,
+      file,
+      reason,
+      refusedDevices: earlierBoot ? [] : deviceNames,
+      ...(earlierBoot
+        ? { note: `written in boot ${header.bootId ?? ''}; its devices are free again` }
+        : deviceNames.length === 0
+          ? { note: 'it names no device; a device it held may be prepared again' }
+          : {}),
+    });
+  }
+
+  /** Refuse to overwrite or delete a file kept as unreadable. */
+  private guardWrite(file: string): void {
+    const e = this.unreadableEntries.find((u) => u.file === file);
+    if (e) {
+      throw new Error(
+        `plan store: ${file} is kept untouched because this agent cannot use it (${e.reason}); it is not overwritten or deleted`,
+      );
     }
   }
 
@@ -206,11 +312,9 @@ export class PlanStore implements NriPlanStore {
         `plan store: plan for claim ${plan.claim.uid} has boot id ${plan.bootId}, this boot is ${this.bootId}`,
       );
     }
-    await writeFileAtomic(
-      this.plansDir,
-      `${checkKey('claim uid', plan.claim.uid)}.json`,
-      JSON.stringify(plan),
-    );
+    const name = `${checkKey('claim uid', plan.claim.uid)}.json`;
+    this.guardWrite(`${PLANS}/${name}`);
+    await writeFileAtomic(this.plansDir, name, JSON.stringify(plan));
     this.plans.set(plan.claim.uid, structuredClone(plan));
   }
 
@@ -227,7 +331,9 @@ export class PlanStore implements NriPlanStore {
 
   /** True when a plan was deleted. */
   async deletePlan(claimUid: string): Promise<boolean> {
-    const deleted = await unlinkDurable(this.plansDir, `${checkKey('claim uid', claimUid)}.json`);
+    const name = `${checkKey('claim uid', claimUid)}.json`;
+    this.guardWrite(`${PLANS}/${name}`);
+    const deleted = await unlinkDurable(this.plansDir, name);
     this.plans.delete(claimUid);
     return deleted;
   }
@@ -241,8 +347,9 @@ export class PlanStore implements NriPlanStore {
   // ---- attach records (NRI) ----
 
   async putAttachRecord(record: AttachRecord): Promise<void> {
-    const env: RecordEnvelope = { bootId: this.bootId, record };
+    const env: RecordEnvelope = { formatVersion: ATTACH_RECORD_FORMAT_VERSION, bootId: this.bootId, record };
     const name = attachmentFileName(record);
+    this.guardWrite(`${ATTACHMENTS}/${name}`);
     await writeFileAtomic(this.recordsDir, name, JSON.stringify(env));
     this.records.set(name, structuredClone(record));
   }
@@ -273,6 +380,7 @@ export class PlanStore implements NriPlanStore {
 
   async deleteAttachRecord(key: AttachRecordKey): Promise<void> {
     const name = attachmentFileName(key);
+    this.guardWrite(`${ATTACHMENTS}/${name}`);
     await unlinkDurable(this.recordsDir, name);
     this.records.delete(name);
   }
