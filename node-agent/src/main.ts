@@ -9,11 +9,12 @@
 //      and the claim informer's first list are done.
 import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
+import { reportFlags } from '../../lib/util/flags.js';
 import { createLogger, type Logger } from '../../lib/util/logger.js';
 import { Metrics } from '../../lib/util/metrics.js';
 import { resyncCdiSpecs } from './cdi/cdi-resync.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
-import { configUsage, parseAgentConfig, type AgentConfig } from './config.js';
+import { agentUsage, parseAgentConfig, type AgentConfig } from './config.js';
 import { KubeClaimSource } from './dra/claim-source.js';
 import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
@@ -73,16 +74,12 @@ function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logge
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(
-      `knd-agent: the knd node agent (discovery, ResourceSlices, DRA kubelet plugin, NRI plugin)\n\nflags:\n${configUsage()}\n`,
-    );
-    return 0;
-  }
   const parsed = parseAgentConfig(argv, env);
-  if (!parsed.ok) {
-    process.stderr.write(`${parsed.errors.join('\n')}\nflags:\n${configUsage()}\n`);
-    return 2;
+  if (parsed.kind !== 'ok') {
+    return reportFlags('knd-agent', agentUsage(), parsed, {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+    });
   }
   const cfg = parsed.config;
   const log = createLogger({ level: cfg.logLevel, component: 'agent' });
