@@ -1,6 +1,6 @@
-// The DRA plugin's behaviour behind the gRPC methods (dra-server.ts maps the wire to these calls).
+// The DRA plugin's behaviour behind the gRPC methods (dra-plugin.ts maps the wire to these calls).
 //
-// Contract (kubelet -> agent, shared/reference/protocols.md §1.5):
+// Contract (kubelet -> agent, the kubelet's DRA manager, kubernetes/kubernetes pkg/kubelet/cm/dra):
 // - prepare(claims): called once per pod per driver with the pod's not-yet-prepared claims; the
 //   kubelet's deadline is 45 s and it retries through the pod sync loop. Every requested claim gets
 //   an entry; a failure of one claim never affects another. Before returning, each successful
