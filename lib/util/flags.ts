@@ -33,6 +33,21 @@ export interface FlagSpec {
 export type FlagsResult =
   { kind: 'help' } | { kind: 'ok'; values: Record<string, FlagValue> } | { kind: 'error'; errors: string[] };
 
+/** A program's parsed configuration, or why there is none. */
+export type ConfigResult<T> =
+  { kind: 'ok'; config: T } | { kind: 'help' } | { kind: 'error'; errors: string[] };
+
+/** parseFlags, then `build` the program's typed configuration from the checked values. */
+export function parseConfig<T>(
+  specs: readonly FlagSpec[],
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  build: (values: Readonly<Record<string, FlagValue>>) => T,
+): ConfigResult<T> {
+  const r = parseFlags(specs, argv, env);
+  return r.kind === 'ok' ? { kind: 'ok', config: build(r.values) } : r;
+}
+
 /** KND_<NAME> for a flag name. */
 export function envName(flag: string): string {
   return `KND_${flag.toUpperCase().replaceAll('-', '_')}`;

@@ -2,7 +2,7 @@
 // at start into a typed object (pure; main.ts logs the effective result). The flag style and the
 // parser are shared with the operator (lib/util/flags.ts). Unknown flags and bad values are errors
 // naming the flag.
-import { flagUsage, parseFlags, type FlagSpec } from '../../lib/util/flags.js';
+import { flagUsage, parseConfig, type ConfigResult, type FlagSpec } from '../../lib/util/flags.js';
 import { LOG_LEVELS } from '../../lib/util/logger.js';
 import { DEFAULT_BOOT_ID_PATH, DEFAULT_STATE_DIR } from './plan-store/plan-store.js';
 import { DEFAULT_CDI_DIR } from './cdi/cdi-writer.js';
@@ -124,9 +124,6 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   },
 ];
 
-export type ConfigResult =
-  { kind: 'ok'; config: AgentConfig } | { kind: 'help' } | { kind: 'error'; errors: string[] };
-
 export function agentUsage(): string {
   return flagUsage(
     'knd-agent',
@@ -141,9 +138,11 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string
 export function parseAgentConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): ConfigResult {
-  const r = parseFlags(AGENT_FLAGS, argv, env);
-  if (r.kind !== 'ok') return r;
-  const config = Object.fromEntries(AGENT_FLAGS.map((f) => [camel(f.name), r.values[f.name]]));
-  return { kind: 'ok', config: config as unknown as AgentConfig };
+): ConfigResult<AgentConfig> {
+  return parseConfig(
+    AGENT_FLAGS,
+    argv,
+    env,
+    (v) => Object.fromEntries(AGENT_FLAGS.map((f) => [camel(f.name), v[f.name]])) as unknown as AgentConfig,
+  );
 }

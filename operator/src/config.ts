@@ -1,7 +1,13 @@
 // The operator's configuration: flags, then environment (KND_<FLAG>), then defaults; parsed once at
 // start into a typed object (pure). Same flag style and parser as the node agent
 // (lib/util/flags.ts).
-import { flagUsage, parseFlags, type FlagSpec } from '../../lib/util/flags.js';
+import {
+  flagUsage,
+  parseConfig,
+  type ConfigResult,
+  type FlagSpec,
+  type FlagValue,
+} from '../../lib/util/flags.js';
 import { LOG_LEVELS } from '../../lib/util/logger.js';
 
 export interface OperatorConfig {
@@ -86,9 +92,6 @@ export const OPERATOR_FLAGS: readonly FlagSpec[] = [
   },
 ];
 
-export type OperatorConfigResult =
-  { kind: 'ok'; config: OperatorConfig } | { kind: 'help' } | { kind: 'error'; errors: string[] };
-
 export function operatorUsage(): string {
   return flagUsage(
     'knd-operator',
@@ -100,10 +103,11 @@ export function operatorUsage(): string {
 export function parseOperatorConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): OperatorConfigResult {
-  const r = parseFlags(OPERATOR_FLAGS, argv, env);
-  if (r.kind !== 'ok') return r;
-  const v = r.values;
+): ConfigResult<OperatorConfig> {
+  return parseConfig(OPERATOR_FLAGS, argv, env, toOperatorConfig);
+}
+
+function toOperatorConfig(v: Readonly<Record<string, FlagValue>>): OperatorConfig {
   const str = (name: string): string | undefined => {
     const x = v[name];
     return typeof x === 'string' && x !== '' ? x : undefined;
@@ -113,20 +117,17 @@ export function parseOperatorConfig(
   const identity = str('identity');
   const metricsPort = v['metrics-port'];
   return {
-    kind: 'ok',
-    config: {
-      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
-      ...(identity !== undefined ? { identity } : {}),
-      logLevel: String(v['log-level']),
-      healthPort: num('health-port'),
-      ...(typeof metricsPort === 'number' ? { metricsPort } : {}),
-      leaderElection: v['leader-elect'] === true,
-      leaseNamespace: String(v['lease-namespace']),
-      leaseName: String(v['lease-name']),
-      leaseDurationMs: num('lease-duration-seconds') * 1000,
-      renewDeadlineMs: num('renew-deadline-seconds') * 1000,
-      retryPeriodMs: num('retry-period-seconds') * 1000,
-      workers: num('workers'),
-    },
+    ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+    ...(identity !== undefined ? { identity } : {}),
+    logLevel: String(v['log-level']),
+    healthPort: num('health-port'),
+    ...(typeof metricsPort === 'number' ? { metricsPort } : {}),
+    leaderElection: v['leader-elect'] === true,
+    leaseNamespace: String(v['lease-namespace']),
+    leaseName: String(v['lease-name']),
+    leaseDurationMs: num('lease-duration-seconds') * 1000,
+    renewDeadlineMs: num('renew-deadline-seconds') * 1000,
+    retryPeriodMs: num('retry-period-seconds') * 1000,
+    workers: num('workers'),
   };
 }

@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureLogger, type LogEntry } from '../../../test/support/capture-logger.js';
+import { samplePlan } from '../../../test/support/sample-plan.js';
 import type { AttachRecord } from '../netns/contract.js';
 import type { AttachPlan } from './plan.js';
 import { attachmentFileName, PlanStore } from './plan-store.js';
@@ -19,14 +20,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const plan = (uid: string, podUids: string[], bootId = 'boot-1'): AttachPlan => ({
-  formatVersion: 1,
-  claim: { namespace: 'ns', name: `c-${uid}`, uid },
-  bootId,
-  podUids,
-  devices: [],
-  preparedAt: '2026-01-01T00:00:00.000Z',
-});
+const plan = (uid: string, podUids: string[], bootId = 'boot-1'): AttachPlan =>
+  samplePlan(uid, podUids, [], { bootId });
 
 const record = (claimUid: string, podUid: string, deviceName: string): AttachRecord => ({
   claimUid,

@@ -25,26 +25,7 @@ export class RecordingNetns implements NetnsOps {
     hooks?: AttachHooks,
   ): Promise<AttachRecord> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    const host = {
-      ifName: plan.host.ifName,
-      mtu: 1500,
-      mac: plan.host.mac ?? '02:00:00:00:00:01',
-      up: true,
-      addresses: [],
-      routes: [],
-    };
-    await hooks?.onRecord?.({
-      claimUid: ids.claimUid,
-      podUid: ids.podUid,
-      deviceName: plan.deviceName,
-      netnsPath,
-      podIfName: plan.podIfName,
-      host,
-    });
-    this.calls.push({ op: 'attach', deviceName: plan.deviceName, podUid: ids.podUid, netnsPath });
-    if (this.failAttach.has(plan.deviceName))
-      throw new Error(`injected attach failure for ${plan.deviceName}`);
-    return {
+    const intent: AttachRecord = {
       claimUid: ids.claimUid,
       podUid: ids.podUid,
       deviceName: plan.deviceName,
@@ -58,6 +39,13 @@ export class RecordingNetns implements NetnsOps {
         addresses: [],
         routes: [],
       },
+    };
+    await hooks?.onRecord?.(structuredClone(intent));
+    this.calls.push({ op: 'attach', deviceName: plan.deviceName, podUid: ids.podUid, netnsPath });
+    if (this.failAttach.has(plan.deviceName))
+      throw new Error(`injected attach failure for ${plan.deviceName}`);
+    return {
+      ...intent,
       result: {
         ifName: plan.podIfName,
         mac: plan.hardwareAddr ?? '02:00:00:00:00:01',
