@@ -3,7 +3,7 @@
 // the spec exists before containerd creates the container) and unprepare (remove). Writes are atomic
 // (temp + fsync + rename + dir fsync); removal of a missing spec is a no-op. Idempotent.
 import { mkdir, readFile, unlink } from 'node:fs/promises';
-import { fsyncDir, writeFileAtomic } from '../plan-store/plan-store.js';
+import { fsyncDir, writeFileAtomic } from '../plan-store/durable-file.js';
 import { join } from 'node:path';
 import { cdiSpecFileName, type CdiSpec } from './cdi-spec.js';
 

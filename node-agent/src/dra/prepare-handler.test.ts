@@ -172,4 +172,24 @@ describe('DraHandler', () => {
     );
     expect(await readFile(join(dir, 'state', 'plans', 'u-newer.json'), 'utf8')).toBe(newer);
   });
+
+  it('leaves a claim whose own plan a newer agent wrote alone: prepare and unprepare fail, nothing is touched', async () => {
+    await mkdir(join(dir, 'state', 'plans'), { recursive: true });
+    await mkdir(join(dir, 'cdi'), { recursive: true });
+    const newer = JSON.stringify({ formatVersion: 99, bootId: 'boot-1', devices: [] });
+    await writeFile(join(dir, 'state', 'plans', 'uk.json'), newer);
+    const spec = join(dir, 'cdi', 'knd.dev-claim_uk.json');
+    await writeFile(spec, 'the guard a newer agent wrote');
+    addClaim('k', 'uk', 'nic4');
+    const h = await handler();
+    const why =
+      'plans/uk.json is kept untouched because this agent cannot use it (format version 99 was written by a ' +
+      'newer knd agent; this agent reads versions up to 1); it is not overwritten or deleted';
+    expect((await h.prepare([ref('k', 'uk')])).get('uk')?.error).toBe(`claim default/k: ${why}`);
+    expect((await h.unprepare([ref('k', 'uk')])).get('uk')?.error).toBe(
+      `claim default/k: unprepare failed: ${why}`,
+    );
+    expect(await readFile(join(dir, 'state', 'plans', 'uk.json'), 'utf8')).toBe(newer);
+    expect(await readFile(spec, 'utf8')).toBe('the guard a newer agent wrote');
+  });
 });

@@ -14,6 +14,7 @@
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
+import { keptMessage } from '../plan-store/state-scan.js';
 import { specForPlan } from '../cdi/plan-cdi-spec.js';
 import type { CdiWriter } from '../cdi/cdi-writer.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
@@ -120,6 +121,11 @@ export class DraHandler {
         out.set(f.req.uid, { devices: preparedDevices(plan), error: '' });
         continue;
       }
+      const kept = this.o.store.unreadablePlan(f.req.uid);
+      if (kept) {
+        out.set(f.req.uid, { devices: [], error: `${label}: ${keptMessage(kept)}` });
+        continue;
+      }
       if (!f.claim) {
         out.set(f.req.uid, {
           devices: [],
@@ -207,6 +213,8 @@ export class DraHandler {
       await Promise.all(
         claims.map(async (req) => {
           try {
+            const kept = this.o.store.unreadablePlan(req.uid);
+            if (kept) throw new Error(keptMessage(kept));
             const plan = await this.o.store.getPlan(req.uid);
             await this.o.releaseAttachments?.(req.uid);
             await this.o.cdi.remove(req.uid);

@@ -10,9 +10,9 @@
 // - Every entry is stamped with the boot id (/proc/sys/kernel/random/boot_id, path injectable). An
 //   entry from another boot is invalid: open() deletes it and logs why (after a reboot no netdev is
 //   in any pod netns and no claim is prepared as far as the kernel is concerned).
-// - Every entry carries a format version (plan-format.ts, attach-record-format.ts). open() converts
-//   older versions in memory (the file is rewritten in the current format by the next write). An
-//   entry it cannot use (a NEWER version written by a newer agent, or content it cannot read) is
+// - Every entry carries a format version (plan-format.ts, attach-record-format.ts). open()
+//   (state-scan.ts) converts older versions in memory (the file is rewritten in the current format
+//   by the next write). An entry it cannot use (a NEWER version written by a newer agent, or content it cannot read) is
 //   kept untouched and logged; the devices it names are refused (`unreadableHolding`) instead of
 //   being handed out again, and put/delete of that file are refused. Nothing is discarded silently.
 // - Idempotent: put replaces, delete of a missing entry is a no-op. No locking across processes: one
@@ -26,16 +26,15 @@
 //
 // Layout under `dir` (default /var/lib/knd/state):
 //   plans/<claimUid>.json                                AttachPlan (bootId inside the plan)
-//   attachments/<claimUid>_<podUid>_<deviceName>.json   { bootId, record: AttachRecord }
+//   attachments/<claimUid>_<podUid>_<deviceName>.json   { formatVersion, bootId, record: AttachRecord }
 //
 // API:
 //   const store = await PlanStore.open({ dir, bootIdPath?, logger })
-//   store.bootId  store.unreadable  store.unreadableHolding(deviceName)
+//   store.bootId  store.unreadable  store.unreadableHolding(deviceName)  store.unreadablePlan(claimUid)
 //   plans:   putPlan(plan) getPlan(claimUid) listPlans() deletePlan(claimUid) plansForPod(podUid)
 //   records: putAttachRecord(rec) getAttachRecord(key) listAttachRecords() attachRecordsForPod(podUid)
 //            attachRecordsForClaim(claimUid) deleteAttachRecord(key)
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../../lib/util/logger.js';
 import type { AttachRecord } from '../netns/contract.js';
@@ -45,9 +44,10 @@ import {
   attachRecordFormat,
   type RecordEnvelope,
 } from './attach-record-format.js';
-import { decodeDurable, type Decoded, type DurableFormat, type StableHeader } from './durable-format.js';
+import { unlinkDurable, writeFileAtomic } from './durable-file.js';
 import type { AttachPlan } from './plan.js';
 import { planFormat } from './plan-format.js';
+import { attachmentDevice, keptMessage, scanStateDir, type UnreadableEntry } from './state-scan.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/knd/state';
 export const DEFAULT_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
@@ -57,15 +57,6 @@ export interface PlanStoreOptions {
   bootIdPath?: string;
   /** Where open() says what it converted, discarded or kept without using, and why (default: stderr). */
   logger?: Logger;
-}
-
-/** A file open() keeps untouched but cannot use: a newer format, or content it cannot read. */
-export interface UnreadableEntry {
-  /** Relative to the state dir: `plans/<claimUid>.json`, `attachments/<...>.json`. */
-  file: string;
-  reason: string;
-  /** Devices the entry names (stable header; for attach records also the file name). */
-  deviceNames: string[];
 }
 
 const PLANS = 'plans';
@@ -81,73 +72,6 @@ function checkKey(what: string, v: string): string {
 
 export function attachmentFileName(k: AttachRecordKey): string {
   return `${checkKey('claim uid', k.claimUid)}_${checkKey('pod uid', k.podUid)}_${checkKey('device name', k.deviceName)}.json`;
-}
-
-/** Write `data` to `path` atomically and durably (temp + fsync + rename + directory fsync). */
-export async function writeFileAtomic(
-  dir: string,
-  name: string,
-  data: string,
-  modeBits = 0o600,
-): Promise<void> {
-  const tmp = join(dir, `.tmp-${name}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'w', modeBits);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, join(dir, name));
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDir(dir);
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
-}
-
-async function unlinkDurable(dir: string, name: string): Promise<boolean> {
-  try {
-    await unlink(join(dir, name));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-  await fsyncDir(dir);
-  return true;
-}
-
-/** Read and decode one entry; a read error other than bad JSON is thrown (open() fails). */
-async function readDecoded<T>(format: DurableFormat<T>, path: string): Promise<Decoded<T>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`plan store: read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { status: 'invalid', reason: `not JSON: ${(err as Error).message}`, header: { deviceNames: [] } };
-  }
-  return decodeDurable(format, raw);
-}
-
-/** Device name from an attachment file name (`<claimUid>_<podUid>_<deviceName>.json`; keys have no `_`). */
-function attachmentDevice(name: string): string[] {
-  const parts = name.replace(/\.json$/, '').split('_');
-  return parts.length === 3 && parts[2] ? [parts[2]] : [];
 }
 
 export async function readBootId(path: string): Promise<string> {
@@ -186,23 +110,36 @@ export class PlanStore implements NriPlanStore {
     const store = new PlanStore(opts.dir, bootId, opts.logger ?? createLogger({ component: 'plan-store' }));
     for (const d of [opts.dir, store.plansDir, store.recordsDir])
       await mkdir(d, { recursive: true, mode: 0o700 });
-    await store.scan(PLANS, planFormat, (plan, name) => {
-      if (name !== `${plan.claim.uid}.json`)
-        return `claim.uid ${plan.claim.uid} does not match the file name`;
-      store.plans.set(plan.claim.uid, plan);
-      return undefined;
+    const scan = { dir: opts.dir, bootId, log: store.log };
+    const plans = await scanStateDir({
+      ...scan,
+      sub: PLANS,
+      format: planFormat,
+      accept: (plan, name) => {
+        if (name !== `${plan.claim.uid}.json`)
+          return `claim.uid ${plan.claim.uid} does not match the file name`;
+        store.plans.set(plan.claim.uid, plan);
+        return undefined;
+      },
     });
-    await store.scan(ATTACHMENTS, attachRecordFormat, (env, name) => {
-      let key: string;
-      try {
-        key = attachmentFileName(env.record);
-      } catch (err) {
-        return (err as Error).message;
-      }
-      if (key !== name) return "the record's claim/pod/device do not match the file name";
-      store.records.set(key, env.record);
-      return undefined;
+    const records = await scanStateDir({
+      ...scan,
+      sub: ATTACHMENTS,
+      format: attachRecordFormat,
+      devicesOfName: attachmentDevice,
+      accept: (env, name) => {
+        let key: string;
+        try {
+          key = attachmentFileName(env.record);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        if (key !== name) return "the record's claim/pod/device do not match the file name";
+        store.records.set(key, env.record);
+        return undefined;
+      },
     });
+    store.unreadableEntries.push(...plans, ...records);
     return store;
   }
 
@@ -216,92 +153,15 @@ export class PlanStore implements NriPlanStore {
     return this.unreadableEntries.find((e) => e.deviceNames.includes(deviceName));
   }
 
-  /**
-   * One directory at open(): `accept` stores a decoded entry of this boot (or says why it does not
-   * fit, which makes the entry unreadable).
-   */
-  private async scan<T extends { bootId: string }>(
-    sub: string,
-    format: DurableFormat<T>,
-    accept: (value: T, name: string) => string | undefined,
-  ): Promise<void> {
-    const dir = join(this.dir, sub);
-    for (const name of (await readdir(dir)).sort()) {
-      const file = `${sub}/${name}`;
-      if (name.startsWith('.tmp-')) {
-        await unlinkDurable(dir, name);
-        this.log.info('plan store: removed an unfinished write (the agent stopped while writing)', { file });
-        continue;
-      }
-      if (!name.endsWith('.json')) {
-        this.log.warn('plan store: ignoring a file that is not a knd state entry', { file });
-        continue;
-      }
-      const d = await readDecoded(format, join(dir, name));
-      let problem: string;
-      if (d.status === 'ok') {
-        if (d.value.bootId !== this.bootId) {
-          await unlinkDurable(dir, name);
-          this.log.info('plan store: discarded an entry of an earlier boot', {
-            kind: format.what,
-            file,
-            reason: `written in boot ${d.value.bootId}, this is boot ${this.bootId}: after a reboot no device is in a pod`,
-          });
-          continue;
-        }
-        const misfit = accept(d.value, name);
-        if (misfit === undefined) {
-          if (d.fromVersion !== format.current) {
-            this.log.info('plan store: converted an entry from an older format', {
-              kind: format.what,
-              file,
-              fromVersion: d.fromVersion,
-              toVersion: format.current,
-            });
-          }
-          continue;
-        }
-        problem = misfit;
-      } else if (d.status === 'newer') {
-        problem = `format version ${String(d.version)} was written by a newer knd agent; this agent reads versions up to ${String(format.current)}`;
-      } else {
-        problem = d.reason;
-      }
-      const fromName = sub === ATTACHMENTS ? attachmentDevice(name) : [];
-      const header = d.status === 'ok' ? { deviceNames: [] } : d.header;
-      this.keepUnreadable(format.what, file, problem, {
-        ...header,
-        deviceNames: [...new Set([...header.deviceNames, ...fromName])].sort(),
-      });
-    }
-  }
-
-  private keepUnreadable(what: string, file: string, reason: string, header: StableHeader): void {
-    const { deviceNames } = header;
-    // a header from another boot names devices that cannot be in a pod any more: keep, do not refuse
-    const earlierBoot = header.bootId !== undefined && header.bootId !== this.bootId;
-    if (!earlierBoot) this.unreadableEntries.push({ file, reason, deviceNames });
-    this.log.error('plan store: kept an entry this agent cannot use, untouched', {
-      kind: what,
-      file,
-      reason,
-      refusedDevices: earlierBoot ? [] : deviceNames,
-      ...(earlierBoot
-        ? { note: `written in boot ${header.bootId ?? ''}; its devices are free again` }
-        : deviceNames.length === 0
-          ? { note: 'it names no device; a device it held may be prepared again' }
-          : {}),
-    });
+  /** The claim's plan file when it is kept as unreadable (prepare and unprepare must not touch the claim). */
+  unreadablePlan(claimUid: string): UnreadableEntry | undefined {
+    return this.unreadableEntries.find((u) => u.file === `${PLANS}/${claimUid}.json`);
   }
 
   /** Refuse to overwrite or delete a file kept as unreadable. */
   private guardWrite(file: string): void {
     const e = this.unreadableEntries.find((u) => u.file === file);
-    if (e) {
-      throw new Error(
-        `plan store: ${file} is kept untouched because this agent cannot use it (${e.reason}); it is not overwritten or deleted`,
-      );
-    }
+    if (e) throw new Error(`plan store: ${keptMessage(e)}`);
   }
 
   // ---- plans ----
