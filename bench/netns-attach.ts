@@ -11,6 +11,7 @@ import { KernelNetnsOps } from '../node-agent/src/netns/kernel-netns-ops.js';
 import { NetlinkSocket } from '../node-agent/src/netns/netlink-socket.js';
 import { RtnlClient } from '../node-agent/src/netns/rtnl-client.js';
 import type { DevicePlan } from '../node-agent/src/plan-store/plan.js';
+import { fullAttachDevice, samplePlan } from '../test/support/sample-plan.js';
 
 const run = promisify(execFile);
 const ip = async (...args: string[]): Promise<void> => {
@@ -36,24 +37,12 @@ async function setup(): Promise<void> {
   await ip('link', 'set', 'dev', HOST_IF, 'mtu', '1500', 'up');
 }
 
-const plan: DevicePlan = {
-  request: 'nic',
-  poolName: 'bench',
-  deviceName: 'bench-0',
-  host: { ifName: HOST_IF },
-  podIfName: 'net1',
-  mtu: 9000,
-  hardwareAddr: '02:00:5e:10:00:01',
-  addresses: ['203.0.113.10/24', '2001:db8:0:1::10/64'],
-  routes: [
-    { destination: '198.51.100.0/24', gateway: '203.0.113.1' },
-    { destination: '198.18.0.0/15', scope: 253 },
-  ],
-  rules: [],
-  neighbors: [],
-  ethtoolFeatures: {},
-  cdiDeviceIds: [],
-};
+// the shared full attach (test/support/sample-plan.ts)
+const plan = samplePlan(
+  'c',
+  ['p'],
+  [fullAttachDevice({ ifName: HOST_IF }, { poolName: 'bench', deviceName: 'bench-0' })],
+).devices[0] as DevicePlan;
 
 function pct(sorted: number[], p: number): number {
   const i = Math.max(0, Math.ceil((p / 100) * sorted.length) - 1);

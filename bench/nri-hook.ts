@@ -24,10 +24,10 @@ import type { NetnsOps } from '../node-agent/src/netns/contract.js';
 import { NetlinkSocket } from '../node-agent/src/netns/netlink-socket.js';
 import { RtnlClient } from '../node-agent/src/netns/rtnl-client.js';
 import { startNriPlugin } from '../node-agent/src/nri/nri-plugin.js';
-import type { AttachPlan, DevicePlan } from '../node-agent/src/plan-store/plan.js';
-import { PLAN_FORMAT_VERSION } from '../node-agent/src/plan-store/plan.js';
+import type { AttachPlan } from '../node-agent/src/plan-store/plan.js';
 import { crictl, ensureContainerd, stopKubelet } from '../test/support/node.js';
 import { openPlanStore, realNetnsOps } from '../test/e2e/nri-runtime-deps.js';
+import { fullAttachDevice, samplePlan } from '../test/support/sample-plan.js';
 import { summarize } from './discovery-stats.js';
 
 const pexec = promisify(execFile);
@@ -40,33 +40,12 @@ const floorNs = `kndbf${tag}`;
 const ip = async (...args: string[]): Promise<string> =>
   (await pexec('ip', args, { encoding: 'utf8' })).stdout;
 
+/** The shared full attach (test/support/sample-plan.ts) of one veth, planned for a new pod. */
 function plan(podUid: string, ifName: string, mac: string): AttachPlan {
-  const device: DevicePlan = {
-    request: 'nic',
-    poolName: 'bench',
-    deviceName: ifName,
-    host: { ifName, mac },
-    podIfName: 'net1',
-    mtu: 9000,
-    hardwareAddr: '02:00:5e:10:00:01',
-    addresses: ['203.0.113.10/24', '2001:db8:0:1::10/64'],
-    routes: [
-      { destination: '198.51.100.0/24', gateway: '203.0.113.1' },
-      { destination: '198.18.0.0/15', scope: 'link' },
-    ],
-    rules: [],
-    neighbors: [],
-    ethtoolFeatures: {},
-    cdiDeviceIds: [],
-  } as DevicePlan;
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    claim: { namespace: 'default', name: `bench-${podUid.slice(0, 8)}`, uid: randomUUID() },
-    bootId: '',
-    podUids: [podUid],
-    devices: [device],
+  return samplePlan(randomUUID(), [podUid], [fullAttachDevice({ ifName, mac }, { poolName: 'bench' })], {
+    claimName: `bench-${podUid.slice(0, 8)}`,
     preparedAt: new Date().toISOString(),
-  };
+  });
 }
 
 async function main(): Promise<void> {

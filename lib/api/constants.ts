@@ -28,7 +28,7 @@ export const LABEL_SOURCE_NAME = 'knd.dev/source-name';
 export const FIELD_MANAGER_OPERATOR = 'knd-operator';
 export const FIELD_MANAGER_AGENT = 'knd-agent';
 
-/** DRA API limits (shared/reference/protocols.md §4.1, §3). */
+/** DRA API limits (resource.k8s.io/v1 validation of ResourceSlices and of claim device status). */
 export const LIMITS = {
   maxDevicesPerSlice: 128,
   maxAttributesAndCapacitiesPerDevice: 32,

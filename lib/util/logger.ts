@@ -4,6 +4,9 @@ import winston from 'winston';
 
 export type Logger = winston.Logger;
 
+/** The levels the programs accept for --log-level, most severe first. */
+export const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'debug'];
+
 export function createLogger(opts: { level?: string; component?: string; silent?: boolean } = {}): Logger {
   return winston.createLogger({
     level: opts.level ?? 'info',

@@ -1,4 +1,4 @@
-// Result type for expected failures (style.md rule 4): errors are values, never swallowed.
+// Result type for expected failures: errors are values the caller must look at, never swallowed.
 export type Result<T, E = Error> = { ok: true; value: T } | { ok: false; error: E };
 
 export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });

@@ -1,6 +1,7 @@
 // knd node agent entry point. Thin: parse the typed config once, log it, wire the parts, shut down
 // gracefully on SIGTERM/SIGINT. Order matters:
-//   1. plan store (durable state; drops plans from an earlier boot)
+//   1. plan store (durable state; drops plans from an earlier boot, converts older formats), then
+//      the CDI specs of its plans in this agent's rendering (cdi-resync.ts)
 //   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool)
 //   3. claim source (informer) -> DRA plugin (DRA socket, then registration socket)
 //   4. NRI plugin (replays plans; see the note in startNri)
@@ -8,11 +9,13 @@
 //      the plugin, and the first scan and the claim informer's first list are done.
 import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
+import { reportFlags } from '../../lib/util/flags.js';
 import { createLogger, type Logger } from '../../lib/util/logger.js';
 import { Metrics } from '../../lib/util/metrics.js';
 import { AttachCompletionFiles, attachCompletionDir } from './cdi/attach-completion.js';
+import { resyncCdiSpecs } from './cdi/cdi-resync.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
-import { configUsage, parseAgentConfig, type AgentConfig } from './config.js';
+import { agentUsage, parseAgentConfig, type AgentConfig } from './config.js';
 import { KubeClaimSource } from './dra/claim-source.js';
 import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
@@ -74,16 +77,12 @@ function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logge
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(
-      `knd-agent: the knd node agent (discovery, ResourceSlices, DRA kubelet plugin, NRI plugin)\n\nflags:\n${configUsage()}\n`,
-    );
-    return 0;
-  }
   const parsed = parseAgentConfig(argv, env);
-  if (!parsed.ok) {
-    process.stderr.write(`${parsed.errors.join('\n')}\nflags:\n${configUsage()}\n`);
-    return 2;
+  if (parsed.kind !== 'ok') {
+    return reportFlags('knd-agent', agentUsage(), parsed, {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+    });
   }
   const cfg = parsed.config;
   const log = createLogger({ level: cfg.logLevel, component: 'agent' });
@@ -91,12 +90,27 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
 
   const metrics = new Metrics({ prefix: 'knd_agent_', defaultMetrics: true });
   const dm = draMetrics(metrics);
-  const store = await PlanStore.open({ dir: cfg.stateDir, bootIdPath: cfg.bootIdPath });
+  const store = await PlanStore.open({
+    dir: cfg.stateDir,
+    bootIdPath: cfg.bootIdPath,
+    logger: log.child({ component: 'plan-store' }),
+  });
   log.info('plan store open', {
     dir: cfg.stateDir,
     bootId: store.bootId,
     plans: (await store.listPlans()).length,
+    unreadable: store.unreadable.length,
   });
+  const cdi = new CdiWriter({ dir: cfg.cdiDir });
+  // specs follow the plans: an upgraded agent re-renders those an older one wrote
+  const resynced = await resyncCdiSpecs(
+    await store.listPlans(),
+    cdi,
+    attachCompletionDir(cfg.stateDir),
+    log.child({ component: 'cdi' }),
+  );
+  if (resynced.rewritten + resynced.kept + resynced.failed > 0)
+    log.info('CDI specs resynced', { ...resynced });
   const kc = loadKubeConfig(cfg);
   const nri = startNri(cfg, kc, store, log);
 
@@ -133,6 +147,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   });
   // devices of persisted plans stay published while their netdevs are in pods
   for (const p of await store.listPlans()) for (const d of p.devices) inventory.pin(d.deviceName);
+  // and so do devices named by entries this agent cannot read (a newer agent's format)
+  for (const e of store.unreadable) for (const name of e.deviceNames) inventory.pin(name);
 
   let claimsSynced = false;
   const late: { handler?: DraHandler } = {};
@@ -159,7 +175,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     claims,
     devices: inventory,
     store,
-    cdi: new CdiWriter({ dir: cfg.cdiDir }),
+    cdi,
     logger: log.child({ component: 'dra' }),
     metrics: dm,
     ...(nri ? { releaseAttachments: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),

@@ -12,7 +12,7 @@
 #   KND_HELM_VERSION        helm release (default v3.19.0)
 #   KND_CACHE_DIR           cache root (default ~/.cache/knd)
 #
-# Technique (shared/reference/local-cluster.md §A-B): k8s.io/kubernetes requires its staging modules at
+# Technique (docs/cluster-harness.md, "What the scripts install and build"): k8s.io/kubernetes requires its staging modules at
 # v0.0.0 and satisfies them with relative replaces that do not apply to a dependent module, so a small
 # tools module replaces each staging module with the published v0.<minor>.<patch> tag. The list is read
 # from the release's own go.mod, not hard-coded. Builds go to a temp dir renamed into place, so an

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what containerd-up.sh started and cleans the host, in this order (local-cluster.md §D.7):
+# Stops what containerd-up.sh started and cleans the host, in this order (docs/node-tier.md):
 #   1. every CRI pod is stopped and removed through crictl (runs the CNI DEL, frees IPs, unmounts netns)
 #   2. containerd is stopped by the PID it recorded (SIGTERM, SIGKILL after 10 s)
 #   3. containers still known to runc under our runc root are killed and deleted; shims of OUR socket

@@ -102,7 +102,7 @@ write_containerd_config() {
   runc=$(command -v runc) || die "runc is not installed (Debian package runc)"
   mkdir -p "$CONTAINERD_CONF_DIR" /etc/cdi /var/run/cdi /etc/nri/conf.d /opt/nri/plugins "$(dirname "$KND_NRI_SOCKET")"
   cat >"$CONTAINERD_CONF_DIR/config.toml" <<EOF
-# Written by test/cluster/containerd-up.sh; local-cluster.md §D.3. Do not edit: rewritten on each start.
+# Written by test/cluster/containerd-up.sh (settings explained in docs/node-tier.md). Do not edit: rewritten on each start.
 version = 3
 root = '$KND_CONTAINERD_ROOT'
 state = '$KND_CONTAINERD_STATE'

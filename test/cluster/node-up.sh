@@ -108,7 +108,7 @@ write_kubelet_files() {
     for g in ${KND_KUBELET_FEATURE_GATES//,/ }; do gates+=$'\n'"  ${g%%=*}: ${g#*=}"; done
   fi
   cat >"$KUBELET_DIR/config.yaml" <<EOF
-# Written by test/cluster/node-up.sh (local-cluster.md §D.6). Rewritten on each start.
+# Written by test/cluster/node-up.sh (settings explained in docs/node-tier.md). Rewritten on each start.
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # the machine runs cgroup v1 (hybrid) and no systemd

@@ -17,7 +17,7 @@
 #   KND_ETCD_PORT (2379) KND_ETCD_PEER_PORT (2380) KND_APISERVER_PORT (6443)
 #   KND_KCM_PORT (10257) KND_SCHEDULER_PORT (10259)
 #
-# Flags follow shared/reference/local-cluster.md §B-C. KCM runs without the node-lifecycle
+# The flags and why: docs/cluster-harness.md, "Flags, and why". KCM runs without the node-lifecycle
 # controller so tests can create fake Node objects that are never tainted NotReady.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -28,10 +28,10 @@ import type { ClaimStatusSink } from '../../node-agent/src/nri/handler-deps.js';
 import type { NriPlugin } from '../../node-agent/src/nri/nri-plugin.js';
 import { startNriPlugin } from '../../node-agent/src/nri/nri-plugin.js';
 import type { AttachPlan, DevicePlan } from '../../node-agent/src/plan-store/plan.js';
-import { PLAN_FORMAT_VERSION } from '../../node-agent/src/plan-store/plan.js';
 import { kubeStatusApi } from '../../node-agent/src/status/kube-status-api.js';
 import { ClaimStatusWriter } from '../../node-agent/src/status/status-writer.js';
 import { crictl, ensureContainerd, restartContainerd, stopKubelet } from '../support/node.js';
+import { fullAttachDevice, samplePlan } from '../support/sample-plan.js';
 import type { ContainerdInfo } from '../support/node.js';
 import type { TestPlanStore } from './nri-runtime-deps.js';
 import { openPlanStore, realNetnsOps } from './nri-runtime-deps.js';
@@ -93,37 +93,19 @@ async function makeNic(n: number): Promise<{ ifName: string; mac: string; mtu: n
   return { ifName, mac, mtu: 1400 };
 }
 
-function devicePlan(nic: { ifName: string; mac: string }, extra: Partial<DevicePlan> = {}): DevicePlan {
-  return {
-    request: 'nic',
-    poolName: 'knd-e2e',
-    deviceName: nic.ifName,
-    host: { ifName: nic.ifName, mac: nic.mac },
-    podIfName: 'net1',
-    mtu: 9000,
-    hardwareAddr: '02:00:5e:10:00:01',
-    addresses: ['203.0.113.10/24', '2001:db8:0:1::10/64'],
-    routes: [
-      { destination: '198.51.100.0/24', gateway: '203.0.113.1' },
-      { destination: '198.18.0.0/15', scope: 'link' },
-    ],
-    rules: [],
-    neighbors: [],
-    ethtoolFeatures: {},
-    cdiDeviceIds: [],
-    ...extra,
-  } as DevicePlan;
+/** The shared full attach (test/support/sample-plan.ts) of a test NIC. */
+function devicePlan(
+  nic: { ifName: string; mac: string },
+  extra: Partial<DevicePlan> = {},
+): Partial<DevicePlan> {
+  return fullAttachDevice({ ifName: nic.ifName, mac: nic.mac }, { poolName: 'knd-e2e', ...extra });
 }
 
-function attachPlan(podUid: string, devices: DevicePlan[]): AttachPlan {
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    claim: { namespace: 'default', name: `claim-${podUid.slice(0, 8)}`, uid: randomUUID() },
-    bootId: '',
-    podUids: [podUid],
-    devices,
+function attachPlan(podUid: string, devices: Partial<DevicePlan>[]): AttachPlan {
+  return samplePlan(randomUUID(), [podUid], devices, {
+    claimName: `claim-${podUid.slice(0, 8)}`,
     preparedAt: new Date().toISOString(),
-  };
+  });
 }
 
 function podConfig(name: string, uid: string): string {

@@ -10,9 +10,9 @@ import type { HandlerDeps } from '../../node-agent/src/nri/handler-deps.js';
 import { KeyedLock } from '../../node-agent/src/nri/keyed-lock.js';
 import { runPodSandbox } from '../../node-agent/src/nri/run-pod-sandbox.js';
 import { stopPodSandbox } from '../../node-agent/src/nri/stop-pod-sandbox.js';
-import { MemoryPlanStore } from '../../node-agent/src/nri/test-support/memory-plan-store.js';
-import { RecordingStatus } from '../../node-agent/src/nri/test-support/recording-status.js';
-import { samplePlan, samplePod } from '../../node-agent/src/nri/test-support/sample-plan.js';
+import { MemoryPlanStore } from '../support/nri/memory-plan-store.js';
+import { RecordingStatus } from '../support/nri/recording-status.js';
+import { samplePlan, samplePod } from '../support/sample-plan.js';
 import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 import { ip, ipJson, makeVethFixture, snapshot, type VethFixture } from './netns-fixture.js';
 

@@ -17,6 +17,7 @@ import type { AttachRecord } from '../../node-agent/src/netns/contract.js';
 import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 import { kubeStatusApi } from '../../node-agent/src/status/kube-status-api.js';
 import { ClaimStatusWriter } from '../../node-agent/src/status/status-writer.js';
+import { sampleDevice } from '../support/sample-plan.js';
 
 const pexec = promisify(execFile);
 
@@ -41,19 +42,7 @@ const NS = `knd-nri-status-${suffix}`;
 const NODE = `knd-nri-status-node-${suffix}`;
 
 function device(name: string): DevicePlan {
-  return {
-    request: 'nic',
-    poolName: NODE,
-    deviceName: name,
-    host: { ifName: name },
-    podIfName: 'net1',
-    addresses: [],
-    routes: [],
-    rules: [],
-    neighbors: [],
-    ethtoolFeatures: {},
-    cdiDeviceIds: [],
-  };
+  return sampleDevice({ poolName: NODE, deviceName: name, host: { ifName: name }, addresses: [] });
 }
 
 function record(claimUid: string, podUid: string, deviceName: string, addresses: string[]): AttachRecord {

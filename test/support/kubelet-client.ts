@@ -1,7 +1,8 @@
-// The kubelet's side of the DRA plugin protocol, for tests and benchmarks: a gRPC client over the
-// unix sockets using exactly the kubelet's protos (proto/dra), as the kubelet dials them
-// (shared/reference/protocols.md §1.5): GetInfo + NotifyRegistrationStatus on the registration
-// socket, then NodePrepareResources/NodeUnprepareResources on the advertised endpoint.
+// The kubelet's side of the DRA plugin protocol, for tests and benchmarks: a gRPC client over the unix
+// sockets using exactly the kubelet's protos (proto/dra), as the kubelet dials them (kubelet plugin watcher
+// and DRA manager, kubernetes/kubernetes pkg/kubelet/pluginmanager and cm/dra): GetInfo +
+// NotifyRegistrationStatus on the registration socket, then NodePrepareResources/NodeUnprepareResources on
+// the advertised endpoint.
 import * as grpc from '@grpc/grpc-js';
 import { loadDraServices } from '../../node-agent/src/dra/dra-protos.js';
 

@@ -1,6 +1,6 @@
 // Pure rendering of knd's per-claim CDI spec and its qualified device ids: per device the attach
 // guard hook (attach-guard.ts) and the RDMA character devices. No I/O; cdi-writer.ts puts the result
-// on disk. Rules from shared/reference/protocols.md §5:
+// on disk. Rules from the CDI specification (cncf-tags/container-device-interface SPEC.md):
 // kind `<vendor>/<class>` = `knd.dev/claim`; one CDI device per (claim, DRA device) named
 // `<claimUid>-<deviceName>`; the declared cdiVersion is the LOWEST that covers the fields used, so
 // older containerd CDI libraries accept the file (a 1.1.0 spec is rejected by containerd < 2.2.7).

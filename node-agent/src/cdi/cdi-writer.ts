@@ -2,13 +2,17 @@
 // runtime's dynamic spec directory). Called by DRA prepare (write, before answering the kubelet, so
 // the spec exists before containerd creates the container) and unprepare (remove). Writes are atomic
 // (temp + fsync + rename + dir fsync); removal of a missing spec is a no-op. Idempotent.
-import { mkdir } from 'node:fs/promises';
-import { fsyncDir, writeFileAtomic } from '../plan-store/plan-store.js';
-import { unlink } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { fsyncDir, writeFileAtomic } from '../plan-store/durable-file.js';
 import { join } from 'node:path';
 import { cdiSpecFileName, type CdiSpec } from './cdi-spec.js';
 
 export const DEFAULT_CDI_DIR = '/var/run/cdi';
+
+/** The bytes written for a spec (compared by cdi-resync.ts). */
+export function cdiSpecText(spec: CdiSpec): string {
+  return `${JSON.stringify(spec, null, 2)}\n`;
+}
 
 export class CdiWriter {
   readonly dir: string;
@@ -19,7 +23,7 @@ export class CdiWriter {
   async write(claimUid: string, spec: CdiSpec): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     // the runtime (root) reads it; no secrets inside
-    await writeFileAtomic(this.dir, cdiSpecFileName(claimUid), `${JSON.stringify(spec, null, 2)}\n`, 0o644);
+    await writeFileAtomic(this.dir, cdiSpecFileName(claimUid), cdiSpecText(spec), 0o644);
   }
 
   async remove(claimUid: string): Promise<void> {
@@ -30,6 +34,16 @@ export class CdiWriter {
       throw err;
     }
     await fsyncDir(this.dir);
+  }
+
+  /** The spec file's text; undefined when there is none. */
+  async read(claimUid: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.path(claimUid), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   path(claimUid: string): string {

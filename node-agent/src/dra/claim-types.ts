@@ -1,5 +1,6 @@
 // The parts of resource.k8s.io/v1 ResourceClaim that DRA prepare reads, as raw JSON on the wire
-// (shared/reference/protocols.md §4.4-4.5). Everything optional: the input is untrusted.
+// (kubernetes/api resource/v1/types.go: ResourceClaim, DeviceAllocationResult, DeviceAllocationConfiguration).
+// Everything optional: the input is untrusted.
 export interface OpaqueDeviceConfiguration {
   driver?: string;
   parameters?: unknown;

@@ -1,8 +1,8 @@
-// Pure: NIC link state -> DRA resource-health entries (v1alpha1.DRAResourceHealth, protocols.md
-// §1.6). The kubelet wants the COMPLETE device list on every message; devices missing from a
-// message go Unknown after a timeout. Mapping of the kernel operstate (knd.dev/state attribute):
-// up -> HEALTHY; down, lowerlayerdown, notpresent, dormant -> UNHEALTHY (message says which);
-// no netdev (e.g. an RDMA-only function), "unknown" or anything else -> UNKNOWN.
+// Pure: NIC link state -> DRA resource-health entries (v1alpha1.DRAResourceHealth, kubernetes/kubelet
+// pkg/apis/dra-health/v1alpha1/api.proto). The kubelet wants the COMPLETE device list on every message;
+// devices missing from a message go Unknown after a timeout. Mapping of the kernel operstate (knd.dev/state
+// attribute): up -> HEALTHY; down, lowerlayerdown, notpresent, dormant -> UNHEALTHY (message says which); no
+// netdev (e.g. an RDMA-only function), "unknown" or anything else -> UNKNOWN.
 import { DRIVER_NAME } from '../../../lib/api/constants.js';
 
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';

@@ -1,6 +1,6 @@
 // The kubelet-facing DRA plugin: two gRPC servers on unix sockets.
 //
-// Contract (shared/reference/protocols.md §1):
+// Contract (the kubelet's DRA plugin API, kubernetes/kubelet pkg/apis/dra and pluginregistration):
 // - DRA socket `<kubeletRoot>/plugins/<driver>/dra.sock` serves k8s.io.kubelet.pkg.apis.dra.v1 and
 //   .v1beta1 DRAPlugin (one implementation; v1beta1 ignores Device.share_id). It listens BEFORE the
 //   registration socket exists, because the kubelet dials the endpoint right after GetInfo.

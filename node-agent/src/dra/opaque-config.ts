@@ -1,8 +1,8 @@
-// Pure: collect, validate and merge knd's opaque configs for one request of an allocated claim.
-// DRA order (protocols.md §4.5): FromClass entries before FromClaim entries, each in list order,
-// later wins; an entry with empty `requests` applies to every request; configs of other drivers are
-// ignored. Every config is validated on its own first, so a problem names where it came from; the
-// merged result is validated again (rules across fields).
+// Pure: collect, validate and merge knd's opaque configs for one request of an allocated claim. DRA order
+// (resource.k8s.io/v1 DeviceAllocationConfiguration): FromClass entries before FromClaim entries, each in
+// list order, later wins; an entry with empty `requests` applies to every request; configs of other drivers
+// are ignored. Every config is validated on its own first, so a problem names where it came from; the merged
+// result is validated again (rules across fields).
 import { mergeNetworkConfigs, type NetworkConfig } from '../../../lib/api/network-config.js';
 import { formatProblems, validateNetworkConfig } from '../../../lib/api/validate-network-config.js';
 import type { DeviceAllocationConfiguration } from './claim-types.js';

@@ -1,7 +1,7 @@
 // The prepare/unprepare handler over a real PlanStore and CdiWriter in a temp dir, with an in-memory
 // claim source (the gRPC + apiserver path is covered by test/integration/dra-plugin.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../lib/util/logger.js';
@@ -206,5 +206,38 @@ describe('DraHandler', () => {
     const reopened = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
     expect(await reopened.getPlan('uu')).toBeUndefined();
     expect(released).toEqual(['uu', 'uu']);
+  });
+
+  it('refuses a device named by a plan a newer agent wrote (kept untouched, never reused)', async () => {
+    await mkdir(join(dir, 'state', 'plans'), { recursive: true });
+    const newer = JSON.stringify({ formatVersion: 99, bootId: 'boot-1', devices: [{ deviceName: 'nic3' }] });
+    await writeFile(join(dir, 'state', 'plans', 'u-newer.json'), newer);
+    addClaim('n', 'un', 'nic3');
+    const h = await handler();
+    expect((await h.prepare([ref('n', 'un')])).get('un')?.error).toBe(
+      'claim default/n: device node-a/nic3 is held by plans/u-newer.json, which this agent keeps but cannot use ' +
+        '(format version 99 was written by a newer knd agent; this agent reads versions up to 1); it is not handed out again',
+    );
+    expect(await readFile(join(dir, 'state', 'plans', 'u-newer.json'), 'utf8')).toBe(newer);
+  });
+
+  it('leaves a claim whose own plan a newer agent wrote alone: prepare and unprepare fail, nothing is touched', async () => {
+    await mkdir(join(dir, 'state', 'plans'), { recursive: true });
+    await mkdir(join(dir, 'cdi'), { recursive: true });
+    const newer = JSON.stringify({ formatVersion: 99, bootId: 'boot-1', devices: [] });
+    await writeFile(join(dir, 'state', 'plans', 'uk.json'), newer);
+    const spec = join(dir, 'cdi', 'knd.dev-claim_uk.json');
+    await writeFile(spec, 'the guard a newer agent wrote');
+    addClaim('k', 'uk', 'nic4');
+    const h = await handler();
+    const why =
+      'plans/uk.json is kept untouched because this agent cannot use it (format version 99 was written by a ' +
+      'newer knd agent; this agent reads versions up to 1); it is not overwritten or deleted';
+    expect((await h.prepare([ref('k', 'uk')])).get('uk')?.error).toBe(`claim default/k: ${why}`);
+    expect((await h.unprepare([ref('k', 'uk')])).get('uk')?.error).toBe(
+      `claim default/k: unprepare failed: ${why}`,
+    );
+    expect(await readFile(join(dir, 'state', 'plans', 'uk.json'), 'utf8')).toBe(newer);
+    expect(await readFile(spec, 'utf8')).toBe('the guard a newer agent wrote');
   });
 });

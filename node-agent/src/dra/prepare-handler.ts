@@ -1,12 +1,13 @@
-// The DRA plugin's behaviour behind the gRPC methods (dra-server.ts maps the wire to these calls).
+// The DRA plugin's behaviour behind the gRPC methods (dra-plugin.ts maps the wire to these calls).
 //
-// Contract (kubelet -> agent, shared/reference/protocols.md §1.5):
+// Contract (kubelet -> agent, the kubelet's DRA manager, kubernetes/kubernetes pkg/kubelet/cm/dra):
 // - prepare(claims): called once per pod per driver with the pod's not-yet-prepared claims; the
 //   kubelet's deadline is 45 s and it retries through the pod sync loop. Every requested claim gets
 //   an entry; a failure of one claim never affects another. Before returning, each successful
 //   claim's AttachPlan and CDI spec (attach guard + RDMA char devices) are durable on disk.
 // - Idempotent: a claim with a plan from this boot is answered from that plan (after a restart too);
-//   only the pod list (reservedFor) is refreshed. A device held by another claim's plan is an error.
+//   only the pod list (reservedFor) is refreshed. A device held by another claim's plan, or named by
+//   a state entry the store cannot read (written by a newer agent), is an error.
 // - unprepare(claims): gives back any device still attached for the claim (releaseAttachments),
 //   then removes that claim's CDI spec and plan; unknown claims succeed.
 // - Never throws for a claim's problem; unexpected errors become that claim's error text.
@@ -14,7 +15,8 @@ import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
 import { attachCompletionDir } from '../cdi/attach-completion.js';
-import { renderCdiSpec } from '../cdi/cdi-spec.js';
+import { keptMessage } from '../plan-store/state-scan.js';
+import { specForPlan } from '../cdi/plan-cdi-spec.js';
 import type { CdiWriter } from '../cdi/cdi-writer.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
 import type { ClaimSource } from './claim-source.js';
@@ -49,6 +51,18 @@ export interface DraHandlerOptions {
    * must be the directory KernelNetnsOps writes to). Default: `attached/` under the plan store's dir.
    */
   completionDir?: string;
+}
+
+/** Devices of the plan named by state entries the store keeps but cannot read (a newer agent's format). */
+function heldByUnreadable(plan: AttachPlan, store: PlanStore): string[] {
+  return plan.devices.flatMap((d) => {
+    const e = store.unreadableHolding(d.deviceName);
+    return e
+      ? [
+          `device ${d.poolName}/${d.deviceName} is held by ${e.file}, which this agent keeps but cannot use (${e.reason}); it is not handed out again`,
+        ]
+      : [];
+  });
 }
 
 type Fetched = {
@@ -119,16 +133,7 @@ export class DraHandler {
     await Promise.all(
       toWrite.map(async (plan) => {
         try {
-          const spec = renderCdiSpec(
-            plan.claim.uid,
-            `${plan.claim.namespace}/${plan.claim.name}`,
-            plan.devices.map((d) => ({
-              deviceName: d.deviceName,
-              podIfName: d.podIfName,
-              charDevices: d.rdma?.charDevices ?? [],
-            })),
-            this.o.completionDir ?? attachCompletionDir(this.o.store.dir),
-          );
+          const spec = specForPlan(plan, this.o.completionDir ?? attachCompletionDir(this.o.store.dir));
           if (spec) await this.o.cdi.write(plan.claim.uid, spec);
           await this.o.store.putPlan(plan);
           for (const d of plan.devices) this.o.devices.pin?.(d.deviceName);
@@ -171,6 +176,8 @@ export class DraHandler {
       }
       return { devices: preparedDevices(plan), error: '' };
     }
+    const kept = this.o.store.unreadablePlan(f.req.uid);
+    if (kept) return { devices: [], error: `${label}: ${keptMessage(kept)}` };
     if (!f.claim) {
       return { devices: [], error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}` };
     }
@@ -186,7 +193,10 @@ export class DraHandler {
     if (!r.ok) {
       return { devices: [], error: r.error };
     }
-    const conflicts = findConflicts(r.plan, [...held, ...toWrite]);
+    const conflicts = [
+      ...findConflicts(r.plan, [...held, ...toWrite]),
+      ...heldByUnreadable(r.plan, this.o.store),
+    ];
     if (conflicts.length > 0) {
       return { devices: [], error: `${label}: ${conflicts.join('; ')}` };
     }
@@ -227,6 +237,8 @@ export class DraHandler {
       await Promise.all(
         claims.map(async (req) => {
           try {
+            const kept = this.o.store.unreadablePlan(req.uid);
+            if (kept) throw new Error(keptMessage(kept));
             const plan = await this.o.store.getPlan(req.uid);
             await this.o.releaseAttachments?.(req.uid);
             await this.o.cdi.remove(req.uid);

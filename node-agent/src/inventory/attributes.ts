@@ -1,5 +1,6 @@
-// knd's published device attributes: the names (a public API: users' and the operator's CEL read
-// them), their value shapes, and the DRA API limits they must fit (protocols.md §4.1). Pure.
+// knd's published device attributes: the names (a public API: users' and the operator's CEL read them), their
+// value shapes, and the DRA API limits they must fit (resource.k8s.io/v1 ResourceSlice validation; LIMITS in
+// lib/api/constants.ts). Pure.
 import { ATTR_PCI_BUS_ID, ATTR_PCIE_ROOT, DRIVER_NAME, LIMITS } from '../../../lib/api/constants.js';
 
 /** One DRA DeviceAttribute: exactly one of int / bool / string (JSON shape of resource.k8s.io/v1). */

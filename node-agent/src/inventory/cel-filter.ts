@@ -1,11 +1,12 @@
 // The admin's CEL device filter (agent flag --filter): evaluated over the same `device` shape a DRA
-// selector sees (protocols.md §4.3): device.driver, device.attributes["<domain>"].<id> (ints as
+// selector sees (Kubernetes' DRA CEL environment): device.driver, device.attributes["<domain>"].<id> (ints as
 // int64), device.capacity. Unknown attribute domains read as empty maps, as in Kubernetes.
 // Compiled once at startup (a syntax error is a startup error with its position); evaluated per
 // device per scan. A device is kept only when the result is exactly `true`: `false`, a non-bool result
 // or an evaluation error (e.g. `field not found` for an attribute the device lacks) drop it, and the
 // reason is reported as an exclusion, so a filter meant to narrow never lets through a device it
-// could not judge. Library: @bufbuild/cel 0.6.1 (toolchain.md §3).
+// could not judge. Library: @bufbuild/cel 0.6.1 (its gaps against Kubernetes' CEL
+// are listed in operator/src/match/device-matcher.ts).
 import { isCelError, parse, plan, celEnv, type CelInput } from '@bufbuild/cel';
 import { DRIVER_NAME } from '../../../lib/api/constants.js';
 import { err, ok, type Result } from '../../../lib/util/result.js';

@@ -1,6 +1,5 @@
 // PCI addresses and the two standard attributes computed from them, exactly as the upstream
-// helpers do (kubernetes/dynamic-resource-allocation deviceattribute/pci_linux.go;
-// protocols.md §4.2):
+// helpers do (kubernetes/dynamic-resource-allocation deviceattribute/pci_linux.go):
 // - resource.kubernetes.io/pciBusID: the extended BDF `dddd:bb:dd.f`, lower-case hex, validated by
 //   the upstream regular expression.
 // - resource.kubernetes.io/pcieRoot: read the symlink /sys/bus/pci/devices/<BDF> (one level, as the

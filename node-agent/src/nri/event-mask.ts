@@ -1,4 +1,4 @@
-// NRI event subscription mask (containerd/nri:pkg/api/event.go; protocols.md §2(c)). Pure.
+// NRI event subscription mask (containerd/nri:pkg/api/event.go and api.proto). Pure.
 // Mask bit of event e is 1 << (e - 1). A mask of 0 would subscribe to every event (and make the
 // plugin a validator on NRI >= v0.10), so knd always sends an explicit mask.
 export const NriEvent = {

@@ -10,10 +10,10 @@ import { podNetnsPath } from './pod-netns.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
 import { releaseClaim, stopPodSandbox } from './stop-pod-sandbox.js';
 import { planReconcile, reconcile, SyncCollector } from './synchronize.js';
-import { MemoryPlanStore } from './test-support/memory-plan-store.js';
-import { RecordingNetns } from './test-support/recording-netns.js';
-import { RecordingStatus } from './test-support/recording-status.js';
-import { samplePlan, samplePod } from './test-support/sample-plan.js';
+import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js';
+import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
+import { RecordingStatus } from '../../../test/support/nri/recording-status.js';
+import { samplePlan, samplePod } from '../../../test/support/sample-plan.js';
 
 function deps(): HandlerDeps & { store: MemoryPlanStore; kernel: RecordingNetns; sink: RecordingStatus } {
   const store = new MemoryPlanStore();

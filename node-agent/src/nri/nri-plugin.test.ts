@@ -11,11 +11,11 @@ import { silentLogger } from '../../../lib/util/logger.js';
 import { startNriPlugin } from './nri-plugin.js';
 import type { NriPlugin } from './nri-plugin.js';
 import { NriEvent } from './event-mask.js';
-import { FakeRuntime } from './test-support/fake-runtime.js';
-import { MemoryPlanStore } from './test-support/memory-plan-store.js';
-import { RecordingNetns } from './test-support/recording-netns.js';
-import { RecordingStatus } from './test-support/recording-status.js';
-import { samplePlan, samplePod } from './test-support/sample-plan.js';
+import { FakeRuntime } from '../../../test/support/nri/fake-runtime.js';
+import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js';
+import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
+import { RecordingStatus } from '../../../test/support/nri/recording-status.js';
+import { samplePlan, samplePod } from '../../../test/support/sample-plan.js';
 import { Code } from './ttrpc-status.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,6 +1,6 @@
-// What the NRI handlers need from the durable plan store (node-agent/src/plan-store/, written by
-// DRA prepare). Declared consumer-side (style rule 7) so the handlers depend on four calls only;
-// startNriPlugin takes any object with this shape.
+// What the NRI handlers need from the durable plan store (node-agent/src/plan-store/, written by DRA
+// prepare). Declared where it is used (the consumer owns the interface) so the handlers depend on four calls
+// only; startNriPlugin takes any object with this shape.
 //
 // Record lifecycle: a record WITHOUT `result` is an intent written before the kernel is touched
 // (crash recovery: the link may be half-moved); the handler overwrites it with the record NetnsOps

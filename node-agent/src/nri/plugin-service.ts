@@ -1,5 +1,5 @@
 // The NRI Plugin service table served on mux connection 1: decodes each request, calls one small
-// handler, encodes the answer. Thin (style rule 3): logging, latency, error mapping only.
+// handler, encodes the answer. Thin (handlers do the work): logging, latency, error mapping only.
 //
 // Contract: containerd calls these with its request timeout (Configure carries it, 2 s default).
 // Pod hooks are raced against a budget (hookBudgetMs, below the runtime timeout): when the kernel

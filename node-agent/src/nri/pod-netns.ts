@@ -1,4 +1,5 @@
-// Where a pod sandbox's network namespace is, from the NRI PodSandbox (protocols.md §2(c)). Pure.
+// Where a pod sandbox's network namespace is, from the NRI PodSandbox (containerd/nri pkg/api/api.proto).
+// Pure.
 import type { PodSandbox } from './nri-messages.js';
 
 /**

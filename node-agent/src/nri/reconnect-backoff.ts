@@ -1,4 +1,5 @@
-// Exponential backoff with jitter for the NRI reconnect loop (style rule 8). Pure given `random`.
+// Exponential backoff with jitter for the NRI reconnect loop (every retry loop backs off with jitter).
+// Pure given `random`.
 export interface BackoffOptions {
   initialDelayMs: number;
   maxDelayMs: number;

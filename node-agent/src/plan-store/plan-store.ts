@@ -8,8 +8,13 @@
 //   fsync, rename over the target, fsync of the directory. A crash leaves either the old or the new
 //   file, never a torn one; leftover temp files (`.tmp-*`) are removed by open().
 // - Every entry is stamped with the boot id (/proc/sys/kernel/random/boot_id, path injectable). An
-//   entry from another boot is invalid: reads treat it as absent and open() deletes it (after a
-//   reboot no netdev is in any pod netns and no claim is prepared as far as the kernel is concerned).
+//   entry from another boot is invalid: open() deletes it and logs why (after a reboot no netdev is
+//   in any pod netns and no claim is prepared as far as the kernel is concerned).
+// - Every entry carries a format version (plan-format.ts, attach-record-format.ts). open()
+//   (state-scan.ts) converts older versions in memory (the file is rewritten in the current format
+//   by the next write). An entry it cannot use (a NEWER version written by a newer agent, or content it cannot read) is
+//   kept untouched and logged; the devices it names are refused (`unreadableHolding`) instead of
+//   being handed out again, and put/delete of that file are refused. Nothing is discarded silently.
 // - Idempotent: put replaces, delete of a missing entry is a no-op. No locking across processes: one
 //   agent per node owns the directory. Within the process calls may interleave; writes to the same
 //   key are last-writer-wins (each write is whole).
@@ -21,20 +26,28 @@
 //
 // Layout under `dir` (default /var/lib/knd/state):
 //   plans/<claimUid>.json                                AttachPlan (bootId inside the plan)
-//   attachments/<claimUid>_<podUid>_<deviceName>.json   { bootId, record: AttachRecord }
+//   attachments/<claimUid>_<podUid>_<deviceName>.json   { formatVersion, bootId, record: AttachRecord }
 //
 // API:
-//   const store = await PlanStore.open({ dir, bootIdPath? })
-//   store.bootId
+//   const store = await PlanStore.open({ dir, bootIdPath?, logger })
+//   store.bootId  store.unreadable  store.unreadableHolding(deviceName)  store.unreadablePlan(claimUid)
 //   plans:   putPlan(plan) getPlan(claimUid) listPlans() deletePlan(claimUid) plansForPod(podUid)
 //   records: putAttachRecord(rec) getAttachRecord(key) listAttachRecords() attachRecordsForPod(podUid)
 //            attachRecordsForClaim(claimUid) deleteAttachRecord(key)
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createLogger, type Logger } from '../../../lib/util/logger.js';
 import type { AttachRecord } from '../netns/contract.js';
 import type { AttachRecordKey, NriPlanStore } from '../nri/plan-source.js';
-import { PLAN_FORMAT_VERSION, type AttachPlan } from './plan.js';
+import {
+  ATTACH_RECORD_FORMAT_VERSION,
+  attachRecordFormat,
+  type RecordEnvelope,
+} from './attach-record-format.js';
+import { unlinkDurable, writeFileAtomic } from './durable-file.js';
+import type { AttachPlan } from './plan.js';
+import { planFormat } from './plan-format.js';
+import { attachmentDevice, keptMessage, scanStateDir, type UnreadableEntry } from './state-scan.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/knd/state';
 export const DEFAULT_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
@@ -42,12 +55,12 @@ export const DEFAULT_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 export interface PlanStoreOptions {
   dir: string;
   bootIdPath?: string;
+  /** Where open() says what it converted, discarded or kept without using, and why (default: stderr). */
+  logger?: Logger;
 }
 
-interface RecordEnvelope {
-  bootId: string;
-  record: AttachRecord;
-}
+const PLANS = 'plans';
+const ATTACHMENTS = 'attachments';
 
 /** Keys are file-name safe: uids are UUIDs, device names DNS labels. Anything else is refused. */
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
@@ -61,86 +74,10 @@ export function attachmentFileName(k: AttachRecordKey): string {
   return `${checkKey('claim uid', k.claimUid)}_${checkKey('pod uid', k.podUid)}_${checkKey('device name', k.deviceName)}.json`;
 }
 
-/** Write `data` to `path` atomically and durably (temp + fsync + rename + directory fsync). */
-export async function writeFileAtomic(
-  dir: string,
-  name: string,
-  data: string,
-  modeBits = 0o600,
-): Promise<void> {
-  const tmp = join(dir, `.tmp-${name}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'w', modeBits);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, join(dir, name));
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDir(dir);
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
-}
-
-async function unlinkDurable(dir: string, name: string): Promise<boolean> {
-  try {
-    await unlink(join(dir, name));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-  await fsyncDir(dir);
-  return true;
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as unknown;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`plan store: read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 export async function readBootId(path: string): Promise<string> {
   const id = (await readFile(path, 'utf8')).trim();
   if (!id) throw new Error(`boot id file ${path} is empty`);
   return id;
-}
-
-function isPlan(v: unknown): v is AttachPlan {
-  const p = v as Partial<AttachPlan> | undefined;
-  return (
-    typeof p === 'object' &&
-    p !== null &&
-    p.formatVersion === PLAN_FORMAT_VERSION &&
-    typeof p.bootId === 'string' &&
-    typeof p.claim?.uid === 'string' &&
-    Array.isArray(p.devices) &&
-    Array.isArray(p.podUids)
-  );
-}
-
-function isEnvelope(v: unknown): v is RecordEnvelope {
-  const e = v as Partial<RecordEnvelope> | undefined;
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    typeof e.bootId === 'string' &&
-    typeof e.record?.claimUid === 'string'
-  );
 }
 
 export class PlanStore implements NriPlanStore {
@@ -152,50 +89,79 @@ export class PlanStore implements NriPlanStore {
   private readonly plans = new Map<string, AttachPlan>();
   /** attachment file name -> record of this boot. */
   private readonly records = new Map<string, AttachRecord>();
+  /** Entries kept untouched that this agent cannot use (see UnreadableEntry). */
+  private readonly unreadableEntries: UnreadableEntry[] = [];
+  private readonly log: Logger;
 
-  private constructor(dir: string, bootId: string) {
+  private constructor(dir: string, bootId: string, log: Logger) {
     this.dir = dir;
     this.bootId = bootId;
-    this.plansDir = join(dir, 'plans');
-    this.recordsDir = join(dir, 'attachments');
+    this.log = log;
+    this.plansDir = join(dir, PLANS);
+    this.recordsDir = join(dir, ATTACHMENTS);
   }
 
-  /** Create the directories (0700), drop temp files and entries from earlier boots. */
+  /**
+   * Create the directories (0700), drop temp files, load every entry of this boot (converting older
+   * formats), delete entries of earlier boots, keep what cannot be read. Each of these is logged.
+   */
   static async open(opts: PlanStoreOptions): Promise<PlanStore> {
     const bootId = await readBootId(opts.bootIdPath ?? DEFAULT_BOOT_ID_PATH);
-    const store = new PlanStore(opts.dir, bootId);
+    const store = new PlanStore(opts.dir, bootId, opts.logger ?? createLogger({ component: 'plan-store' }));
     for (const d of [opts.dir, store.plansDir, store.recordsDir])
       await mkdir(d, { recursive: true, mode: 0o700 });
-    await store.sweep();
-    await store.load();
+    const scan = { dir: opts.dir, bootId, log: store.log };
+    const plans = await scanStateDir({
+      ...scan,
+      sub: PLANS,
+      format: planFormat,
+      accept: (plan, name) => {
+        if (name !== `${plan.claim.uid}.json`)
+          return `claim.uid ${plan.claim.uid} does not match the file name`;
+        store.plans.set(plan.claim.uid, plan);
+        return undefined;
+      },
+    });
+    const records = await scanStateDir({
+      ...scan,
+      sub: ATTACHMENTS,
+      format: attachRecordFormat,
+      devicesOfName: attachmentDevice,
+      accept: (env, name) => {
+        let key: string;
+        try {
+          key = attachmentFileName(env.record);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        if (key !== name) return "the record's claim/pod/device do not match the file name";
+        store.records.set(key, env.record);
+        return undefined;
+      },
+    });
+    store.unreadableEntries.push(...plans, ...records);
     return store;
   }
 
-  private async load(): Promise<void> {
-    for (const name of await readdir(this.plansDir)) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue;
-      const v = await readJson(join(this.plansDir, name));
-      if (isPlan(v) && v.bootId === this.bootId) this.plans.set(v.claim.uid, v);
-    }
-    for (const name of await readdir(this.recordsDir)) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue;
-      const v = await readJson(join(this.recordsDir, name));
-      if (isEnvelope(v) && v.bootId === this.bootId) this.records.set(attachmentFileName(v.record), v.record);
-    }
+  /** Files kept untouched that this agent cannot use; their devices are refused. */
+  get unreadable(): readonly UnreadableEntry[] {
+    return this.unreadableEntries;
   }
 
-  private async sweep(): Promise<void> {
-    for (const dir of [this.plansDir, this.recordsDir]) {
-      for (const name of await readdir(dir)) {
-        if (name.startsWith('.tmp-')) {
-          await unlink(join(dir, name));
-          continue;
-        }
-        const v = await readJson(join(dir, name)).catch(() => undefined);
-        const bootId = isPlan(v) ? v.bootId : isEnvelope(v) ? v.bootId : undefined;
-        if (bootId !== this.bootId) await unlinkDurable(dir, name);
-      }
-    }
+  /** The unreadable entry naming this device, if any: the device must not be handed out. */
+  unreadableHolding(deviceName: string): UnreadableEntry | undefined {
+    return this.unreadableEntries.find((e) => e.deviceNames.includes(deviceName));
+  }
+
+  /** The claim's plan file when it is kept as unreadable (prepare and unprepare must not touch the claim). */
+  unreadablePlan(claimUid: string): UnreadableEntry | undefined {
+    return this.unreadableEntries.find((u) => u.file === `${PLANS}/${claimUid}.json`);
+  }
+
+  /** Refuse to overwrite or delete a file kept as unreadable. */
+  private guardWrite(file: string): void {
+    const e = this.unreadableEntries.find((u) => u.file === file);
+    if (e) throw new Error(`plan store: ${keptMessage(e)}`);
   }
 
   // ---- plans ----
@@ -206,11 +172,9 @@ export class PlanStore implements NriPlanStore {
         `plan store: plan for claim ${plan.claim.uid} has boot id ${plan.bootId}, this boot is ${this.bootId}`,
       );
     }
-    await writeFileAtomic(
-      this.plansDir,
-      `${checkKey('claim uid', plan.claim.uid)}.json`,
-      JSON.stringify(plan),
-    );
+    const name = `${checkKey('claim uid', plan.claim.uid)}.json`;
+    this.guardWrite(`${PLANS}/${name}`);
+    await writeFileAtomic(this.plansDir, name, JSON.stringify(plan));
     this.plans.set(plan.claim.uid, structuredClone(plan));
   }
 
@@ -227,7 +191,9 @@ export class PlanStore implements NriPlanStore {
 
   /** True when a plan was deleted. */
   async deletePlan(claimUid: string): Promise<boolean> {
-    const deleted = await unlinkDurable(this.plansDir, `${checkKey('claim uid', claimUid)}.json`);
+    const name = `${checkKey('claim uid', claimUid)}.json`;
+    this.guardWrite(`${PLANS}/${name}`);
+    const deleted = await unlinkDurable(this.plansDir, name);
     this.plans.delete(claimUid);
     return deleted;
   }
@@ -241,8 +207,9 @@ export class PlanStore implements NriPlanStore {
   // ---- attach records (NRI) ----
 
   async putAttachRecord(record: AttachRecord): Promise<void> {
-    const env: RecordEnvelope = { bootId: this.bootId, record };
+    const env: RecordEnvelope = { formatVersion: ATTACH_RECORD_FORMAT_VERSION, bootId: this.bootId, record };
     const name = attachmentFileName(record);
+    this.guardWrite(`${ATTACHMENTS}/${name}`);
     await writeFileAtomic(this.recordsDir, name, JSON.stringify(env));
     this.records.set(name, structuredClone(record));
   }
@@ -273,6 +240,7 @@ export class PlanStore implements NriPlanStore {
 
   async deleteAttachRecord(key: AttachRecordKey): Promise<void> {
     const name = attachmentFileName(key);
+    this.guardWrite(`${ATTACHMENTS}/${name}`);
     await unlinkDurable(this.recordsDir, name);
     this.records.delete(name);
   }

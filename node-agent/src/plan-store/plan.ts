@@ -1,7 +1,8 @@
 // The hand-off between DRA prepare (node-agent/src/dra/) and the NRI hooks (node-agent/src/nri/).
 // Prepare computes an AttachPlan per claim and persists it (plan-store.ts) before answering the
 // kubelet; RunPodSandbox only replays it. Every field is documented because this is a contract
-// across a process restart: a plan written by one agent version is read by the next.
+// across a process restart: a plan written by one agent version is read by the next. Changing the
+// shape means a new PLAN_FORMAT_VERSION, a conversion step and a fixture (plan-format.ts).
 import type { NeighborConfig, RouteConfig, RuleConfig } from '../../../lib/api/network-config.js';
 
 export const PLAN_FORMAT_VERSION = 1;

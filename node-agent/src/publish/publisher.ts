@@ -3,7 +3,7 @@
 // Contract:
 // - Caller: node-agent main, feeding `update(devices)` from the inventory's onChange; the DRA
 //   plugin calls `resync()` after (re)registering with the kubelet, which deletes a node's slices
-//   when a plugin goes away (protocols.md §1.5, §4.6).
+//   when a plugin goes away (the kubelet's DRA manager; k8s.io/dynamic-resource-allocation resourceslice).
 // - Each reconcile: LIST the node's slices of this driver (field selector), build the desired slices
 //   at the highest existing generation; if anything differs, rebuild at generation+1 and
 //   create/replace/delete. Stale slices of an earlier run (other names, a larger split) are deleted

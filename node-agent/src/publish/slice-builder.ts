@@ -1,5 +1,5 @@
 // Devices -> the ResourceSlice objects of one node's pool, in the exact JSON shape sent to the
-// apiserver (resource.k8s.io/v1; protocols.md §4.1, §4.6). Pure.
+// apiserver (resource.k8s.io/v1 ResourceSlice). Pure.
 // - One pool per node, named after the node; driver knd.dev; spec.nodeName set.
 // - At most 128 devices per slice; more are split over several slices, all carrying the same
 //   pool.generation and pool.resourceSliceCount. An empty pool is one slice with no devices, so

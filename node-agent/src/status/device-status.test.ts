@@ -4,6 +4,7 @@ import type { DevicePlan } from '../plan-store/plan.js';
 import { canonicalCidr } from './canonical-cidr.js';
 import { httpStatusOf, isRetriable } from './status-api.js';
 import { KubeApiError } from '../../../lib/kube/rest-client.js';
+import { sampleDevice } from '../../../test/support/sample-plan.js';
 import {
   claimStatusApply,
   condition,
@@ -45,19 +46,7 @@ describe('canonicalCidr', () => {
   });
 });
 
-const device: DevicePlan = {
-  request: 'nic',
-  poolName: 'node-a',
-  deviceName: 'eth1',
-  host: { ifName: 'eth1' },
-  podIfName: 'net1',
-  addresses: [],
-  routes: [],
-  rules: [],
-  neighbors: [],
-  ethtoolFeatures: {},
-  cdiDeviceIds: [],
-};
+const device: DevicePlan = sampleDevice({ deviceName: 'eth1', addresses: [] });
 
 const record = (addresses: string[], mac = '02:AA:BB:CC:DD:EE'): AttachRecord => ({
   claimUid: 'c1',

@@ -1,4 +1,5 @@
-// KEP-4817 AllocatedDeviceStatus entries for knd's devices (protocols.md §3). Pure.
+// KEP-4817 AllocatedDeviceStatus entries for knd's devices (resource.k8s.io/v1 ResourceClaim
+// status.devices). Pure.
 //
 // Limits enforced here (kubernetes validation, resource/v1): at most 16 networkData.ips (extra
 // addresses are dropped and said so in the condition message), interfaceName <= 256 bytes,

@@ -4,6 +4,7 @@ import type { DevicePlan } from '../plan-store/plan.js';
 import type { ClaimStatusApply } from './device-status.js';
 import type { ClaimStatusApi, PodEvent } from './status-api.js';
 import { ClaimStatusWriter } from './status-writer.js';
+import { sampleDevice } from '../../../test/support/sample-plan.js';
 
 class FakeApi implements ClaimStatusApi {
   readonly applied: ClaimStatusApply[] = [];
@@ -24,19 +25,7 @@ class FakeApi implements ClaimStatusApi {
 
 const claim = { namespace: 'ns', name: 'c1', uid: 'u1' };
 const pod = { namespace: 'ns', name: 'p', uid: 'pu' };
-const device: DevicePlan = {
-  request: 'nic',
-  poolName: 'pool',
-  deviceName: 'd0',
-  host: { ifName: 'eth1' },
-  podIfName: 'net1',
-  addresses: [],
-  routes: [],
-  rules: [],
-  neighbors: [],
-  ethtoolFeatures: {},
-  cdiDeviceIds: [],
-};
+const device: DevicePlan = sampleDevice({ poolName: 'pool', deviceName: 'd0', addresses: [] });
 const rec = {
   claimUid: 'u1',
   podUid: 'pu',

@@ -1,9 +1,9 @@
-// Counts the devices and nodes a list of DRA CEL selectors matches, over ResourceSlices as the
-// apiserver returns them (JSON). Uses a real CEL engine (@bufbuild/cel) with Kubernetes' semantics
-// emulated where the engine differs (shared/reference/toolchain.md §3): ints as bigint, an unknown
-// attribute domain is an empty map, unqualified attribute names live in the driver's domain.
-// A selector that errors on a device does not match it (the scheduler would fail that device).
-// Pure apart from a compile cache.
+// Counts the devices and nodes a list of DRA CEL selectors matches, over ResourceSlices as the apiserver
+// returns them (JSON). Uses a real CEL engine (@bufbuild/cel) with Kubernetes' semantics emulated where the
+// engine differs (@bufbuild/cel 0.6.1 reads JS numbers as doubles and fails on an unknown map key): ints as
+// bigint, an unknown attribute domain is an empty map, unqualified attribute names live in the driver's
+// domain. A selector that errors on a device does not match it (the scheduler would fail that device). Pure
+// apart from a compile cache.
 import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 
 export interface SliceAttribute {

@@ -1,7 +1,7 @@
 // Unit-test ClaimStatusSink: records outcomes.
-import type { AttachRecord } from '../../netns/contract.js';
-import type { ClaimRef, DevicePlan } from '../../plan-store/plan.js';
-import type { ClaimStatusSink, PodIdentity } from '../handler-deps.js';
+import type { AttachRecord } from '../../../node-agent/src/netns/contract.js';
+import type { ClaimRef, DevicePlan } from '../../../node-agent/src/plan-store/plan.js';
+import type { ClaimStatusSink, PodIdentity } from '../../../node-agent/src/nri/handler-deps.js';
 
 export class RecordingStatus implements ClaimStatusSink {
   readonly ready: { claim: ClaimRef; pod: PodIdentity; records: AttachRecord[] }[] = [];

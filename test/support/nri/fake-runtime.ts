@@ -7,14 +7,18 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../../../lib/util/logger.js';
-import { PLUGIN_SERVICE_CONN, RUNTIME_SERVICE_CONN } from '../mux-frame.js';
-import { Mux } from '../mux.js';
-import { decodeNri, encodeNri } from '../nri-messages.js';
-import type { NriProto } from '../nri-proto.js';
-import { NRI_PLUGIN_SERVICE, NRI_RUNTIME_SERVICE, loadNriProto } from '../nri-proto.js';
-import { TtrpcClient } from '../ttrpc-client.js';
-import { serveTtrpc } from '../ttrpc-server.js';
+import { silentLogger } from '../../../lib/util/logger.js';
+import { PLUGIN_SERVICE_CONN, RUNTIME_SERVICE_CONN } from '../../../node-agent/src/nri/mux-frame.js';
+import { Mux } from '../../../node-agent/src/nri/mux.js';
+import { decodeNri, encodeNri } from '../../../node-agent/src/nri/nri-messages.js';
+import type { NriProto } from '../../../node-agent/src/nri/nri-proto.js';
+import {
+  NRI_PLUGIN_SERVICE,
+  NRI_RUNTIME_SERVICE,
+  loadNriProto,
+} from '../../../node-agent/src/nri/nri-proto.js';
+import { TtrpcClient } from '../../../node-agent/src/nri/ttrpc-client.js';
+import { serveTtrpc } from '../../../node-agent/src/nri/ttrpc-server.js';
 
 export interface Registration {
   plugin_name: string;

@@ -1,8 +1,8 @@
 // Unit-test NriPlanStore held in memory (the durable store lives in node-agent/src/plan-store/).
-import type { AttachRecord } from '../../netns/contract.js';
-import type { AttachPlan } from '../../plan-store/plan.js';
-import type { AttachRecordKey, NriPlanStore } from '../plan-source.js';
-import { recordKey } from '../plan-source.js';
+import type { AttachRecord } from '../../../node-agent/src/netns/contract.js';
+import type { AttachPlan } from '../../../node-agent/src/plan-store/plan.js';
+import type { AttachRecordKey, NriPlanStore } from '../../../node-agent/src/nri/plan-source.js';
+import { recordKey } from '../../../node-agent/src/nri/plan-source.js';
 
 export class MemoryPlanStore implements NriPlanStore {
   readonly plans: AttachPlan[] = [];

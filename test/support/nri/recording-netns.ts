@@ -1,7 +1,7 @@
 // Unit-test fake of NetnsOps (node-agent/src/netns/contract.ts): records calls, fails on demand.
 // Never used outside unit tests; the runtime tier uses the real kernel implementation.
-import type { AttachHooks, AttachRecord, NetnsOps } from '../../netns/contract.js';
-import type { DevicePlan } from '../../plan-store/plan.js';
+import type { AttachHooks, AttachRecord, NetnsOps } from '../../../node-agent/src/netns/contract.js';
+import type { DevicePlan } from '../../../node-agent/src/plan-store/plan.js';
 
 export interface RecordedCall {
   op: 'attach' | 'detach';
@@ -29,34 +29,7 @@ export class RecordingNetns implements NetnsOps {
     hooks?: AttachHooks,
   ): Promise<AttachRecord> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    const host = {
-      ifName: plan.host.ifName,
-      mtu: 1500,
-      mac: plan.host.mac ?? '02:00:00:00:00:01',
-      up: true,
-      addresses: [],
-      routes: [],
-    };
-    await hooks?.onRecord?.({
-      claimUid: ids.claimUid,
-      podUid: ids.podUid,
-      deviceName: plan.deviceName,
-      netnsPath,
-      podIfName: plan.podIfName,
-      host,
-    });
-    this.calls.push({ op: 'attach', deviceName: plan.deviceName, podUid: ids.podUid, netnsPath });
-    if (this.failAttach.has(plan.deviceName))
-      throw Object.assign(new Error(`injected attach failure for ${plan.deviceName}; rolled back`), {
-        rolledBack: true,
-      });
-    if (this.failAttachUnrolled.has(plan.deviceName))
-      throw Object.assign(
-        new Error(`injected attach failure for ${plan.deviceName}; rollback incomplete: undo move: EBUSY`),
-        { rolledBack: false },
-      );
-    if (this.failAttachPlain.has(plan.deviceName)) throw new Error(`EIO from ${plan.deviceName}`);
-    return {
+    const intent: AttachRecord = {
       claimUid: ids.claimUid,
       podUid: ids.podUid,
       deviceName: plan.deviceName,
@@ -70,6 +43,21 @@ export class RecordingNetns implements NetnsOps {
         addresses: [],
         routes: [],
       },
+    };
+    await hooks?.onRecord?.(structuredClone(intent));
+    this.calls.push({ op: 'attach', deviceName: plan.deviceName, podUid: ids.podUid, netnsPath });
+    if (this.failAttach.has(plan.deviceName))
+      throw Object.assign(new Error(`injected attach failure for ${plan.deviceName}; rolled back`), {
+        rolledBack: true,
+      });
+    if (this.failAttachUnrolled.has(plan.deviceName))
+      throw Object.assign(
+        new Error(`injected attach failure for ${plan.deviceName}; rollback incomplete: undo move: EBUSY`),
+        { rolledBack: false },
+      );
+    if (this.failAttachPlain.has(plan.deviceName)) throw new Error(`EIO from ${plan.deviceName}`);
+    return {
+      ...intent,
       result: {
         ifName: plan.podIfName,
         mac: plan.hardwareAddr ?? '02:00:00:00:00:01',
