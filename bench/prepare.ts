@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const config = {
     interface: { name: 'net1', addresses: ['198.51.100.10/24', '2001:db8::10/64'], mtu: 9000 },
     routes: [{ destination: '203.0.113.0/24', gateway: '198.51.100.1' }],
-    ethtool: { features: { 'rx-checksum': true } },
+    ethtool: { features: { 'rx-checksumming': true } },
   };
   const rows: string[] = [];
   try {

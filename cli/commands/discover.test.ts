@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { load } from 'js-yaml';
 import type { CommandIO } from '../command.js';
 import { gpuServer8x8, makeSysfsFixture, manyNics } from '../../test/support/sysfs-fixture.js';
@@ -109,6 +112,27 @@ describe('knd discover', () => {
       ),
     ).toBe(1);
     expect(c.errText()).toMatch(/filter: invalid CEL expression/);
+  });
+
+  it('refuses a --sysfs-root that is not a sysfs tree, printing no slices', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'knd-not-sysfs-'));
+    try {
+      await writeFile(join(dir, 'file'), 'x');
+      await mkdir(join(dir, 'class'));
+      await writeFile(join(dir, 'class', 'net'), 'x');
+      for (const [root, reason] of [
+        [join(dir, 'file'), 'not a sysfs tree (no class/net)'],
+        [join(dir, 'missing'), 'not a sysfs tree (no class/net)'],
+        [dir, 'not a sysfs tree (class/net is not a directory)'],
+      ] as const) {
+        const c = capture();
+        expect(await discoverCommand.run(['--sysfs-root', root, '-o', 'json'], c.io)).toBe(1);
+        expect(c.out()).toBe('');
+        expect(c.errText()).toBe(`knd discover: --sysfs-root ${root}: ${reason}\n`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs on the live /sys of this machine with netlink and says what it excluded', async () => {

@@ -3,13 +3,28 @@
 // Prints, without a cluster, the ResourceSlices (resource.k8s.io/v1, as a v1 List) the agent would
 // publish for this node: the same discovery, naming, attributes and slice split. Differences from
 // what the agent sends: no ownerReference (the Node's UID needs the apiserver) and generation 1.
-// With --sysfs-root, discovery reads only that tree (no netlink: no IPs, link kinds or default routes).
+// With --sysfs-root, discovery reads only that tree (no netlink: no IPs, link kinds or default routes);
+// a directory without class/net is not a sysfs tree and is refused (exit 1), not read as "no NICs".
+import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { discoverOnce } from '../../node-agent/src/inventory/inventory.js';
 import { buildSlices } from '../../node-agent/src/publish/slice-builder.js';
 import { parseFlags, type Command } from '../command.js';
+
+/** Why `dir` is not a sysfs tree knd can read, or undefined when it has a class/net directory. */
+async function notSysfsTree(dir: string): Promise<string | undefined> {
+  try {
+    if ((await stat(join(dir, 'class', 'net'))).isDirectory()) return undefined;
+    return 'not a sysfs tree (class/net is not a directory)';
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'not a sysfs tree (no class/net)';
+    return `cannot read it: ${(e as Error).message}`;
+  }
+}
 
 export const discoverCommand: Command = {
   name: 'discover',
@@ -36,6 +51,13 @@ export const discoverCommand: Command = {
     const nodeName = typeof flags['node-name'] === 'string' ? flags['node-name'] : hostname().toLowerCase();
     const optIn =
       typeof flags['opt-in-virtual'] === 'string' ? flags['opt-in-virtual'].split(',').filter((s) => s) : [];
+    if (sysfsRoot) {
+      const problem = await notSysfsTree(sysfsRoot);
+      if (problem) {
+        io.stderr(`knd discover: --sysfs-root ${sysfsRoot}: ${problem}\n`);
+        return 1;
+      }
+    }
     let result;
     try {
       result = await discoverOnce({

@@ -2,9 +2,10 @@
 // would create for the NetworkDeviceClass / NetworkProfile documents in FILE, with no cluster (the
 // operator's own render code). Other kinds are passed over. Invalid input: exit 1 and one line per
 // problem with its field path; nothing is printed to stdout then.
-import { dump, loadAll } from 'js-yaml';
+import { dump } from 'js-yaml';
 import { renderDocuments } from '../../operator/src/render/render-documents.js';
 import { parseFlags, type Command } from '../command.js';
+import { loadYamlDocuments } from '../load-yaml.js';
 
 export const renderCommand: Command = {
   name: 'render',
@@ -19,7 +20,7 @@ export const renderCommand: Command = {
     }
     let docs: unknown[];
     try {
-      docs = loadAll(await io.readFile(file));
+      docs = loadYamlDocuments(await io.readFile(file));
     } catch (err) {
       io.stderr(`${file}: ${(err as Error).message}\n`);
       return 1;

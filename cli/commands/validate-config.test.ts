@@ -81,4 +81,29 @@ spec: {spec: {devices: {config: [{opaque: {driver: knd.dev, parameters: {interfa
     expect(await validateConfigCommand.run(args, r)).toBe(code);
     expect(r.err).toMatch(err);
   });
+
+  // Nine levels of nine aliases: 9^9 (387 million) strings once expanded, in 10 short lines.
+  const billionLaughs = [
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...'bcdefghi'.split('').map((x, i) => {
+      const prev = 'abcdefghi'[i] ?? 'a';
+      return `${x}: &${x} [${new Array<string>(9).fill(`*${prev}`).join(',')}]`;
+    }),
+    'routes: *i',
+    '',
+  ].join('\n');
+
+  it.each([
+    ['billion laughs', billionLaughs],
+    ['a self-referencing alias', 'interface: &x {name: net1, addresses: *x}\n'],
+  ])('refuses YAML aliases quickly with a clear error (%s)', async (_name, text) => {
+    const r = io({ 'lol.yaml': text });
+    const start = performance.now();
+    const code = await validateConfigCommand.run(['-f', 'lol.yaml'], r);
+    const elapsedMs = performance.now() - start;
+    expect(code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^lol\.yaml: YAML aliases \(\*name\) are not accepted: .*line:column \d+:\d+/);
+    expect(elapsedMs).toBeLessThan(5000); // generous: a few ms in practice, minutes before the bound
+  });
 });

@@ -2,10 +2,10 @@
 // GitOps pipelines catch mistakes before a pod does. Accepts a bare NetworkConfig, or any
 // ResourceClaim, ResourceClaimTemplate or DeviceClass whose opaque config is for driver knd.dev
 // (multi-document YAML is fine). Exit 0 when all are valid, 1 with one line per problem otherwise.
-import { loadAll } from 'js-yaml';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { formatProblems, validateNetworkConfig } from '../../lib/api/validate-network-config.js';
 import { parseFlags, type Command } from '../command.js';
+import { loadYamlDocuments } from '../load-yaml.js';
 
 interface Found {
   where: string;
@@ -66,7 +66,7 @@ export const validateConfigCommand: Command = {
     }
     let docs: unknown[];
     try {
-      docs = loadAll(await io.readFile(flags['file']));
+      docs = loadYamlDocuments(await io.readFile(flags['file']));
     } catch (err) {
       io.stderr(`${flags['file']}: ${(err as Error).message}\n`);
       return 1;

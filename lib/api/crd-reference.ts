@@ -2,6 +2,7 @@
 // `npm run gen`), so the reference can never disagree with what the apiserver validates. Pure.
 import type { JsonSchema } from './network-config-schema.js';
 import type { CustomResourceDefinition } from './crd-schema.js';
+import { SEMANTIC_RULES } from './network-config-semantics.js';
 
 function typeOf(s: JsonSchema): string {
   if (s.type === 'array') return `[]${s.items ? typeOf(s.items) : 'any'}`;
@@ -71,5 +72,20 @@ export function crdReferenceMarkdown(crds: readonly CustomResourceDefinition[]):
     }
     out.push('');
   }
+  out.push(
+    '## NetworkConfig rules checked by knd only',
+    '',
+    'The rules in the tables above are enforced both by the apiserver (OpenAPI and CEL',
+    '`x-kubernetes-validations`, at admission of a NetworkDeviceClass or NetworkProfile) and by knd',
+    '(the agent before a claim is prepared, the operator, `knd validate-config`). Core CEL cannot do',
+    'address arithmetic, so the following rules of `spec.config` are checked by knd only: a profile',
+    'breaking one is admitted, then reported `Ready=False` by the operator, and a claim breaking one',
+    'fails at prepare time with the same message.',
+    '',
+    '| Field | Rule |',
+    '|---|---|',
+    ...SEMANTIC_RULES.map((r) => `| \`${r.field}\` | ${cell(r.rule)} |`),
+    '',
+  );
   return out.join('\n');
 }

@@ -10,8 +10,13 @@
 //   - the CRD reference in the README (generated from the descriptions).
 //
 // Field names follow DraNet's opaque NetworkConfig (google/dranet pkg/apis/types.go: interface, routes,
-// rules, neighbors, ethtool) where they overlap, so users can bring their manifests. Cross-field rules must
-// use only core CEL (has(), comparisons, size, &&/||) so that Kubernetes' CEL and @bufbuild/cel agree.
+// rules, neighbors, ethtool) where they overlap, so users can bring their manifests. CEL rules must
+// use only core CEL (has(), comparisons, size, contains, matches, in, all(), &&/||) so that
+// Kubernetes' CEL and @bufbuild/cel agree. What core CEL cannot say (address arithmetic: host bits,
+// loopback/multicast/unspecified addresses, duplicates after normalisation) is checked once, after
+// the schema, by network-config-semantics.ts; those checks run in the agent and the CLI only.
+
+import { ETHTOOL_FEATURES } from './ethtool-features.js';
 
 export interface JsonSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'boolean' | 'number';
@@ -58,27 +63,89 @@ const cidr = (description: string): JsonSchema => ({
   description,
 });
 
+/** A unicast MAC: the kernel refuses others as a device address (eth_validate_addr). */
 const macAddress = (description: string): JsonSchema => ({
   type: 'string',
+  maxLength: 17,
   pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$',
   description,
+  'x-kubernetes-validations': [
+    {
+      rule: "!self.matches('^.[13579BDFbdf]')",
+      message: 'must be a unicast MAC address: the multicast bit (01:00:00:00:00:00) is set',
+    },
+    { rule: "self != '00:00:00:00:00:00'", message: 'must not be all zeros' },
+  ],
 });
 
-/** Linux IFNAMSIZ-1 and the characters the kernel and DraNet accept. */
+/**
+ * Names an interface moved into a pod must not take: what every pod already has (lo, and eth0 from
+ * the cluster network), the fallback tunnel devices the kernel creates in every namespace once their
+ * module is loaded, and names that collide with kernel-owned entries (/proc/sys/net/ipv4/conf/all and
+ * default, /sys/class/net/bonding_masters).
+ */
+export const RESERVED_INTERFACE_NAMES: readonly string[] = [
+  'lo',
+  'eth0',
+  'all',
+  'default',
+  'bonding_masters',
+  'tunl0',
+  'sit0',
+  'ip6tnl0',
+  'gre0',
+  'gretap0',
+  'erspan0',
+  'ip6gre0',
+  'ip_vti0',
+  'ip6_vti0',
+];
+
+const celStringList = (values: readonly string[]): string => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+
+/**
+ * Linux IFNAMSIZ-1, and the characters DraNet accepts: a subset of what the kernel's dev_valid_name
+ * allows (no "/", ":", whitespace or "%"), minus "." and ".." and the reserved names above.
+ */
 const interfaceName: JsonSchema = {
   type: 'string',
   minLength: 1,
   maxLength: 15,
   pattern: '^[A-Za-z0-9_.-]+$',
   description:
-    'Name of the interface inside the pod (at most 15 characters: letters, digits, "-", "_", "."). Default: keep the host name.',
-  'x-kubernetes-validations': [{ rule: "self != '.' && self != '..'", message: 'must not be "." or ".."' }],
+    'Name of the interface inside the pod (at most 15 characters: letters, digits, "-", "_", "."; not "." or "..", nor a name every pod or the kernel already uses such as lo, eth0, all, default). Default: keep the host name.',
+  'x-kubernetes-validations': [
+    { rule: "self != '.' && self != '..'", message: 'must not be "." or ".."' },
+    {
+      rule: `!(self in ${celStringList(RESERVED_INTERFACE_NAMES)})`,
+      message: `must not be a name every pod or the kernel already uses (${RESERVED_INTERFACE_NAMES.join(', ')})`,
+    },
+  ],
 };
+
+/** An IPv6 address, route or neighbor needs IPv6 on the link, which the kernel turns off below 1280. */
+const ipv6NeedsMtu1280: CelRule = {
+  rule:
+    '!has(self.interface) || !has(self.interface.mtu) || self.interface.mtu >= 1280 || (' +
+    "(!has(self.interface.addresses) || self.interface.addresses.all(a, !a.contains(':'))) && " +
+    "(!has(self.routes) || self.routes.all(r, !has(r.destination) || !r.destination.contains(':'))) && " +
+    "(!has(self.neighbors) || self.neighbors.all(n, !has(n.destination) || !n.destination.contains(':'))))",
+  message: 'must be at least 1280 (the IPv6 minimum) when an IPv6 address, route or neighbor is set',
+  fieldPath: '.interface.mtu',
+};
+
+/** Both addresses given, they must be of one family (an IPv6 text form always has a ":"). */
+const sameFamily = (a: string, b: string, fieldPath: string): CelRule => ({
+  rule: `!has(self.${a}) || !has(self.${b}) || self.${a}.contains(':') == self.${b}.contains(':')`,
+  message: `must be of the same address family (IPv4 or IPv6) as ${a}`,
+  fieldPath,
+});
 
 export const networkConfigSchema: JsonSchema = {
   type: 'object',
   description:
     'Configuration of a knd network device inside the pod. Carried as DRA opaque parameters for driver knd.dev (apiVersion knd.dev/v1alpha1, kind NetworkConfig).',
+  'x-kubernetes-validations': [ipv6NeedsMtu1280],
   properties: {
     apiVersion: {
       type: 'string',
@@ -96,25 +163,39 @@ export const networkConfigSchema: JsonSchema = {
           maxItems: 16,
           'x-kubernetes-list-type': 'set',
           description:
-            'Static addresses in CIDR form (IPv4 or IPv6), e.g. 10.10.0.5/24. Reported in the claim status networkData (at most 16).',
+            'Static addresses in CIDR form (IPv4 or IPv6), e.g. 10.10.0.5/24; each address at most once, none unspecified, loopback or multicast. Reported in the claim status networkData (at most 16).',
           items: cidr('An address with its prefix length, e.g. 10.10.0.5/24 or 2001:db8::5/64.'),
         },
-        mtu: { type: 'integer', minimum: 68, maximum: 65535, description: 'MTU in bytes (68-65535).' },
-        hardwareAddr: macAddress('MAC address to set, e.g. 02:00:00:00:00:01.'),
+        mtu: {
+          type: 'integer',
+          minimum: 68,
+          maximum: 65535,
+          description: 'MTU in bytes (68-65535; at least 1280 with any IPv6 address, route or neighbor).',
+        },
+        hardwareAddr: macAddress('Unicast MAC address to set, e.g. 02:00:00:00:00:01.'),
       },
     },
     routes: {
       type: 'array',
       maxItems: 64,
       'x-kubernetes-list-type': 'atomic',
-      description: 'Routes added inside the pod, through this interface.',
+      description:
+        'Routes added inside the pod, through this interface. No two may share destination and table.',
       items: {
         type: 'object',
         required: ['destination'],
         properties: {
-          destination: cidr('Destination prefix, e.g. 10.20.0.0/16 or 0.0.0.0/0.'),
-          gateway: { ...ipAddress, description: 'Next hop. Required unless scope is 253 (link).' },
-          source: { ...ipAddress, description: 'Preferred source address.' },
+          destination: cidr('Destination prefix without host bits, e.g. 10.20.0.0/16 or 0.0.0.0/0.'),
+          gateway: {
+            ...ipAddress,
+            description:
+              'Next hop, of the destination family; not unspecified, loopback or multicast. Required unless scope is 253 (link).',
+          },
+          source: {
+            ...ipAddress,
+            description:
+              'Preferred source address, of the destination family; not unspecified, loopback or multicast.',
+          },
           scope: {
             type: 'integer',
             enum: [0, 253],
@@ -138,6 +219,8 @@ export const networkConfigSchema: JsonSchema = {
             message: 'a link-scope route (253) takes no gateway',
             fieldPath: '.scope',
           },
+          sameFamily('destination', 'gateway', '.gateway'),
+          sameFamily('destination', 'source', '.source'),
         ],
       },
     },
@@ -155,6 +238,7 @@ export const networkConfigSchema: JsonSchema = {
           destination: cidr('Match packets to this prefix.'),
           table: { type: 'integer', minimum: 1, maximum: 4294967295, description: 'Table to look up.' },
         },
+        'x-kubernetes-validations': [sameFamily('source', 'destination', '.destination')],
       },
     },
     neighbors: {
@@ -166,8 +250,11 @@ export const networkConfigSchema: JsonSchema = {
         type: 'object',
         required: ['destination', 'hardwareAddr'],
         properties: {
-          destination: { ...ipAddress, description: 'Neighbor IP address.' },
-          hardwareAddr: macAddress('Neighbor MAC address.'),
+          destination: {
+            ...ipAddress,
+            description: 'Neighbor IP address (each at most once; not unspecified, loopback or multicast).',
+          },
+          hardwareAddr: macAddress('Neighbor unicast MAC address.'),
         },
       },
     },
@@ -179,8 +266,15 @@ export const networkConfigSchema: JsonSchema = {
           type: 'object',
           maxProperties: 64,
           description:
-            'Offload features by kernel name (e.g. rx-checksum, tx-tcp-segmentation) to turn on or off.',
+            'Offload features to turn on or off, by the name `ethtool -k` prints (e.g. rx-checksumming, generic-receive-offload, tx-tcp-segmentation).',
           additionalProperties: { type: 'boolean' },
+          'x-kubernetes-validations': [
+            {
+              rule: `self.all(name, name in ${celStringList(ETHTOOL_FEATURES)})`,
+              message:
+                'unknown feature name: use a name `ethtool -k` prints, e.g. rx-checksumming or generic-receive-offload (not the kernel aliases rx-checksum, rx-gro)',
+            },
+          ],
         },
       },
     },

@@ -26,7 +26,7 @@ describe('validateNetworkConfig', () => {
         ],
         rules: [{ priority: 100, source: '10.0.0.0/24', table: 100 }],
         neighbors: [{ destination: '10.0.0.1', hardwareAddr: '02:00:00:00:00:02' }],
-        ethtool: { features: { 'rx-checksum': false } },
+        ethtool: { features: { 'rx-checksumming': false } },
       },
     ],
   ])('accepts %s', (_name, input) => {

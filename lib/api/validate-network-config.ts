@@ -2,6 +2,8 @@
 // NodePrepareResources, by the operator for profiles and classes, and by `knd validate-config`.
 // Pure: no I/O. Never throws on any JSON input; returns every problem with its field path in the
 // form users read in pod events: `routes[0].destination: must be a CIDR such as 10.0.0.0/24`.
+// Two stages: the schema (with its CEL rules, the same the apiserver evaluates), then, when the shape
+// is right, the address-arithmetic rules of network-config-semantics.ts that CEL cannot express.
 
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -9,6 +11,7 @@ import { isCelError, parse, plan, celEnv } from '@bufbuild/cel';
 import { networkConfigSchema, type CelRule, type JsonSchema } from './network-config-schema.js';
 import type { NetworkConfig } from './network-config.js';
 import { isCidr } from './ip.js';
+import { semanticProblems } from './network-config-semantics.js';
 
 const addFormats = addFormatsModule.default;
 
@@ -152,7 +155,11 @@ export function validateNetworkConfig(input: unknown): ValidationResult {
   } catch (err) {
     return { ok: false, problems: [{ path: '', message: `cannot validate: ${(err as Error).message}` }] };
   }
-  if (ok) return { ok: true, value: input as NetworkConfig };
+  if (ok) {
+    const value = input as NetworkConfig;
+    const semantic = semanticProblems(value);
+    return semantic.length === 0 ? { ok: true, value } : { ok: false, problems: semantic };
+  }
   const problems: FieldProblem[] = [];
   const seen = new Set<string>();
   for (const e of validator.errors ?? []) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { MUX_HEADER_BYTES, MUX_MAX_PAYLOAD_BYTES, MuxFrameDecoder, encodeMuxFrames } from './mux-frame.js';
+import { TTRPC_HEADER_BYTES, TTRPC_MAX_DATA_BYTES } from './ttrpc-frame.js';
 
 describe('mux framing', () => {
   it.each([
@@ -54,6 +55,40 @@ describe('mux framing', () => {
     head.writeUInt32BE(MUX_MAX_PAYLOAD_BYTES, 4);
     const r = new MuxFrameDecoder().push(head);
     expect(r.ok && r.value.length === 0).toBe(true);
+  });
+
+  it('refuses a frame one byte larger than a whole ttrpc message, as soon as its header arrives', () => {
+    const head = Buffer.alloc(MUX_HEADER_BYTES);
+    head.writeUInt32BE(1, 0);
+    head.writeUInt32BE(TTRPC_HEADER_BYTES + TTRPC_MAX_DATA_BYTES + 1, 4);
+    const decoder = new MuxFrameDecoder();
+    const r = decoder.push(head);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/payload 4194315 bytes exceeds 4194314/);
+    expect(decoder.push(Buffer.alloc(10)).ok).toBe(false);
+    expect(MUX_MAX_PAYLOAD_BYTES).toBe(4194314);
+  });
+
+  it('decodes 16 MiB arriving in 64 KiB reads in linear time: each payload byte copied once', () => {
+    const messages = Array.from({ length: 4 }, (_, i) => Buffer.alloc(MUX_MAX_PAYLOAD_BYTES, i + 1));
+    const stream = Buffer.concat(messages.flatMap((m) => encodeMuxFrames(1, m)));
+    expect(stream.length).toBeGreaterThan(16 * 1024 * 1024);
+    const decoder = new MuxFrameDecoder();
+    const payloads: Buffer[] = [];
+    let maxBuffered = 0;
+    const start = performance.now();
+    for (let i = 0; i < stream.length; i += 64 * 1024) {
+      const r = decoder.push(stream.subarray(i, i + 64 * 1024));
+      if (!r.ok) throw r.error;
+      payloads.push(...r.value.map((f) => f.payload));
+      maxBuffered = Math.max(maxBuffered, decoder.bufferedBytes);
+    }
+    const elapsedMs = performance.now() - start;
+    expect(Buffer.concat(payloads).equals(Buffer.concat(messages))).toBe(true);
+    // Quadratic re-concatenation copied ~64x the stream (512 MiB per 4 MiB frame); now exactly once.
+    expect(decoder.copiedBytes).toBe(4 * MUX_MAX_PAYLOAD_BYTES);
+    expect(maxBuffered).toBeLessThanOrEqual(MUX_HEADER_BYTES + MUX_MAX_PAYLOAD_BYTES);
+    expect(elapsedMs).toBeLessThan(2000); // generous: tens of ms in practice
   });
 
   it('fuzz: random and truncated bytes never throw', () => {

@@ -5,17 +5,21 @@
 // 4096-byte bufio.Writer produces, because the Go reader reads each logical connection through a
 // 4096-byte bufio.Reader and its mux conn.Read fails (ENOMEM) when a frame is larger than the
 // caller's buffer: frame A = the first min(len, 4096) bytes; then, if bytes remain, all of them as
-// one frame. Two ttrpc messages are never merged into one mux frame. The reader never throws; a
-// protocol violation (connection id 0, oversized payload) is an error value and the caller closes
-// the trunk.
+// one frame. Two ttrpc messages are never merged into one mux frame, so no frame from a conforming
+// peer is larger than one ttrpc message (10-byte header + 4 MiB data). The reader never throws; a
+// protocol violation (connection id 0, a payload larger than that) is an error value, reported as
+// soon as the header arrives (before buffering the payload), and the caller closes the trunk. The
+// reader copies each payload byte once (byte-queue.ts), so decoding is linear in the bytes read.
 import type { Result } from '../../../lib/util/result.js';
 import { err, ok } from '../../../lib/util/result.js';
+import { ByteQueue } from './byte-queue.js';
+import { TTRPC_HEADER_BYTES, TTRPC_MAX_DATA_BYTES } from './ttrpc-frame.js';
 
 export const MUX_HEADER_BYTES = 8;
 /** The Go reader's buffer: bufio.NewReader default size. */
 export const MUX_SPLIT_BYTES = 4096;
-/** Largest payload accepted on read: the v0.3.0 writer cap (1 << 24) covers the newer 10 + 4 MiB cap. */
-export const MUX_MAX_PAYLOAD_BYTES = 1 << 24;
+/** Largest payload accepted on read: one whole ttrpc message (the split rule never merges two). */
+export const MUX_MAX_PAYLOAD_BYTES = TTRPC_HEADER_BYTES + TTRPC_MAX_DATA_BYTES;
 
 export const PLUGIN_SERVICE_CONN = 1;
 export const RUNTIME_SERVICE_CONN = 2;
@@ -46,34 +50,42 @@ export function encodeMuxFrames(connId: number, ttrpcMessage: Uint8Array): Buffe
 
 /** Reassembles mux frames from the trunk byte stream. */
 export class MuxFrameDecoder {
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly queue = new ByteQueue();
   private failed: Error | undefined;
+
+  /** Payload bytes copied so far (each exactly once; tests check decoding stays linear). */
+  get copiedBytes(): number {
+    return this.queue.copiedBytes;
+  }
+
+  /** Bytes held while waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.queue.length;
+  }
 
   push(bytes: Uint8Array): Result<MuxFrame[]> {
     if (this.failed) return err(this.failed);
-    this.buffer = this.buffer.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.buffer, bytes]);
+    this.queue.push(bytes);
     const frames: MuxFrame[] = [];
-    let offset = 0;
-    for (;;) {
-      if (this.buffer.length - offset < MUX_HEADER_BYTES) break;
-      const connId = this.buffer.readUInt32BE(offset);
-      const length = this.buffer.readUInt32BE(offset + 4);
+    while (this.queue.length >= MUX_HEADER_BYTES) {
+      const connId = this.queue.readUInt32BE(0);
+      const length = this.queue.readUInt32BE(4);
       if (connId === 0) return this.fail('mux frame uses reserved connection id 0');
       if (length > MUX_MAX_PAYLOAD_BYTES) {
-        return this.fail(`mux frame payload ${length} bytes exceeds ${MUX_MAX_PAYLOAD_BYTES}`);
+        return this.fail(
+          `mux frame payload ${length} bytes exceeds ${MUX_MAX_PAYLOAD_BYTES} (one ttrpc message: ${TTRPC_HEADER_BYTES}-byte header + ${TTRPC_MAX_DATA_BYTES} bytes)`,
+        );
       }
-      if (this.buffer.length - offset - MUX_HEADER_BYTES < length) break;
-      const start = offset + MUX_HEADER_BYTES;
-      frames.push({ connId, payload: Buffer.from(this.buffer.subarray(start, start + length)) });
-      offset = start + length;
+      if (this.queue.length < MUX_HEADER_BYTES + length) break;
+      this.queue.skip(MUX_HEADER_BYTES);
+      frames.push({ connId, payload: this.queue.take(length) });
     }
-    this.buffer = offset === 0 ? this.buffer : Buffer.from(this.buffer.subarray(offset));
     return ok(frames);
   }
 
   private fail(message: string): Result<never> {
     this.failed = new Error(message);
-    this.buffer = Buffer.alloc(0);
+    this.queue.clear();
     return err(this.failed);
   }
 }

@@ -25,7 +25,7 @@ import { KND_EVENTS, NriEvent, eventMask } from './event-mask.js';
 import { podRef } from './pod-netns.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
 import { stopPodSandbox } from './stop-pod-sandbox.js';
-import { SyncCollector, reconcile } from './synchronize.js';
+import { SyncCollector, reconcile, scanSyncPart } from './synchronize.js';
 import type { CallContext, ServiceTable, UnaryHandler } from './ttrpc-server.js';
 import { Code, TtrpcStatusError } from './ttrpc-status.js';
 
@@ -124,7 +124,9 @@ export function pluginService(opts: PluginServiceOptions): ServiceTable {
     [
       'Synchronize',
       (payload) => {
-        const req = decodeNri<SynchronizeRequest>(proto, 'SynchronizeRequest', payload);
+        const part = scanSyncPart(payload);
+        sync.admit(part);
+        const req = decodeNri<SynchronizeRequest>(proto, 'SynchronizeRequest', part.withoutContainers);
         const all = sync.add(req.pods, req.more);
         if (all) {
           void reconcile(deps, all).then(

@@ -8,9 +8,16 @@
 //   - re-attaches intent records (no `result`: the agent died mid-attach) of running pods,
 //   - attaches planned devices of running pods that have no record (the pod started while the
 //     plugin was disconnected: late is better than never; logged as a warning).
+// One Synchronize (all its `more` parts together) may carry at most SYNC_LIMITS pods and containers;
+// each part is counted on the wire before it is decoded (decoding millions of entries blocks the
+// event loop for seconds), and a part past the limit is answered RESOURCE_EXHAUSTED, forgetting the
+// parts so far: the runtime then drops the connection and the plugin reconnects. Containers are
+// counted but never decoded: knd does not read them, and they are most of the decoding cost.
 import type { AttachRecord } from '../netns/contract.js';
 import type { HandlerDeps } from './handler-deps.js';
 import type { PodSandbox } from './nri-messages.js';
+import { walkTopLevelFields } from './protobuf-wire.js';
+import { Code, TtrpcStatusError } from './ttrpc-status.js';
 import { recordKey } from './plan-source.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
 import { detachRecords } from './stop-pod-sandbox.js';
@@ -49,16 +56,102 @@ export function planReconcile(
   return { orphaned, unconfirmed, attach };
 }
 
-/** Collects split Synchronize requests; returns the full pod list on the last part. */
+export interface SyncLimits {
+  maxPods: number;
+  maxContainers: number;
+}
+
+/**
+ * Far above any node (Kubernetes supports 110 pods per node; large nodes run a few hundred), low
+ * enough that one Synchronize costs milliseconds: walking 60 000 entries and decoding 10 000 pods.
+ */
+export const SYNC_LIMITS: SyncLimits = { maxPods: 10_000, maxContainers: 50_000 };
+
+/** SynchronizeRequest field numbers (proto/nri/api.proto). */
+const SYNC_PODS_FIELD = 1;
+const SYNC_CONTAINERS_FIELD = 2;
+
+export interface SyncPart {
+  pods: number;
+  containers: number;
+  /** The encoded part without its container entries, to decode as a SynchronizeRequest. */
+  withoutContainers: Uint8Array;
+}
+
+/**
+ * Count the pods and containers of one encoded SynchronizeRequest part without decoding it, and drop
+ * the containers. Throws INVALID_ARGUMENT for malformed bytes and RESOURCE_EXHAUSTED when the part
+ * alone has more entries than the limits allow (the walk stops there).
+ */
+export function scanSyncPart(payload: Uint8Array, limits: SyncLimits = SYNC_LIMITS): SyncPart {
+  let pods = 0;
+  let containers = 0;
+  const kept: Uint8Array[] = [];
+  const maxFields = limits.maxPods + limits.maxContainers + 1; // + `more`
+  const walked = walkTopLevelFields(payload, maxFields, (field, start, end) => {
+    if (field === SYNC_CONTAINERS_FIELD) {
+      containers++;
+      return;
+    }
+    if (field === SYNC_PODS_FIELD) pods++;
+    kept.push(payload.subarray(start, end));
+  });
+  if (!walked.ok) {
+    const tooMany = walked.error.message.includes('more than');
+    throw new TtrpcStatusError(
+      tooMany ? Code.RESOURCE_EXHAUSTED : Code.INVALID_ARGUMENT,
+      tooMany
+        ? `Synchronize: more than ${maxFields} entries in one request (limits: ${limits.maxPods} pods, ${limits.maxContainers} containers per synchronization)`
+        : `Synchronize: ${walked.error.message}`,
+    );
+  }
+  return { pods, containers, withoutContainers: containers === 0 ? payload : Buffer.concat(kept) };
+}
+
+/** Collects split Synchronize requests within SYNC_LIMITS; returns the full pod list on the last part. */
 export class SyncCollector {
   private pods: PodSandbox[] = [];
+  private podCount = 0;
+  private containerCount = 0;
+  private readonly limits: SyncLimits;
+
+  constructor(limits: SyncLimits = SYNC_LIMITS) {
+    this.limits = limits;
+  }
+
+  /**
+   * Count one part (before decoding it) against what one Synchronize may hold. Past a limit: forget
+   * the parts so far and throw RESOURCE_EXHAUSTED.
+   */
+  admit(counts: { pods: number; containers: number }): void {
+    const pods = this.podCount + counts.pods;
+    const containers = this.containerCount + counts.containers;
+    const over =
+      pods > this.limits.maxPods
+        ? `${pods} pods exceed the limit of ${this.limits.maxPods}`
+        : containers > this.limits.maxContainers
+          ? `${containers} containers exceed the limit of ${this.limits.maxContainers}`
+          : undefined;
+    if (over !== undefined) {
+      this.reset();
+      throw new TtrpcStatusError(Code.RESOURCE_EXHAUSTED, `Synchronize: ${over} per synchronization`);
+    }
+    this.podCount = pods;
+    this.containerCount = containers;
+  }
 
   add(pods: readonly PodSandbox[], more: boolean): PodSandbox[] | undefined {
-    this.pods.push(...pods);
+    for (const p of pods) this.pods.push(p);
     if (more) return undefined;
     const all = this.pods;
-    this.pods = [];
+    this.reset();
     return all;
+  }
+
+  private reset(): void {
+    this.pods = [];
+    this.podCount = 0;
+    this.containerCount = 0;
   }
 }
 

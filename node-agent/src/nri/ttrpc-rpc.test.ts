@@ -182,6 +182,24 @@ describe('ttrpc over mux', () => {
     expect(p.clientSocket.closed).toBe(true);
   });
 
+  it('closes the trunk with the reason on a frame larger than a ttrpc message, and keeps serving others', async () => {
+    const p = await pair(new Map([['Echo', echo]]));
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(1, 0);
+    head.writeUInt32BE(16 << 20, 4); // what the old 16 MiB cap let through
+    p.clientSocket.write(head);
+    const reason = await (await p.serverMux).closed;
+    expect(reason?.message).toMatch(/mux frame payload 16777216 bytes exceeds 4194314/);
+    // the process and the listener are fine: a new connection is served
+    const q = await pair(new Map([['Echo', echo]]));
+    const mux = new Mux(q.clientSocket);
+    const client = new TtrpcClient(mux.open(1), proto, (e) => {
+      mux.close(e);
+    });
+    const out = await client.call('test.Echo', 'Echo', Buffer.from('still here'), { timeoutMs: 2000 });
+    expect(Buffer.from(out).toString()).toBe('still here');
+  });
+
   it('fuzz: random and truncated byte streams close or idle the trunk, never crash', async () => {
     for (let round = 0; round < 40; round++) {
       const p = await pair(new Map([['Echo', echo]]));
