@@ -3,9 +3,11 @@
 # buildah (Debian's package; no daemon, no Docker engine), and optionally imports them into the node
 # tier's containerd so the kubelet runs them with `imagePullPolicy: Never`.
 #
-# Usage: hack/images/build.sh [--import] [--tag TAG]
+# Usage: hack/images/build.sh [--import] [--tag TAG] [--build-label VALUE]
 #   --import   also load both images into containerd's k8s.io namespace ($KND_RUN_DIR/bin/ctr)
 #   --tag TAG  image tag (default: dev) -> localhost/knd-agent:TAG, localhost/knd-operator:TAG
+#   --build-label VALUE  label dev.knd.build=VALUE on both images: same layers, a new image id (the
+#              upgrade tests use it to roll out "a new image" without another build)
 # Prints one line per image: reference, size in bytes.
 #
 # Base image: $KND_NODE_IMAGE when set (a machine that reaches a registry: pass the public
@@ -25,12 +27,14 @@ repo=$(cd "$here/../.." && pwd)
 
 import=0
 tag=dev
+build_label=
 while [ $# -gt 0 ]; do
   case $1 in
     --import) import=1 ;;
     --tag) tag=${2:?--tag needs a value}; shift ;;
     --tag=*) tag=${1#--tag=} ;;
-    *) die "hack/images/build.sh: unknown argument $1 (usage: [--import] [--tag TAG])" ;;
+    --build-label) build_label=${2:?--build-label needs a value}; shift ;;
+    *) die "hack/images/build.sh: unknown argument $1 (usage: [--import] [--tag TAG] [--build-label VALUE])" ;;
   esac
   shift
 done
@@ -86,7 +90,8 @@ build_one() { # NAME DOCKERFILE
   log "images: building $ref from $2 (base $base)"
   run_logged "$KND_CACHE_DIR/logs/image-$1.log" \
     buildah "${storage[@]}" bud --isolation chroot --layers "${pull[@]}" --network host \
-    --build-arg "NODE_IMAGE=$base" -f "$repo/$2" -t "$ref" "$repo"
+    --build-arg "NODE_IMAGE=$base" ${build_label:+--label "dev.knd.build=$build_label"} \
+    -f "$repo/$2" -t "$ref" "$repo"
   log "images: $ref built in $((SECONDS - t0)) s"
 }
 build_one agent Dockerfile.agent
