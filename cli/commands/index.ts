@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { checkInstallCommand } from './check-install.js';
 import { discoverCommand } from './discover.js';
 import { renderCommand } from './render.js';
+import { postUninstallCommand, preUninstallCommand } from './uninstall-hooks.js';
 import { validateConfigCommand } from './validate-config.js';
 
 export const commands: readonly Command[] = [
@@ -10,4 +11,6 @@ export const commands: readonly Command[] = [
   discoverCommand,
   renderCommand,
   checkInstallCommand,
+  preUninstallCommand,
+  postUninstallCommand,
 ];

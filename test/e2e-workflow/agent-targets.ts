@@ -9,7 +9,7 @@
  *   its pod (the DaemonSet then makes a new one).
  */
 import path from 'node:path';
-import type { NodeInfo } from '../support/node.js';
+import { kubectl, type NodeInfo } from '../support/node.js';
 import {
   runDirOf,
   startAgent,
@@ -116,6 +116,15 @@ export function helmTarget(release: Release): AgentTarget {
     async tearDown() {
       await uninstall(release);
       await waitNoAgentPods(release);
+      // what helm leaves: the namespace and the `helm test` pod (kept for its logs)
+      await kubectl([
+        'delete',
+        'namespace',
+        release.namespace,
+        '--ignore-not-found',
+        '--wait=true',
+        '--timeout=120s',
+      ]);
     },
   };
 }

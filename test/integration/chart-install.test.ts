@@ -193,6 +193,10 @@ describe('charts/knd on the real control plane', () => {
       ns,
       '--set',
       'operator.replicas=0',
+      // the uninstall hooks run pods; this control-plane tier has no node for them (the real-node
+      // suites test them: test/e2e-workflow/helm-day2.test.ts)
+      '--set',
+      'uninstallHooks.enabled=false',
       '--set-json',
       'agent.nodeSelector={"knd.dev/chart-test":"no-such-node"}',
     ]);
