@@ -55,6 +55,8 @@ export async function startAgent(opts: {
   sysfsRoot: string;
   dirs: AgentDirs;
   kubeconfig: string;
+  /** Run the NRI plugin against this runtime socket (default: --nri=false). */
+  nriSocket?: string;
   extraArgs?: string[];
   logLevel?: string;
 }): Promise<RunningAgent> {
@@ -70,7 +72,7 @@ export async function startAgent(opts: {
       `--cdi-dir=${opts.dirs.cdiDir}`,
       `--sysfs-root=${opts.sysfsRoot}`,
       '--netlink=false',
-      '--nri=false',
+      ...(opts.nriSocket ? ['--nri=true', `--nri-socket=${opts.nriSocket}`] : ['--nri=false']),
       '--metrics-host=127.0.0.1',
       '--metrics-port=0',
       `--log-level=${opts.logLevel ?? 'debug'}`,
