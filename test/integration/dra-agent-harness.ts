@@ -226,3 +226,49 @@ export async function createAllocatedClaim(
   );
   return { claim, podUid: pod.metadata?.uid ?? '' };
 }
+
+/**
+ * Create a Pod on `nodeName` using the existing claims `claimNames` (e.g. a claim another pod already
+ * uses) and wait until the scheduler has allocated each and reserved it for the pod. Resolves with
+ * the pod's uid.
+ */
+export async function createPodUsingClaims(
+  core: CoreV1Api,
+  resource: ResourceV1Api,
+  ns: string,
+  name: string,
+  nodeName: string,
+  claimNames: string[],
+): Promise<string> {
+  const pod = await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': nodeName },
+        resourceClaims: claimNames.map((c, i) => ({ name: `n${i}`, resourceClaimName: c })),
+        containers: [
+          {
+            name: 'c',
+            image: 'registry.k8s.io/pause:3.10',
+            resources: { claims: claimNames.map((_c, i) => ({ name: `n${i}` })) },
+          },
+        ],
+      },
+    },
+  });
+  const uid = pod.metadata?.uid ?? '';
+  for (const c of claimNames) {
+    await waitFor(
+      `claim ${ns}/${c} allocated and reserved for pod ${name}`,
+      async () => {
+        const claim = await resource.readNamespacedResourceClaim({ namespace: ns, name: c });
+        return claim.status?.allocation && claim.status.reservedFor?.some((r) => r.uid === uid)
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+  }
+  return uid;
+}

@@ -22,6 +22,7 @@ import {
   buildAgent,
   createAllocatedClaim,
   createFakeNode,
+  createPodUsingClaims,
   startAgent,
   stopAgent,
   waitForSliceDevices,
@@ -302,41 +303,6 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     await kubelet.unprepare([wire(claim)]);
   });
 
-  /** Pod `name` using the existing claims `shared` and `own` (if given), reserved by the scheduler. */
-  async function sharingPod(name: string, claims: string[]): Promise<string> {
-    const pod = await core.createNamespacedPod({
-      namespace: ns,
-      body: {
-        metadata: { name },
-        spec: {
-          nodeSelector: { 'kubernetes.io/hostname': node },
-          resourceClaims: claims.map((c, i) => ({ name: `n${i}`, resourceClaimName: c })),
-          containers: [
-            {
-              name: 'c',
-              image: 'registry.k8s.io/pause:3.10',
-              resources: { claims: claims.map((_c, i) => ({ name: `n${i}` })) },
-            },
-          ],
-        },
-      },
-    });
-    const uid = pod.metadata?.uid ?? '';
-    for (const c of claims) {
-      await waitFor(
-        `claim ${c} allocated and reserved for ${name}`,
-        async () => {
-          const claim = await resource.readNamespacedResourceClaim({ namespace: ns, name: c });
-          return claim.status?.allocation && claim.status.reservedFor?.some((r) => r.uid === uid)
-            ? true
-            : undefined;
-        },
-        { timeoutMs: 60_000 },
-      );
-    }
-    return uid;
-  }
-
   const planPods = async (claimUid: string): Promise<string[]> =>
     (
       JSON.parse(await readFile(join(dirs.stateDir, 'plans', `${claimUid}.json`), 'utf8')) as {
@@ -370,7 +336,7 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
         },
       },
     });
-    const second = await sharingPod('shared-2', ['shared', 'own-2']);
+    const second = await createPodUsingClaims(core, resource, ns, 'shared-2', node, ['shared', 'own-2']);
     const own = await resource.readNamespacedResourceClaim({ namespace: ns, name: 'own-2' });
     // the kubelet prepares only the pod's new claim; the agent reads the shared one and adds the pod
     expect((await kubelet.prepare([wire(own)])).claims[own.metadata?.uid ?? '']?.error).toBe('');
@@ -391,7 +357,7 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     const claim = await resource.readNamespacedResourceClaim({ namespace: ns, name: 'shared' });
     const uid = claim.metadata?.uid ?? '';
     // the kubelet never calls prepare for this pod: all its claims are prepared already
-    const third = await sharingPod('shared-3', ['shared']);
+    const third = await createPodUsingClaims(core, resource, ns, 'shared-3', node, ['shared']);
     expect(await planPods(uid)).not.toContain(third);
     const run = (podUid: string, name: string, namespace = ns) =>
       conn
