@@ -356,6 +356,8 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     const conn = await runtime.nextConnection();
     const claim = await resource.readNamespacedResourceClaim({ namespace: ns, name: 'shared' });
     const uid = claim.metadata?.uid ?? '';
+    // a kubelet retry after the restart is answered from the plan
+    expect((await kubelet.prepare([wire(claim)])).claims[uid]?.error).toBe('');
     // the kubelet never calls prepare for this pod: all its claims are prepared already
     const third = await createPodUsingClaims(core, resource, ns, 'shared-3', node, ['shared']);
     expect(await planPods(uid)).not.toContain(third);
