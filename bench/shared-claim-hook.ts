@@ -17,7 +17,7 @@ import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { FakeRuntime, type FakeRuntimeConnection } from '../node-agent/src/nri/test-support/fake-runtime.js';
+import { FakeRuntime, type FakeRuntimeConnection } from '../test/support/nri/fake-runtime.js';
 import { registerLikeKubelet, type WireClaim } from '../test/support/kubelet-client.js';
 import { makeSysfsFixture, manyNics } from '../test/support/sysfs-fixture.js';
 import {
