@@ -220,10 +220,11 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     expect(cdi.devices[0]?.containerEdits.hooks).toEqual([
       expect.objectContaining({ hookName: 'createRuntime', path: '/bin/sh' }),
     ]);
-    expect(cdi.devices[0]?.containerEdits.hooks[0]?.args.slice(-3)).toEqual([
+    expect(cdi.devices[0]?.containerEdits.hooks[0]?.args.slice(-4)).toEqual([
       'net1',
       `${ns}/rdma`,
       result?.device,
+      join(dirs.stateDir, 'attached', `${uid}_${result?.device ?? ''}`), // the completion mark
     ]);
 
     // the kubelet retries: same answer
