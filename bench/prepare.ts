@@ -2,8 +2,8 @@
 // dist/) over its unix socket, claims allocated by the real kube-scheduler on the real apiserver,
 // plan + CDI spec fsynced before each answer. For each batch size (1, 8, 64 claims per call) every
 // iteration prepares a fresh set (unprepared in between, so each call does the full work: claim
-// read, planning, validation, durable write). Run twice: with the claim informer (default) and
-// with --claim-cache=false (one GET per claim). Also the idempotent retry (already prepared).
+// read (one GET per claim: the agent has no informer), planning, validation, durable write). Also
+// the idempotent retry (already prepared: answered from the plan, no API call).
 // Run: npx tsc -p tsconfig.json --noEmit false --outDir /tmp/knd-dra-dist &&
 //      KND_KUBECONFIG=... node /tmp/knd-dra-dist/bench/prepare.js [iterations]   (from the repo root)
 import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
@@ -65,69 +65,64 @@ async function main(): Promise<void> {
   };
   const rows: string[] = [];
   try {
-    for (const cache of [true, false]) {
-      const dirs = await agentDirs();
-      const agent = await startAgent({
-        nodeName: node,
-        sysfsRoot: fixture.root,
-        dirs,
-        kubeconfig,
-        logLevel: 'info',
-        extraArgs: [`--claim-cache=${String(cache)}`],
-      });
-      try {
-        const { client } = await registerLikeKubelet(agent.registrationSocket);
-        if (cache) {
-          await waitForSliceDevices(resource, node, CLAIMS);
-          process.stderr.write(`allocating ${CLAIMS} claims with the real scheduler...\n`);
-          const t0 = Date.now();
-          const made: WireClaim[] = [];
-          for (let i = 0; i < CLAIMS; i += 8) {
-            const batch = await Promise.all(
-              Array.from({ length: Math.min(8, CLAIMS - i) }, (_, j) =>
-                createAllocatedClaim(core, resource, ns, `c${i + j}`, node, { className, config }),
-              ),
-            );
-            for (const b of batch)
-              made.push({
-                namespace: ns,
-                name: b.claim.metadata?.name ?? '',
-                uid: b.claim.metadata?.uid ?? '',
-              });
-          }
-          process.stderr.write(`allocated in ${Date.now() - t0} ms\n`);
-          claims = made;
-        }
-        for (const n of [1, 8, 64]) {
-          const fresh: number[] = [];
-          const retry: number[] = [];
-          for (let it = 0; it < iterations; it++) {
-            const start = (it * n) % CLAIMS;
-            const set = Array.from({ length: n }, (_, k) => claims[(start + k) % CLAIMS] as WireClaim);
-            let t = process.hrtime.bigint();
-            const res = await client.prepare(set);
-            fresh.push(Number(process.hrtime.bigint() - t) / 1e6);
-            for (const c of set) {
-              const e = res.claims[c.uid]?.error;
-              if (e !== '') throw new Error(`prepare failed for ${c.name}: ${String(e)}`);
-            }
-            t = process.hrtime.bigint();
-            await client.prepare(set);
-            retry.push(Number(process.hrtime.bigint() - t) / 1e6);
-            await client.unprepare(set);
-          }
-          const f = summarize(fresh);
-          const r = summarize(retry);
-          rows.push(
-            `| ${cache ? 'informer' : 'GET per claim'} | ${n} | ${iterations} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${(f.p50 / n).toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
-          );
-          process.stderr.write(`${rows[rows.length - 1] ?? ''}\n`);
-        }
-        client.close();
-      } finally {
-        await stopAgent(agent);
-        await rm(dirs.base, { recursive: true, force: true });
+    const dirs = await agentDirs();
+    const agent = await startAgent({
+      nodeName: node,
+      sysfsRoot: fixture.root,
+      dirs,
+      kubeconfig,
+      logLevel: 'info',
+    });
+    try {
+      const { client } = await registerLikeKubelet(agent.registrationSocket);
+      await waitForSliceDevices(resource, node, CLAIMS);
+      process.stderr.write(`allocating ${CLAIMS} claims with the real scheduler...\n`);
+      const t0 = Date.now();
+      const made: WireClaim[] = [];
+      for (let i = 0; i < CLAIMS; i += 8) {
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(8, CLAIMS - i) }, (_, j) =>
+            createAllocatedClaim(core, resource, ns, `c${i + j}`, node, { className, config }),
+          ),
+        );
+        for (const b of batch)
+          made.push({
+            namespace: ns,
+            name: b.claim.metadata?.name ?? '',
+            uid: b.claim.metadata?.uid ?? '',
+          });
       }
+      process.stderr.write(`allocated in ${Date.now() - t0} ms\n`);
+      claims = made;
+      for (const n of [1, 8, 64]) {
+        const fresh: number[] = [];
+        const retry: number[] = [];
+        for (let it = 0; it < iterations; it++) {
+          const start = (it * n) % CLAIMS;
+          const set = Array.from({ length: n }, (_, k) => claims[(start + k) % CLAIMS] as WireClaim);
+          let t = process.hrtime.bigint();
+          const res = await client.prepare(set);
+          fresh.push(Number(process.hrtime.bigint() - t) / 1e6);
+          for (const c of set) {
+            const e = res.claims[c.uid]?.error;
+            if (e !== '') throw new Error(`prepare failed for ${c.name}: ${String(e)}`);
+          }
+          t = process.hrtime.bigint();
+          await client.prepare(set);
+          retry.push(Number(process.hrtime.bigint() - t) / 1e6);
+          await client.unprepare(set);
+        }
+        const f = summarize(fresh);
+        const r = summarize(retry);
+        rows.push(
+          `| GET per claim | ${n} | ${iterations} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${(f.p50 / n).toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
+        );
+        process.stderr.write(`${rows[rows.length - 1] ?? ''}\n`);
+      }
+      client.close();
+    } finally {
+      await stopAgent(agent);
+      await rm(dirs.base, { recursive: true, force: true });
     }
   } finally {
     await core.deleteNamespace({ name: ns }).catch(() => undefined);

@@ -26,7 +26,7 @@ export interface AgentConfig {
   publish: boolean;
   nri: boolean;
   nriSocket: string;
-  /** Informer cache for ResourceClaims (false: GET per claim). */
+  /** No effect since the claim informer was removed; accepted so existing manifests keep working. */
   claimCache: boolean;
   metricsHost: string;
   /** 0 = ephemeral (tests); the chosen port is logged. */
@@ -101,7 +101,7 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
     name: 'claim-cache',
     kind: 'bool',
     default: 'true',
-    help: 'ResourceClaim informer cache (false: one GET per claim)',
+    help: 'no effect, accepted for existing manifests (the agent GETs each claim it prepares; no informer)',
   },
   {
     name: 'metrics-host',

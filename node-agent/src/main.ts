@@ -3,10 +3,11 @@
 //   1. plan store (durable state; drops plans from an earlier boot, converts older formats), then
 //      the CDI specs of its plans in this agent's rendering (cdi-resync.ts)
 //   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool)
-//   3. claim source (informer) -> DRA plugin (DRA socket, then registration socket)
+//   3. claim reader (one GET per claim this node prepares; no informer) -> DRA plugin (DRA
+//      socket, then registration socket)
 //   4. NRI plugin (replays plans; see the note in startNri)
 //   5. metrics/health server; /readyz turns ready when the DRA sockets listen, the kubelet registered
-//      the plugin, and the first scan and the claim informer's first list are done.
+//      the plugin, and the first scan is done.
 import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { reportFlags } from '../../lib/util/flags.js';
@@ -16,7 +17,7 @@ import { AttachCompletionFiles, attachCompletionDir } from './cdi/attach-complet
 import { resyncCdiSpecs } from './cdi/cdi-resync.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
 import { agentUsage, parseAgentConfig, type AgentConfig } from './config.js';
-import { KubeClaimSource } from './dra/claim-source.js';
+import { kubeClaimReader } from './dra/claim-reader.js';
 import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
 import { DraHandler } from './dra/prepare-handler.js';
@@ -26,6 +27,7 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { PlanStore } from './plan-store/plan-store.js';
 import { startPublisher } from './publish/index.js';
 import { KernelNetnsOps } from './netns/kernel-netns-ops.js';
+import type { PodIdentity, SharedClaimLookup } from './nri/handler-deps.js';
 import { startNriPlugin, type NriPlugin } from './nri/nri-plugin.js';
 import { ClaimStatusWriter } from './status/status-writer.js';
 import { kubeStatusApi } from './status/kube-status-api.js';
@@ -37,13 +39,25 @@ function loadKubeConfig(cfg: AgentConfig): KubeConfig {
   return kc;
 }
 
+/**
+ * Per GET of the shared-claim lookup in the NRI hooks: well inside the hook budget (1500 ms by
+ * default), leaving time for the kernel work; a slower API fails the sandbox (retried).
+ */
+const SHARED_CLAIM_LOOKUP_TIMEOUT_MS = 800;
+
 interface NriParts {
   plugin: NriPlugin;
   status: ClaimStatusWriter;
 }
 
 /** NRI plugin replaying plans through the kernel ops, reporting KEP-4817 status asynchronously. */
-function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logger): NriParts | undefined {
+function startNri(
+  cfg: AgentConfig,
+  kc: KubeConfig,
+  store: PlanStore,
+  sharedClaims: SharedClaimLookup,
+  log: Logger,
+): NriParts | undefined {
   if (!cfg.nri) {
     log.warn('NRI plugin disabled (--nri=false): prepared plans are not applied to pods');
     return undefined;
@@ -72,7 +86,14 @@ function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logge
     },
     (err: unknown) => log.error('listing attach records failed', { error: (err as Error).message }),
   );
-  const plugin = startNriPlugin({ plans: store, netns, status, logger: log, socketPath: cfg.nriSocket });
+  const plugin = startNriPlugin({
+    plans: store,
+    netns,
+    status,
+    sharedClaims,
+    logger: log,
+    socketPath: cfg.nriSocket,
+  });
   return { plugin, status };
 }
 
@@ -112,7 +133,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   if (resynced.rewritten + resynced.kept + resynced.failed > 0)
     log.info('CDI specs resynced', { ...resynced });
   const kc = loadKubeConfig(cfg);
-  const nri = startNri(cfg, kc, store, log);
+  if (!cfg.claimCache) log.info('--claim-cache=false has no effect: every claim is read with one GET');
+  // The NRI plugin may ask about shared claims before the DRA handler below exists.
+  let handlerReady: (h: DraHandler) => void = () => undefined;
+  const handlerPromise = new Promise<DraHandler>((resolve) => {
+    handlerReady = resolve;
+  });
+  const hookClaims = kubeClaimReader({ kubeConfig: kc, timeoutMs: SHARED_CLAIM_LOOKUP_TIMEOUT_MS });
+  const sharedClaims: SharedClaimLookup = {
+    addPods: async (pods: readonly PodIdentity[]) =>
+      (await handlerPromise).addPodsToSharedPlans(pods, { claims: hookClaims }),
+  };
+  const nri = startNri(cfg, kc, store, sharedClaims, log);
 
   const publisher = cfg.publish
     ? startPublisher({
@@ -150,25 +182,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   // and so do devices named by entries this agent cannot read (a newer agent's format)
   for (const e of store.unreadable) for (const name of e.deviceNames) inventory.pin(name);
 
-  let claimsSynced = false;
-  const late: { handler?: DraHandler } = {};
-  const claims = new KubeClaimSource({
-    kubeConfig: kc,
-    cache: cfg.claimCache,
-    onError: (err) => log.warn('claim informer error', { error: (err as Error).message }),
-    onClaimChange: (claim) => {
-      late.handler?.refreshReservations(claim).catch((err: unknown) => {
-        log.error('updating a plan from a claim change failed', { error: (err as Error).message });
-      });
-    },
-  });
-  void claims.start().then(
-    () => {
-      claimsSynced = true;
-    },
-    (err: unknown) => log.error('claim informer failed', { error: (err as Error).message }),
-  );
-
+  const claims = kubeClaimReader({ kubeConfig: kc });
   const handler = new DraHandler({
     driverName: DRIVER_NAME,
     poolName: cfg.nodeName,
@@ -180,7 +194,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     metrics: dm,
     ...(nri ? { releaseAttachments: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),
   });
-  late.handler = handler;
+  handlerReady(handler);
   const plugin = startDraPlugin({
     driverName: DRIVER_NAME,
     kubeletRoot: cfg.kubeletRoot,
@@ -204,7 +218,6 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       // a DaemonSet pod is Ready only once the kubelet can call it (what `helm test` relies on)
       'kubelet-registration': () => plugin.registration()?.registered === true,
       inventory: () => scanned,
-      'claim-informer': () => claimsSynced || !cfg.claimCache,
     },
   });
   log.info('metrics server listening', { host: cfg.metricsHost, port: http.port });
@@ -219,7 +232,6 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await nri?.plugin.stop();
         await nri?.status.drain();
         await plugin.stop();
-        claims.stop();
         inventory.stop();
         await publisher?.stop();
         await http.close();

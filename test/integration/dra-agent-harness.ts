@@ -55,6 +55,8 @@ export async function startAgent(opts: {
   sysfsRoot: string;
   dirs: AgentDirs;
   kubeconfig: string;
+  /** Run the NRI plugin against this runtime socket (default: --nri=false). */
+  nriSocket?: string;
   extraArgs?: string[];
   logLevel?: string;
 }): Promise<RunningAgent> {
@@ -70,7 +72,7 @@ export async function startAgent(opts: {
       `--cdi-dir=${opts.dirs.cdiDir}`,
       `--sysfs-root=${opts.sysfsRoot}`,
       '--netlink=false',
-      '--nri=false',
+      ...(opts.nriSocket ? ['--nri=true', `--nri-socket=${opts.nriSocket}`] : ['--nri=false']),
       '--metrics-host=127.0.0.1',
       '--metrics-port=0',
       `--log-level=${opts.logLevel ?? 'debug'}`,
@@ -223,4 +225,50 @@ export async function createAllocatedClaim(
     { timeoutMs: 60_000 },
   );
   return { claim, podUid: pod.metadata?.uid ?? '' };
+}
+
+/**
+ * Create a Pod on `nodeName` using the existing claims `claimNames` (e.g. a claim another pod already
+ * uses) and wait until the scheduler has allocated each and reserved it for the pod. Resolves with
+ * the pod's uid.
+ */
+export async function createPodUsingClaims(
+  core: CoreV1Api,
+  resource: ResourceV1Api,
+  ns: string,
+  name: string,
+  nodeName: string,
+  claimNames: string[],
+): Promise<string> {
+  const pod = await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': nodeName },
+        resourceClaims: claimNames.map((c, i) => ({ name: `n${i}`, resourceClaimName: c })),
+        containers: [
+          {
+            name: 'c',
+            image: 'registry.k8s.io/pause:3.10',
+            resources: { claims: claimNames.map((_c, i) => ({ name: `n${i}` })) },
+          },
+        ],
+      },
+    },
+  });
+  const uid = pod.metadata?.uid ?? '';
+  for (const c of claimNames) {
+    await waitFor(
+      `claim ${ns}/${c} allocated and reserved for pod ${name}`,
+      async () => {
+        const claim = await resource.readNamespacedResourceClaim({ namespace: ns, name: c });
+        return claim.status?.allocation && claim.status.reservedFor?.some((r) => r.uid === uid)
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+  }
+  return uid;
 }

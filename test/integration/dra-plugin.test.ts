@@ -1,12 +1,14 @@
 // The DRA kubelet plugin against the real control plane: the agent runs as a child process (from
 // dist) with a sysfs fixture as hardware, publishes its ResourceSlice for a fake Node, the real
 // kube-scheduler allocates claims for pods, and a client speaking exactly the kubelet's protos over
-// the unix sockets calls NodePrepareResources / NodeUnprepareResources.
+// the unix sockets calls NodePrepareResources / NodeUnprepareResources. For the shared-claim case the
+// agent also runs its NRI plugin against a runtime peer speaking the NRI protocol over a unix socket.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { FakeRuntime } from '../support/nri/fake-runtime.js';
 import { testKubeConfig, uniqueName, waitFor } from '../support/kube.js';
 import { makeSysfsFixture, manyNics, mlx5Rdma, type SysfsSpec } from '../support/sysfs-fixture.js';
 import {
@@ -20,6 +22,7 @@ import {
   buildAgent,
   createAllocatedClaim,
   createFakeNode,
+  createPodUsingClaims,
   startAgent,
   stopAgent,
   waitForSliceDevices,
@@ -38,6 +41,7 @@ let fixture: { root: string; cleanup: () => Promise<void> };
 let dirs: AgentDirs;
 let agent: RunningAgent;
 let kubelet: KubeletDraClient;
+let runtime: FakeRuntime | undefined;
 
 function hardware(): SysfsSpec {
   const a = mlx5Rdma();
@@ -50,12 +54,13 @@ function hardware(): SysfsSpec {
   };
 }
 
-async function launch(): Promise<void> {
+async function launch(nriSocket?: string): Promise<void> {
   agent = await startAgent({
     nodeName: node,
     sysfsRoot: fixture.root,
     dirs,
     kubeconfig: process.env['KND_KUBECONFIG'] ?? '',
+    ...(nriSocket ? { nriSocket } : {}),
   });
   kubelet = (await registerLikeKubelet(agent.registrationSocket)).client;
 }
@@ -101,6 +106,7 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
   afterAll(async () => {
     kubelet?.close();
     if (agent) await stopAgent(agent);
+    await runtime?.dispose();
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
     await resource.deleteDeviceClass({ name: className }).catch(() => undefined);
     await core.deleteNode({ name: node }).catch(() => undefined);
@@ -214,10 +220,11 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     expect(cdi.devices[0]?.containerEdits.hooks).toEqual([
       expect.objectContaining({ hookName: 'createRuntime', path: '/bin/sh' }),
     ]);
-    expect(cdi.devices[0]?.containerEdits.hooks[0]?.args.slice(-3)).toEqual([
+    expect(cdi.devices[0]?.containerEdits.hooks[0]?.args.slice(-4)).toEqual([
       'net1',
       `${ns}/rdma`,
       result?.device,
+      join(dirs.stateDir, 'attached', `${uid}_${result?.device ?? ''}`), // the completion mark
     ]);
 
     // the kubelet retries: same answer
@@ -297,33 +304,99 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     await kubelet.unprepare([wire(claim)]);
   });
 
-  it('adds a second pod sharing a prepared claim to its plan (claim informer)', async () => {
+  const planPods = async (claimUid: string): Promise<string[]> =>
+    (
+      JSON.parse(await readFile(join(dirs.stateDir, 'plans', `${claimUid}.json`), 'utf8')) as {
+        podUids: string[];
+      }
+    ).podUids;
+
+  it('puts a pod that also shares a prepared claim into that plan when its own claim is prepared', async () => {
     const { claim, podUid } = await createAllocatedClaim(core, resource, ns, 'shared', node, {
       className,
       cel: byIfName('ens1'),
     });
     const uid = claim.metadata?.uid ?? '';
     expect((await kubelet.prepare([wire(claim)])).claims[uid]?.error).toBe('');
-    const second = await core.createNamespacedPod({
+    await resource.createNamespacedResourceClaim({
       namespace: ns,
       body: {
-        metadata: { name: 'shared-2' },
+        metadata: { name: 'own-2' },
         spec: {
-          nodeSelector: { 'kubernetes.io/hostname': node },
-          resourceClaims: [{ name: 'nic', resourceClaimName: 'shared' }],
-          containers: [
-            { name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { claims: [{ name: 'nic' }] } },
-          ],
+          devices: {
+            requests: [
+              {
+                name: 'nic',
+                exactly: {
+                  deviceClassName: className,
+                  selectors: [{ cel: { expression: byIfName('ens2') } }],
+                },
+              },
+            ],
+          },
         },
       },
     });
-    const planFile = join(dirs.stateDir, 'plans', `${uid}.json`);
-    const pods = await waitFor('the plan to list both pods', async () => {
-      const p = JSON.parse(await readFile(planFile, 'utf8')) as { podUids: string[] };
-      return p.podUids.length === 2 ? p.podUids : undefined;
+    const second = await createPodUsingClaims(core, resource, ns, 'shared-2', node, ['shared', 'own-2']);
+    const own = await resource.readNamespacedResourceClaim({ namespace: ns, name: 'own-2' });
+    // the kubelet prepares only the pod's new claim; the agent reads the shared one and adds the pod
+    expect((await kubelet.prepare([wire(own)])).claims[own.metadata?.uid ?? '']?.error).toBe('');
+    expect(await planPods(uid)).toEqual([podUid, second].sort());
+    expect(await planPods(own.metadata?.uid ?? '')).toEqual([second]);
+    await kubelet.unprepare([wire(own)]);
+    await core.deleteNamespacedPod({ namespace: ns, name: 'shared-2', gracePeriodSeconds: 0 });
+    await resource.deleteNamespacedResourceClaim({ namespace: ns, name: 'own-2' });
+  });
+
+  it('NRI RunPodSandbox of a pod that only shares a prepared claim finds that claim (agent with NRI)', async () => {
+    kubelet.close();
+    await stopAgent(agent);
+    runtime = new FakeRuntime();
+    await runtime.listen();
+    await launch(runtime.socketPath);
+    const conn = await runtime.nextConnection();
+    const claim = await resource.readNamespacedResourceClaim({ namespace: ns, name: 'shared' });
+    const uid = claim.metadata?.uid ?? '';
+    // a kubelet retry after the restart is answered from the plan
+    expect((await kubelet.prepare([wire(claim)])).claims[uid]?.error).toBe('');
+    // the kubelet never calls prepare for this pod: all its claims are prepared already
+    const third = await createPodUsingClaims(core, resource, ns, 'shared-3', node, ['shared']);
+    expect(await planPods(uid)).not.toContain(third);
+    const run = (podUid: string, name: string, namespace = ns) =>
+      conn
+        .call(
+          'RunPodSandbox',
+          'RunPodSandboxRequest',
+          // no network namespace: the hook refuses after finding the plan, before any kernel work
+          { pod: { id: `sb-${name}`, uid: podUid, name, namespace, linux: { namespaces: [] } } },
+          'RunPodSandboxResponse',
+        )
+        .then(
+          () => 'attached nothing',
+          (e: unknown) => (e as Error).message,
+        );
+    expect(await run(third, 'shared-3')).toMatch(
+      new RegExp(`pod ${ns}/shared-3 \\(${third}\\) has claimed network devices but no network namespace`),
+    );
+    expect(await planPods(uid)).toContain(third);
+    // a pod that uses no claim of this node: nothing to attach, the sandbox starts
+    expect(await run('00000000-1111-2222-3333-444444444444', 'plain-pod')).toBe('attached nothing');
+    expect(await run('00000000-1111-2222-3333-555555555555', 'other-ns', 'kube-system')).toBe(
+      'attached nothing',
+    );
+    // the refusal is reported on the claim (KEP-4817 status written by the agent)
+    const reported = await waitFor('the claim status from the hook', async () => {
+      const c = await resource.readNamespacedResourceClaim({ namespace: ns, name: 'shared' });
+      return c.status?.devices?.find((d) => d.driver === 'knd.dev');
     });
-    expect(pods).toEqual([podUid, second.metadata?.uid ?? ''].sort());
+    expect(reported.conditions?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'NoNetworkNamespace',
+    });
     await kubelet.unprepare([wire(claim)]);
+    await core.deleteNamespacedPod({ namespace: ns, name: 'shared-3', gracePeriodSeconds: 0 });
+    await release('shared');
   });
 
   it('exposes prepare/unprepare metrics', async () => {

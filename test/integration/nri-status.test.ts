@@ -2,20 +2,28 @@
  * KEP-4817 claim status against the real control plane: the status writer's read + merge patch of
  * resourceclaims/status (Ready=True with networkData; Ready=False with reason and message) and the
  * Warning Event on the pod, read back through the API and through `kubectl describe
- * resourceclaim`. Needs the control plane from the jest global setup (KND_KUBECONFIG).
+ * resourceclaim`; and the same write, plus the agent's claim GET, as a ServiceAccount holding only
+ * the chart's agent ClusterRole (resourceclaims get, no list/watch). Needs the control plane from
+ * the jest global setup (KND_KUBECONFIG); helm from test/cluster/build.sh for the chart render.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, ResourceV1Api } from '@kubernetes/client-node';
+import type { V1PolicyRule } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { promisify } from 'node:util';
+import { load } from 'js-yaml';
+import { KubeRestClient } from '../../lib/kube/rest-client.js';
+import { kubeClaimReader } from '../../node-agent/src/dra/claim-reader.js';
 import { silentLogger } from '../../lib/util/logger.js';
 import type { AttachRecord } from '../../node-agent/src/netns/contract.js';
 import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 import { kubeStatusApi } from '../../node-agent/src/status/kube-status-api.js';
+import { waitFor } from '../support/kube.js';
 import { ClaimStatusWriter } from '../../node-agent/src/status/status-writer.js';
 import { sampleDevice } from '../support/sample-plan.js';
 
@@ -29,6 +37,26 @@ function kubeconfigPath(): string {
     );
   }
   return file;
+}
+
+/** The agent ClusterRole's rules exactly as the chart renders them. */
+async function chartAgentRules(): Promise<V1PolicyRule[]> {
+  const cache = process.env['KND_CACHE_DIR'] ?? join(homedir(), '.cache', 'knd');
+  const helm = join(cache, `helm-${process.env['KND_HELM_VERSION'] ?? 'v3.19.0'}`, 'bin', 'helm');
+  if (!existsSync(helm)) throw new Error(`helm not found at ${helm}: run test/cluster/build.sh helm`);
+  const chart = join(import.meta.dirname, '..', '..', 'charts', 'knd');
+  const { stdout } = await pexec(helm, [
+    'template',
+    'knd',
+    chart,
+    '--kube-version',
+    '1.35.4',
+    '--show-only',
+    'templates/agent-clusterrole.yaml',
+  ]);
+  const role = load(stdout) as { kind?: string; rules?: V1PolicyRule[] };
+  if (role.kind !== 'ClusterRole' || !role.rules) throw new Error(`unexpected render:\n${stdout}`);
+  return role.rules;
 }
 
 function kubectlPath(): string {
@@ -77,6 +105,9 @@ describe('KEP-4817 claim status on the real API server', () => {
 
   afterAll(async () => {
     await core.deleteNamespace({ name: NS }).catch(() => undefined);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.deleteClusterRoleBinding({ name: NS }).catch(() => undefined);
+    await rbac.deleteClusterRole({ name: NS }).catch(() => undefined);
   });
 
   /** A claim allocated to two devices of this driver (allocation written as the scheduler would). */
@@ -281,6 +312,77 @@ describe('KEP-4817 claim status on the real API server', () => {
       `/apis/resource.k8s.io/v1/namespaces/${NS}/resourceclaims/unsorted`,
     ]);
     expect(stdout).toContain('"parameters":{"kind":"NetworkConfig","apiVersion":"knd.dev/v1alpha1"');
+  });
+
+  it("works with only the chart's agent RBAC: claim GET and status write allowed, claim list and watch refused", async () => {
+    const rules = await chartAgentRules();
+    expect(rules.find((r) => r.resources?.includes('resourceclaims'))?.verbs).toEqual(['get']);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({ body: { metadata: { name: NS }, rules } });
+    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'agent' } } });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: NS },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NS },
+        subjects: [{ kind: 'ServiceAccount', name: 'agent', namespace: NS }],
+      },
+    });
+    const { stdout: token } = await pexec(kubectlPath(), [
+      '--kubeconfig',
+      kubeconfigPath(),
+      'create',
+      'token',
+      'agent',
+      '-n',
+      NS,
+      '--duration',
+      '10m',
+    ]);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('admin kubeconfig has no current cluster');
+    const agentKc = new KubeConfig();
+    agentKc.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'agent', token: token.trim() }],
+      contexts: [{ name: 'agent', cluster: cluster.name, user: 'agent' }],
+      currentContext: 'agent',
+    });
+
+    const claim = await allocatedClaim('rbac', ['eth6']);
+    const p = await pod('rbac-pod');
+    const claimRef = { namespace: NS, name: 'rbac', uid: claim.metadata?.uid ?? '' };
+    const podRef = { namespace: NS, name: 'rbac-pod', uid: p.metadata?.uid ?? '' };
+    // what DRA prepare and the shared-claim lookup do: one GET by name (RBAC may lag a moment)
+    const reader = kubeClaimReader({ kubeConfig: agentKc });
+    const read = await waitFor('the agent role to allow a claim GET', () =>
+      reader.get(NS, 'rbac').catch(() => undefined),
+    );
+    expect(read.metadata?.uid).toBe(claimRef.uid);
+    const asAgent = new KubeRestClient(agentKc, { fieldManager: 'knd-agent' });
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 200,
+        (e: unknown) => (e as { statusCode?: number }).statusCode,
+      );
+    expect(await code(asAgent.list('/apis/resource.k8s.io/v1/resourceclaims'))).toBe(403);
+    expect(await code(asAgent.list(`/apis/resource.k8s.io/v1/namespaces/${NS}/resourceclaims`))).toBe(403);
+    expect(await code(asAgent.list('/apis/resource.k8s.io/v1/resourceclaims?watch=1&timeoutSeconds=1'))).toBe(
+      403,
+    );
+
+    const agentWriter = new ClaimStatusWriter({
+      api: kubeStatusApi({ kubeConfig: agentKc, nodeName: NODE }),
+      logger: silentLogger(),
+    });
+    agentWriter.attached(claimRef, podRef, [
+      { device: device('eth6'), record: record(claimRef.uid, podRef.uid, 'eth6', ['198.51.100.16/24']) },
+    ]);
+    await agentWriter.drain();
+    expect(agentWriter.stats.dropped).toBe(0);
+    const got = await resource.readNamespacedResourceClaimStatus({ name: 'rbac', namespace: NS });
+    expect(
+      got.status?.devices?.map((d) => [d.device, d.conditions?.[0]?.reason, d.networkData?.ips]),
+    ).toEqual([['eth6', 'NetworkDeviceAttached', ['198.51.100.16/24']]]);
   });
 
   it('is refused by the API server for a device that is not allocated in the claim (and the writer gives up cleanly)', async () => {

@@ -269,7 +269,7 @@ export const OPERATOR_ENTRY_SOURCE = 'operator/src/main.ts';
 
 /**
  * Starts the node agent (`knd-agent` in logs/ and pids/) and waits until its /readyz answers (DRA
- * sockets listening, first scan done, claim informer synced).
+ * sockets listening, first scan done).
  */
 export async function startAgent(
   settings: AgentSettings,

@@ -34,6 +34,14 @@ export function claimLabel(r: ClaimRequest): string {
   return `claim ${r.namespace}/${r.name}`;
 }
 
+/** The uids of the pods the claim is reserved for (status.reservedFor, core pods only), sorted. */
+export function reservedPodUids(claim: ResourceClaim): string[] {
+  return (claim.status?.reservedFor ?? [])
+    .filter((c) => (c.apiGroup ?? '') === '' && c.resource === 'pods' && typeof c.uid === 'string')
+    .map((c) => c.uid as string)
+    .sort();
+}
+
 export function planClaim(input: PlanInput): PlanOutcome {
   const { request, claim } = input;
   const label = claimLabel(request);
@@ -122,10 +130,7 @@ export function planClaim(input: PlanInput): PlanOutcome {
     }
     podNames.add(d.podIfName);
   }
-  const podUids = (claim.status?.reservedFor ?? [])
-    .filter((c) => c.resource === 'pods' && typeof c.uid === 'string')
-    .map((c) => c.uid as string)
-    .sort();
+  const podUids = reservedPodUids(claim);
   return {
     ok: true,
     plan: {

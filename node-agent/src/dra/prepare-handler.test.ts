@@ -1,5 +1,6 @@
 // The prepare/unprepare handler over a real PlanStore and CdiWriter in a temp dir, with an in-memory
-// claim source (the gRPC + apiserver path is covered by test/integration/dra-plugin.test.ts).
+// claim source that counts reads (the gRPC + apiserver path is covered by
+// test/integration/dra-plugin.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import { silentLogger } from '../../../lib/util/logger.js';
 import { CdiWriter } from '../cdi/cdi-writer.js';
 import { PlanStore } from '../plan-store/plan-store.js';
 import type { ResourceClaim } from './claim-types.js';
-import type { ClaimSource } from './claim-source.js';
+import { KubeApiError } from '../../../lib/kube/rest-client.js';
+import type { ClaimSource } from './claim-reader.js';
 import { DraHandler } from './prepare-handler.js';
 
 let dir: string;
@@ -21,9 +23,24 @@ afterEach(async () => {
 });
 
 const claims = new Map<string, ResourceClaim>();
-function addClaim(name: string, uid: string, device: string, pods: string[] = ['pod-1']): void {
-  claims.set(`default/${name}`, {
-    metadata: { namespace: 'default', name, uid },
+/** Claims read, as namespace/name, in order. */
+const reads: string[] = [];
+/** namespace/name -> error the next reads reject with. */
+const readErrors = new Map<string, Error>();
+beforeEach(() => {
+  claims.clear();
+  reads.length = 0;
+  readErrors.clear();
+});
+function addClaim(
+  name: string,
+  uid: string,
+  device: string,
+  pods: string[] = ['pod-1'],
+  namespace = 'default',
+): void {
+  claims.set(`${namespace}/${name}`, {
+    metadata: { namespace, name, uid },
     status: {
       allocation: { devices: { results: [{ request: 'nic', driver: 'knd.dev', pool: 'node-a', device }] } },
       reservedFor: pods.map((uid) => ({ resource: 'pods', name: uid, uid })),
@@ -32,10 +49,13 @@ function addClaim(name: string, uid: string, device: string, pods: string[] = ['
 }
 const source: ClaimSource = {
   get(namespace, name) {
+    reads.push(`${namespace}/${name}`);
+    const failure = readErrors.get(`${namespace}/${name}`);
+    if (failure) return Promise.reject(failure);
     const c = claims.get(`${namespace}/${name}`);
     return c
       ? Promise.resolve(structuredClone(c))
-      : Promise.reject(new Error(`resourceclaims "${name}" not found`));
+      : Promise.reject(new KubeApiError(404, 'NotFound', `resourceclaims "${name}" not found`));
   },
 };
 const pinned = new Set<string>();
@@ -88,13 +108,14 @@ describe('DraHandler', () => {
     expect((await h.prepare([ref('b', 'ub')])).get('ub')?.error).toBe('');
   });
 
-  it('answers a retry from the stored plan, refreshes reservedFor, serves it from a new instance', async () => {
+  it('answers a retry from the stored plan without reading the API, also from a new instance', async () => {
     addClaim('r', 'ur', 'nic-rdma', ['pod-1']);
     const h1 = await handler();
     const first = await h1.prepare([ref('r', 'ur')]);
     expect(first.get('ur')?.devices[0]?.cdi_device_ids).toEqual(['knd.dev/claim=ur-nic-rdma']);
     expect(pinned.has('nic-rdma')).toBe(true);
-    addClaim('r', 'ur', 'nic-rdma', ['pod-1', 'pod-2']);
+    expect(reads).toEqual(['default/r']);
+    expect(await h1.prepare([ref('r', 'ur')])).toEqual(first);
     // a new process over the same state; the device is gone from the host (moved into the pod)
     const h2 = new DraHandler({
       driverName: 'knd.dev',
@@ -106,26 +127,93 @@ describe('DraHandler', () => {
       logger: silentLogger(),
     });
     expect(await h2.prepare([ref('r', 'ur')])).toEqual(first);
-    const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
-    expect((await store.getPlan('ur'))?.podUids).toEqual(['pod-1', 'pod-2']);
+    expect(reads).toEqual(['default/r']);
     await h2.unprepare([ref('r', 'ur')]);
     expect(await readdir(join(dir, 'cdi'))).toEqual([]);
   });
 
-  it('adds pods that share an already prepared claim to its plan (informer events)', async () => {
+  it('prepares a recreated claim (new uid) afresh and refuses a stale uid', async () => {
+    addClaim('n', 'u-new', 'nic3');
+    const h = await handler();
+    expect((await h.prepare([ref('n', 'u-old')])).get('u-old')?.error).toBe(
+      'claim default/n: uid mismatch: the kubelet asked for u-old, the API has u-new (claim was recreated?)',
+    );
+    expect((await h.prepare([ref('n', 'u-new')])).get('u-new')?.error).toBe('');
+  });
+
+  it('adds the pod of a newly prepared claim to the plans it shares, reading only its namespace', async () => {
+    addClaim('s', 'us', 'nic7', ['pod-1']);
+    addClaim('t', 'ut', 'nic6', ['pod-9'], 'team-b'); // another namespace: never read for pod-2
+    const h = await handler();
+    await h.prepare([ref('s', 'us')]);
+    await h.prepare([{ namespace: 'team-b', name: 't', uid: 'ut' }]);
+    reads.length = 0;
+    // pod-2 has its own claim and also uses the shared claim s (no prepare call for s)
+    addClaim('s', 'us', 'nic7', ['pod-1', 'pod-2']);
+    addClaim('own', 'uown', 'nic8', ['pod-2']);
+    expect((await h.prepare([ref('own', 'uown')])).get('uown')?.error).toBe('');
+    expect(reads).toEqual(['default/own', 'default/s']);
+    const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect((await store.plansForPod('pod-2')).map((p) => p.claim.uid).sort()).toEqual(['uown', 'us']);
+    // pod-3 only uses s: no prepare at all; the NRI hook asks, one GET of the candidate claim
+    addClaim('s', 'us', 'nic7', ['pod-1', 'pod-2', 'pod-3']);
+    reads.length = 0;
+    const r = await h.addPodsToSharedPlans([{ namespace: 'default', uid: 'pod-3' }]);
+    expect(r).toEqual({
+      checked: 2,
+      added: [{ claim: { namespace: 'default', name: 's', uid: 'us' }, podUids: ['pod-3'] }],
+    });
+    expect(reads.sort()).toEqual(['default/own', 'default/s']);
+    expect((await store.plansForPod('pod-3')).length).toBe(0); // that instance loaded before
+    const reopened = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect((await reopened.plansForPod('pod-3')).map((p) => p.claim.uid)).toEqual(['us']);
+    // a pod in a namespace where this node prepared nothing costs no API call
+    reads.length = 0;
+    expect(await h.addPodsToSharedPlans([{ namespace: 'elsewhere', uid: 'pod-4' }])).toEqual({
+      checked: 0,
+      added: [],
+    });
+    expect(reads).toEqual([]);
+  });
+
+  it('fails a new claim whose pod could not be checked for shared claims; the retry prepares it', async () => {
     addClaim('s', 'us', 'nic7', ['pod-1']);
     const h = await handler();
     await h.prepare([ref('s', 'us')]);
-    addClaim('s', 'us', 'nic7', ['pod-1', 'pod-3']);
+    addClaim('s', 'us', 'nic7', ['pod-1', 'pod-2']);
+    addClaim('own', 'uown', 'nic8', ['pod-2']);
+    readErrors.set('default/s', new KubeApiError(503, 'ServiceUnavailable', 'GET …/s: 503 etcd timeout'));
+    const failed = (await h.prepare([ref('own', 'uown')])).get('uown');
+    expect(failed).toEqual({
+      devices: [],
+      error:
+        'claim default/own: cannot check which claims prepared on this node the pod also uses: claim default/s: GET …/s: 503 etcd timeout',
+    });
+    const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect(await store.getPlan('uown')).toBeUndefined();
+    readErrors.clear();
+    expect((await h.prepare([ref('own', 'uown')])).get('uown')?.error).toBe('');
+    const after = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
+    expect((await after.plansForPod('pod-2')).map((p) => p.claim.uid).sort()).toEqual(['uown', 'us']);
+  });
+
+  it('refreshReservations only adds pods, only to plans of this node', async () => {
+    addClaim('s', 'us', 'nic7', ['pod-1']);
+    const h = await handler();
+    await h.prepare([ref('s', 'us')]);
+    addClaim('s', 'us', 'nic7', ['pod-3']);
     const changed = claims.get('default/s');
     if (!changed) throw new Error('claim missing');
     expect(await h.refreshReservations(changed)).toBe(true);
     expect(await h.refreshReservations(changed)).toBe(false);
     const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
-    expect((await store.plansForPod('pod-3')).map((p) => p.claim.uid)).toEqual(['us']);
-    // a claim of another node's pool, or one without a plan, is ignored
+    expect((await store.getPlan('us'))?.podUids).toEqual(['pod-1', 'pod-3']);
+    // a claim without a plan, or allocated in another node's pool, is ignored
     addClaim('x', 'ux', 'nic8');
     expect(await h.refreshReservations(claims.get('default/x') ?? {})).toBe(false);
+    const foreign = structuredClone(changed);
+    for (const r of foreign.status?.allocation?.devices?.results ?? []) r.pool = 'node-b';
+    expect(await h.refreshReservations(foreign)).toBe(false);
   });
 
   it('reports an unreadable claim as that claim’s error only', async () => {

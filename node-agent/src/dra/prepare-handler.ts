@@ -5,9 +5,14 @@
 //   kubelet's deadline is 45 s and it retries through the pod sync loop. Every requested claim gets
 //   an entry; a failure of one claim never affects another. Before returning, each successful
 //   claim's AttachPlan and CDI spec (attach guard + RDMA char devices) are durable on disk.
-// - Idempotent: a claim with a plan from this boot is answered from that plan (after a restart too);
-//   only the pod list (reservedFor) is refreshed. A device held by another claim's plan, or named by
-//   a state entry the store cannot read (written by a newer agent), is an error.
+// - Reads from the API only what it prepares: one GET per claim without a plan (claim-reader.ts),
+//   plus, for the pods of those claims, the claims this node already prepared in their namespace
+//   (shared-claims.ts), so a pod that also uses an already prepared claim is in that plan before
+//   its sandbox starts. A failure of that check fails the new claim (the kubelet retries).
+// - Idempotent: a claim with a plan from this boot is answered from that plan without any API call
+//   (after a restart too; the plan is keyed by the kubelet's claim uid). A device held by another
+//   claim's plan, or named by a state entry the store cannot read (written by a newer agent), is an
+//   error.
 // - unprepare(claims): gives back any device still attached for the claim (releaseAttachments),
 //   then removes that claim's CDI spec and plan; unknown claims succeed.
 // - Never throws for a claim's problem; unexpected errors become that claim's error text.
@@ -19,10 +24,18 @@ import { keptMessage } from '../plan-store/state-scan.js';
 import { specForPlan } from '../cdi/plan-cdi-spec.js';
 import type { CdiWriter } from '../cdi/cdi-writer.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
-import type { ClaimSource } from './claim-source.js';
+import type { ClaimSource } from './claim-reader.js';
 import type { DeviceLookup } from './device-lookup.js';
 import type { DraMetrics } from './dra-metrics.js';
-import { claimLabel, findConflicts, planClaim, preparedDevices, type PreparedDevice } from './plan-claim.js';
+import {
+  claimLabel,
+  findConflicts,
+  planClaim,
+  preparedDevices,
+  reservedPodUids,
+  type PreparedDevice,
+} from './plan-claim.js';
+import { addPodsToSharedPlans, type PodRef, type SharedClaimResult } from './shared-claims.js';
 
 export interface PrepareResult {
   devices: PreparedDevice[];
@@ -72,6 +85,8 @@ type Fetched = {
   stored?: AttachPlan;
   /** The request itself cannot be handled (e.g. a uid that is not a safe key). */
   invalid?: string;
+  /** The claim's pods could not be checked for shared claims (shared-claims.ts). */
+  sharedError?: string;
 };
 
 export class DraHandler {
@@ -101,17 +116,45 @@ export class DraHandler {
         } catch (err) {
           return { req, invalid: (err as Error).message };
         }
+        if (stored) return { req, stored }; // the plan is the answer: no API read
         try {
-          const claim = await this.o.claims.get(req.namespace, req.name, req.uid);
-          return { req, claim, ...(stored ? { stored } : {}) };
+          return { req, claim: await this.o.claims.get(req.namespace, req.name) };
         } catch (err) {
-          return { req, fetchError: (err as Error).message, ...(stored ? { stored } : {}) };
+          return { req, fetchError: (err as Error).message };
         }
       }),
     );
+    await this.addSharingPods(fetched, new Set(claims.map((c) => c.uid)));
     const out = await this.exclusive(() => this.prepareLocked(fetched));
     this.record('prepare', out, started);
     return out;
+  }
+
+  /**
+   * For the pods of the claims this call prepares anew: add them to the plans of claims this node
+   * already prepared that they use too (the kubelet will not call prepare for those). A claim whose
+   * pods could not be checked gets `sharedError` and is not prepared, so the kubelet's retry redoes it.
+   */
+  private async addSharingPods(fetched: Fetched[], inThisCall: ReadonlySet<string>): Promise<void> {
+    const byPods = new Map<string, { pods: PodRef[]; claims: Fetched[] }>();
+    for (const f of fetched) {
+      if (!f.claim || f.claim.metadata?.uid !== f.req.uid) continue; // planClaim reports it
+      const pods = reservedPodUids(f.claim).map((uid) => ({ namespace: f.req.namespace, uid }));
+      if (pods.length === 0) continue;
+      const key = JSON.stringify(pods);
+      const group = byPods.get(key) ?? { pods, claims: [] };
+      group.claims.push(f);
+      byPods.set(key, group);
+    }
+    await Promise.all(
+      [...byPods.values()].map(async ({ pods, claims }) => {
+        try {
+          await this.addPodsToSharedPlans(pods, { excludeClaimUids: inThisCall });
+        } catch (err) {
+          for (const f of claims) f.sharedError = (err as Error).message;
+        }
+      }),
+    );
   }
 
   private async prepareLocked(fetched: Fetched[]): Promise<Map<string, PrepareResult>> {
@@ -156,28 +199,11 @@ export class DraHandler {
   private planOne(f: Fetched, held: AttachPlan[], toWrite: AttachPlan[]): PrepareResult {
     const label = claimLabel(f.req);
     if (f.invalid !== undefined) return { devices: [], error: `${label}: ${f.invalid}` };
-    if (f.stored) {
-      // already prepared in this boot: same answer; refresh the pods the claim is reserved for
-      let plan = f.stored;
-      if (f.claim?.metadata?.uid === f.req.uid) {
-        const pods = (f.claim.status?.reservedFor ?? [])
-          .filter((c) => c.resource === 'pods' && typeof c.uid === 'string')
-          .map((c) => c.uid as string);
-        const merged = [...new Set([...plan.podUids, ...pods])].sort();
-        if (merged.join() !== plan.podUids.join()) {
-          plan = { ...plan, podUids: merged };
-          toWrite.push(plan);
-        }
-      } else if (f.fetchError !== undefined) {
-        this.o.logger.warn('prepare: claim re-read failed, answering from the stored plan', {
-          claim: label,
-          error: f.fetchError,
-        });
-      }
-      return { devices: preparedDevices(plan), error: '' };
-    }
+    // already prepared in this boot: same answer
+    if (f.stored) return { devices: preparedDevices(f.stored), error: '' };
     const kept = this.o.store.unreadablePlan(f.req.uid);
     if (kept) return { devices: [], error: `${label}: ${keptMessage(kept)}` };
+    if (f.sharedError !== undefined) return { devices: [], error: `${label}: ${f.sharedError}` };
     if (!f.claim) {
       return { devices: [], error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}` };
     }
@@ -205,10 +231,29 @@ export class DraHandler {
   }
 
   /**
-   * A claim changed on the API (informer event): when this node holds a plan for it, bring the
-   * plan's pod list up to date with status.reservedFor. The kubelet does not call prepare again
-   * for a second pod sharing an already prepared claim, so this is how NRI learns about that pod.
-   * Returns true when the plan was rewritten.
+   * Add pods to the plans of claims this node already prepared that they use (shared-claims.ts):
+   * reads only those claims, through `opts.claims` when given (the NRI hooks pass a reader with a
+   * timeout inside their budget). Used by prepare, and by the NRI hooks for pods without a plan.
+   */
+  addPodsToSharedPlans(
+    pods: readonly PodRef[],
+    opts: { excludeClaimUids?: ReadonlySet<string>; claims?: ClaimSource } = {},
+  ): Promise<SharedClaimResult> {
+    return addPodsToSharedPlans(
+      {
+        listPlans: () => this.o.store.listPlans(),
+        claims: opts.claims ?? this.o.claims,
+        refresh: (claim) => this.refreshReservations(claim),
+      },
+      pods,
+      opts.excludeClaimUids,
+    );
+  }
+
+  /**
+   * Bring this node's plan of the claim up to date with its status.reservedFor (pods are only
+   * added). Under the handler's lock, so it never races an unprepare deleting the plan. Returns
+   * true when the plan was rewritten.
    */
   async refreshReservations(claim: ResourceClaim): Promise<boolean> {
     const uid = claim.metadata?.uid;
@@ -219,10 +264,7 @@ export class DraHandler {
     return this.exclusive(async () => {
       const plan = await this.o.store.getPlan(uid);
       if (!plan) return false;
-      const pods = (claim.status?.reservedFor ?? [])
-        .filter((c) => c.resource === 'pods' && typeof c.uid === 'string')
-        .map((c) => c.uid as string);
-      const merged = [...new Set([...plan.podUids, ...pods])].sort();
+      const merged = [...new Set([...plan.podUids, ...reservedPodUids(claim)])].sort();
       if (merged.join() === plan.podUids.join()) return false;
       await this.o.store.putPlan({ ...plan, podUids: merged });
       this.o.logger.info('claim reserved for more pods; plan updated', { claimUid: uid, podUids: merged });

@@ -20,6 +20,17 @@ export interface ClaimStatusSink {
   failed(claim: ClaimRef, pod: PodIdentity, devices: DevicePlan[], reason: string, message: string): void;
 }
 
+/**
+ * Adds pods to the plans of claims this node already prepared that they share (the DRA side,
+ * node-agent/src/dra/shared-claims.ts: one GET per such claim in the pod's namespace, none when
+ * there is none). The kubelet does not call prepare again for a second pod of a prepared claim, so
+ * RunPodSandbox asks this for a pod without a plan, and Synchronize for every running pod, before
+ * looking the plans up again. Rejects when a candidate claim could not be read.
+ */
+export interface SharedClaimLookup {
+  addPods(pods: readonly PodIdentity[]): Promise<unknown>;
+}
+
 export interface HandlerDeps {
   plans: NriPlanStore;
   netns: NetnsOps;
@@ -29,4 +40,6 @@ export interface HandlerDeps {
   podLock: KeyedLock;
   /** Monotonic milliseconds, for latency logs. */
   nowMs: () => number;
+  /** Shared-claim lookup; without it a pod without a plan gets nothing. */
+  sharedClaims?: SharedClaimLookup;
 }

@@ -237,6 +237,68 @@ describe('runPodSandbox', () => {
   });
 });
 
+describe('runPodSandbox with shared claims', () => {
+  /** A lookup that adds the pod to plan c1 (as the DRA side does when reservedFor lists it). */
+  function sharing(d: ReturnType<typeof deps>, fail?: Error) {
+    const asked: string[][] = [];
+    d.sharedClaims = {
+      addPods: (pods) => {
+        asked.push(pods.map((p) => `${p.namespace}/${p.name} (${p.uid})`));
+        if (fail) return Promise.reject(fail);
+        for (const p of d.store.plans) if (p.claim.uid === 'c1') p.podUids.push(...pods.map((x) => x.uid));
+        return Promise.resolve();
+      },
+    };
+    return asked;
+  }
+
+  it('asks nothing for a pod whose plan is known (the common case)', async () => {
+    const d = deps();
+    const asked = sharing(d);
+    d.store.plans.push(samplePlan('c1', ['p1'], [{}]));
+    await runPodSandbox(d, samplePod('p1'));
+    expect(asked).toEqual([]);
+    expect(d.kernel.calls.map((c) => c.op)).toEqual(['attach']);
+  });
+
+  it('attaches a claim prepared for another pod when the lookup finds the pod shares it', async () => {
+    const d = deps();
+    const asked = sharing(d);
+    d.store.plans.push(samplePlan('c1', ['p1'], [{}]));
+    const records = await runPodSandbox(d, samplePod('p2'));
+    expect(asked).toEqual([['default/pod-p2 (p2)']]);
+    expect(records.map((r) => `${r.claimUid} ${r.podUid}`)).toEqual(['c1 p2']);
+    expect(d.sink.ready).toHaveLength(1);
+  });
+
+  it('does nothing when the lookup finds no shared claim', async () => {
+    const d = deps();
+    const asked = sharing(d);
+    d.store.plans.push(samplePlan('c9', ['p1'], [{}]));
+    expect(await runPodSandbox(d, samplePod('p2'))).toEqual([]);
+    expect(asked).toHaveLength(1);
+    expect(d.kernel.calls).toEqual([]);
+  });
+
+  it('fails the sandbox with UNAVAILABLE when the claims could not be read', async () => {
+    const d = deps();
+    sharing(
+      d,
+      new Error('cannot check which claims prepared on this node the pod also uses: claim default/c1: 503'),
+    );
+    d.store.plans.push(samplePlan('c1', ['p1'], [{}]));
+    const err = await runPodSandbox(d, samplePod('p2')).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; message: string },
+    );
+    expect(err?.code).toBe(14);
+    expect(err?.message).toBe(
+      'pod default/pod-p2 (p2): cannot check which claims prepared on this node the pod also uses: claim default/c1: 503',
+    );
+    expect(d.kernel.calls).toEqual([]);
+  });
+});
+
 describe('releaseClaim (DRA unprepare)', () => {
   it('gives back what a StopPodSandbox never reached, and nothing a stop already gave back', async () => {
     const d = deps();

@@ -11,6 +11,7 @@ import { silentLogger } from '../../../lib/util/logger.js';
 import { startNriPlugin } from './nri-plugin.js';
 import type { NriPlugin } from './nri-plugin.js';
 import { NriEvent } from './event-mask.js';
+import type { PodIdentity, SharedClaimLookup } from './handler-deps.js';
 import { FakeRuntime } from '../../../test/support/nri/fake-runtime.js';
 import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js';
 import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
@@ -23,7 +24,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(opts: { hookBudgetMs?: number } = {}) {
+async function setup(opts: { hookBudgetMs?: number; sharedClaims?: SharedClaimLookup } = {}) {
   const runtime = new FakeRuntime();
   await runtime.listen();
   const plans = new MemoryPlanStore();
@@ -42,6 +43,7 @@ async function setup(opts: { hookBudgetMs?: number } = {}) {
     onConnection: (c) => connections.push(c),
     onReconciled: (r) => reconciled.push(r),
     ...(opts.hookBudgetMs !== undefined ? { hookBudgetMs: opts.hookBudgetMs } : {}),
+    ...(opts.sharedClaims ? { sharedClaims: opts.sharedClaims } : {}),
   });
   cleanups.push(
     () => runtime.dispose(),
@@ -222,6 +224,33 @@ describe('NRI plugin over a Unix socket', () => {
     expect(reconciled).toEqual([{ orphaned: 1, unconfirmed: 0, attached: 1 }]);
     expect(netns.calls.map((c) => `${c.op} ${c.podUid}`)).toEqual(['attach p1', 'detach p1', 'attach p2']);
     expect(plans.plans).toHaveLength(2);
+  });
+
+  it('on Synchronize, looks up shared claims for the running pods before reconciling', async () => {
+    const asked: string[][] = [];
+    const held: { plans?: MemoryPlanStore } = {};
+    const sharedClaims: SharedClaimLookup = {
+      addPods: (pods: readonly PodIdentity[]) => {
+        asked.push(pods.map((p) => p.uid));
+        // p2 started while the plugin was away and shares c1, prepared for p1
+        for (const p of held.plans?.plans ?? []) if (p.claim.uid === 'c1') p.podUids.push('p2');
+        return Promise.resolve();
+      },
+    };
+    const s = await setup({ sharedClaims });
+    held.plans = s.plans;
+    s.plans.plans.push(samplePlan('c1', ['p1'], [{}]));
+    const conn = await s.runtime.nextConnection();
+    await conn.call(
+      'Synchronize',
+      'SynchronizeRequest',
+      { pods: [samplePod('p2')], more: false },
+      'SynchronizeResponse',
+    );
+    for (let i = 0; i < 50 && s.reconciled.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(asked).toEqual([['p2']]);
+    expect(s.reconciled).toEqual([{ orphaned: 0, unconfirmed: 0, attached: 1 }]);
+    expect(s.netns.calls.map((c) => `${c.op} ${c.podUid}`)).toEqual(['attach p2']);
   });
 
   it.each([

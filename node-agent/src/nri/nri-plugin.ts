@@ -12,7 +12,7 @@ import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { NetnsOps } from '../netns/contract.js';
-import type { ClaimStatusSink, HandlerDeps } from './handler-deps.js';
+import type { ClaimStatusSink, HandlerDeps, SharedClaimLookup } from './handler-deps.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ConfigureRequest } from './nri-messages.js';
 import { loadNriProto } from './nri-proto.js';
@@ -33,6 +33,8 @@ export interface NriPluginOptions {
   netns: NetnsOps;
   /** KEP-4817 status writer (node-agent/src/status/); must not block. */
   status: ClaimStatusSink;
+  /** Shared-claim lookup (DRA side) for pods without a plan; see HandlerDeps.sharedClaims. */
+  sharedClaims?: SharedClaimLookup;
   logger: Logger;
   /** Runtime NRI socket. Default /var/run/nri/nri.sock. */
   socketPath?: string;
@@ -126,6 +128,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
     logger,
     podLock: new KeyedLock(),
     nowMs,
+    ...(options.sharedClaims ? { sharedClaims: options.sharedClaims } : {}),
   };
   const serviceOpts: PluginServiceOptions = { proto, deps };
   if (options.hookBudgetMs !== undefined) serviceOpts.hookBudgetMs = options.hookBudgetMs;

@@ -23,7 +23,7 @@ import { NRI_PLUGIN_SERVICE } from './nri-proto.js';
 import { createContainer } from './create-container.js';
 import { KND_EVENTS, NriEvent, eventMask } from './event-mask.js';
 import { podRef } from './pod-netns.js';
-import { runPodSandbox } from './run-pod-sandbox.js';
+import { podIdentity, runPodSandbox } from './run-pod-sandbox.js';
 import { stopPodSandbox } from './stop-pod-sandbox.js';
 import { SyncCollector, reconcile, scanSyncPart } from './synchronize.js';
 import type { CallContext, ServiceTable, UnaryHandler } from './ttrpc-server.js';
@@ -65,6 +65,22 @@ async function withBudget<T>(work: Promise<T>, budgetMs: number, what: string): 
     return await Promise.race([work, overrun]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Before the Synchronize reconcile: pods that started while the plugin was not connected may share
+ * a claim prepared for another pod; put them into its plan so the reconcile attaches them late.
+ * A failure is logged (the reconcile still runs for everything else; nothing to fail closed here).
+ */
+async function addSharingPods(deps: HandlerDeps, pods: readonly PodSandbox[]): Promise<void> {
+  if (!deps.sharedClaims || pods.length === 0) return;
+  try {
+    await deps.sharedClaims.addPods(pods.map(podIdentity));
+  } catch (e) {
+    deps.logger.error('reconcile: shared-claim lookup failed; pods sharing those claims stay without them', {
+      error: e instanceof Error ? e.message : String(e),
+    });
   }
 }
 
@@ -129,17 +145,19 @@ export function pluginService(opts: PluginServiceOptions): ServiceTable {
         const req = decodeNri<SynchronizeRequest>(proto, 'SynchronizeRequest', part.withoutContainers);
         const all = sync.add(req.pods, req.more);
         if (all) {
-          void reconcile(deps, all).then(
-            (r) =>
-              opts.onReconciled?.({
-                orphaned: r.orphaned.length,
-                unconfirmed: r.unconfirmed.length,
-                attached: r.attach.length,
-              }),
-            (e: unknown) => {
-              deps.logger.error('reconcile failed', { error: String(e) });
-            },
-          );
+          void addSharingPods(deps, all)
+            .then(() => reconcile(deps, all))
+            .then(
+              (r) =>
+                opts.onReconciled?.({
+                  orphaned: r.orphaned.length,
+                  unconfirmed: r.unconfirmed.length,
+                  attached: r.attach.length,
+                }),
+              (e: unknown) => {
+                deps.logger.error('reconcile failed', { error: String(e) });
+              },
+            );
         }
         return Promise.resolve(encodeNri(proto, 'SynchronizeResponse', { update: [], more: req.more }));
       },

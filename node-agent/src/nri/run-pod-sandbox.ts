@@ -3,7 +3,12 @@
 //
 // Contract: called by containerd (NRI Plugin.RunPodSandbox, or StateChange RUN_POD_SANDBOX on
 // older runtimes) after CNI setup, with the runtime's request timeout (2 s default; exceeding it
-// disconnects the plugin). No API-server call happens here (status is queued). Retried calls for
+// disconnects the plugin). A pod with a plan makes no API-server call here (status is queued). A
+// pod without one may share a claim this node prepared for another pod (the kubelet does not call
+// prepare again for it): deps.sharedClaims reads the claims this node prepared in the pod's
+// namespace (none: no call) and adds the pod where reservedFor lists it; if that read fails the
+// hook fails with UNAVAILABLE (fail closed: the runtime tears the sandbox down, the kubelet
+// creates it again). Retried calls for
 // the same pod are safe: NetnsOps.attach is idempotent for a completed attach and records are
 // keyed by claim/pod/device. Fail closed: if any device cannot be attached, the devices already
 // attached for this sandbox are detached again and the hook throws, so the runtime tears the
@@ -13,7 +18,7 @@
 // confirmed records are written right after the kernel work, off the critical path.
 import { attachRolledBack, type AttachRecord } from '../netns/contract.js';
 import type { AttachPlan, DevicePlan } from '../plan-store/plan.js';
-import type { HandlerDeps, PodIdentity } from './handler-deps.js';
+import type { HandlerDeps, PodIdentity, SharedClaimLookup } from './handler-deps.js';
 import type { PodSandbox } from './nri-messages.js';
 import { podNetnsPath, podRef } from './pod-netns.js';
 import { Code, TtrpcStatusError } from './ttrpc-status.js';
@@ -22,7 +27,6 @@ export function podIdentity(pod: PodSandbox): PodIdentity {
   return { namespace: pod.namespace, name: pod.name, uid: pod.uid };
 }
 
-/** Attach every planned device of the pod; throws (after rollback) on the first failure. */
 /**
  * Attach every planned device of the pod; throws (after rollback) on the first failure. Resolves
  * as soon as the kernel work is done; the confirmed records are written right after, still under
@@ -35,7 +39,8 @@ export function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<Attac
     // call is still looking up plans waits and then sees the records this call writes.
     deps.podLock
       .run(pod.uid, async () => {
-        const plans = await deps.plans.plansForPod(pod.uid);
+        let plans = await deps.plans.plansForPod(pod.uid);
+        if (plans.length === 0 && deps.sharedClaims) plans = await sharedPlans(deps, deps.sharedClaims, pod);
         if (plans.length === 0) {
           resolve([]);
           return;
@@ -54,6 +59,21 @@ export function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<Attac
       })
       .catch(reject);
   });
+}
+
+/** The plans of claims this node prepared for other pods that `pod` shares (usually none). */
+async function sharedPlans(
+  deps: HandlerDeps,
+  shared: SharedClaimLookup,
+  pod: PodSandbox,
+): Promise<AttachPlan[]> {
+  try {
+    await shared.addPods([podIdentity(pod)]);
+  } catch (e) {
+    const cause = e instanceof Error ? e.message : String(e);
+    throw new TtrpcStatusError(Code.UNAVAILABLE, `pod ${podRef(pod)}: ${cause}`, { cause: e });
+  }
+  return deps.plans.plansForPod(pod.uid);
 }
 
 /** Overwrite the intent records with the confirmed ones; a failure is logged, never thrown. */

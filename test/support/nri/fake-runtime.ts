@@ -1,7 +1,9 @@
-// Unit-test runtime peer: the containerd side of NRI (serves Runtime on mux connection 2, calls
-// Plugin on connection 1) over a real Unix socket, built from knd's own codec. Only for unit
-// tests of the plugin's state machine; protocol compatibility is proven against real containerd
-// in test/e2e/nri-runtime.test.ts.
+// Test runtime peer: the containerd side of NRI (serves Runtime on mux connection 2, calls
+// Plugin on connection 1) over a real Unix socket, built from knd's own codec. For unit tests of
+// the plugin's state machine, and for driving the agent process's hooks where no kernel work is
+// involved (the shared-claim lookup in test/integration/dra-plugin.test.ts and
+// bench/shared-claim-hook.ts); protocol compatibility is proven against real containerd in
+// test/e2e/nri-runtime.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
