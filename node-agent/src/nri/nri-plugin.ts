@@ -10,6 +10,7 @@
 // The loop never stops silently: every failure is logged, and only stop() ends it.
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { Backoff } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { NetnsOps } from '../netns/contract.js';
 import type { ClaimStatusSink, HandlerDeps } from './handler-deps.js';
@@ -21,7 +22,6 @@ import type { Session } from './nri-session.js';
 import type { NriPlanStore } from './plan-source.js';
 import type { PluginServiceOptions } from './plugin-service.js';
 import { pluginService } from './plugin-service.js';
-import { Backoff } from './reconnect-backoff.js';
 import { releaseClaim } from './stop-pod-sandbox.js';
 
 export const DEFAULT_NRI_SOCKET_PATH = '/var/run/nri/nri.sock';
@@ -133,8 +133,8 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   if (options.onHook) serviceOpts.onHook = options.onHook;
   if (options.onReconciled) serviceOpts.onReconciled = options.onReconciled;
   const backoff = new Backoff({
-    initialDelayMs: options.initialDelayMs ?? 250,
-    maxDelayMs: options.maxDelayMs ?? 5000,
+    baseMs: options.initialDelayMs ?? 250,
+    maxMs: options.maxDelayMs ?? 5000,
     random: options.random ?? Math.random,
   });
   const resetAfterMs = options.resetAfterMs ?? 10_000;
@@ -196,7 +196,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
         logger.warn('nri connect failed', { socketPath, error: e instanceof Error ? e.message : String(e) });
       }
       if (stopped) break;
-      const delayMs = backoff.nextDelayMs();
+      const delayMs = backoff.next();
       logger.info('nri reconnecting', { delayMs });
       await Promise.race([sleep(delayMs), stopSignal]);
     }
