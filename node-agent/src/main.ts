@@ -178,7 +178,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     cdi,
     logger: log.child({ component: 'dra' }),
     metrics: dm,
-    ...(nri ? { releaseAttachments: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),
+    ...(nri ? { releaseClaim: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),
   });
   late.handler = handler;
   const plugin = startDraPlugin({
