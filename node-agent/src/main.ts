@@ -72,7 +72,7 @@ function startNri(cfg: AgentConfig, kc: KubeConfig, store: PlanStore, log: Logge
     },
     (err: unknown) => log.error('listing attach records failed', { error: (err as Error).message }),
   );
-  const plugin = startNriPlugin({ plans: store, netns, status, logger: log, socketPath: cfg.nriSocket });
+  const plugin = startNriPlugin({ store, netns, status, logger: log, socketPath: cfg.nriSocket });
   return { plugin, status };
 }
 

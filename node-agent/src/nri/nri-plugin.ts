@@ -27,8 +27,8 @@ import { releaseClaim } from './stop-pod-sandbox.js';
 export const DEFAULT_NRI_SOCKET_PATH = '/var/run/nri/nri.sock';
 
 export interface NriPluginOptions {
-  /** Durable plans and attach records (node-agent/src/plan-store/). */
-  plans: NriPlanStore;
+  /** The plan store: durable attach plans and attach records (node-agent/src/plan-store/). */
+  store: NriPlanStore;
   /** Kernel operations (node-agent/src/netns/). */
   netns: NetnsOps;
   /** KEP-4817 status writer (node-agent/src/status/); must not block. */
@@ -120,7 +120,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   const dial = options.dial ?? defaultDial;
   const sleep = options.sleep ?? realSleep;
   const deps: HandlerDeps = {
-    plans: options.plans,
+    store: options.store,
     netns: options.netns,
     status: options.status,
     logger,
