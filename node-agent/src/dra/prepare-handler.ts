@@ -157,7 +157,7 @@ export class DraHandler {
     return out;
   }
 
-  /** One claim of a prepare call (under the planning lock); may push its new plan to `toWrite`. */
+  /** One claim of a prepare call (under the plan lock); may push its new plan to `toWrite`. */
   private planOne(f: Fetched, held: AttachPlan[], toWrite: AttachPlan[]): PrepareResult {
     const label = claimLabel(f.req);
     if (f.invalid !== undefined) return { devices: [], error: `${label}: ${f.invalid}` };
