@@ -10,7 +10,7 @@
 // The loop never stops silently: every failure is logged, and only stop() ends it.
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Backoff } from '../../../lib/util/backoff.js';
+import { Backoff, sleep as abortableSleep } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { NetnsOps } from '../netns/contract.js';
 import type { ClaimStatusSink, HandlerDeps } from './handler-deps.js';
@@ -103,11 +103,6 @@ export function defaultDial(socketPath: string): Promise<Duplex> {
   });
 }
 
-const realSleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
-
 export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   const pluginName = options.pluginName ?? 'knd';
   const pluginIdx = options.pluginIdx ?? '10';
@@ -118,7 +113,8 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   const proto = loadNriProto(options.protoDir);
   const nowMs = options.nowMs ?? (() => performance.now());
   const dial = options.dial ?? defaultDial;
-  const sleep = options.sleep ?? realSleep;
+  const stopping = new AbortController();
+  const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, stopping.signal));
   const deps: HandlerDeps = {
     store: options.store,
     netns: options.netns,
@@ -208,6 +204,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
     releaseClaim: (claimUid: string) => releaseClaim(deps, claimUid),
     stop: async () => {
       stopped = true;
+      stopping.abort();
       wakeUp();
       current?.close(new Error('nri plugin stopped'));
       await loop;

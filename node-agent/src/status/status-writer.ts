@@ -9,7 +9,7 @@
 // off exponentially with jitter (initialDelayMs .. maxDelayMs) up to maxAttempts per status, then
 // that status is dropped with an error log; a non-retriable 4xx is logged and dropped at once.
 // Nothing is ever thrown to the caller.
-import { retry } from '../../../lib/util/backoff.js';
+import { retry, sleep } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachRecord } from '../netns/contract.js';
 import type { ClaimRef, DevicePlan } from '../plan-store/plan.js';
@@ -62,7 +62,7 @@ export class ClaimStatusWriter {
       initialDelayMs: opts.initialDelayMs ?? 200,
       maxDelayMs: opts.maxDelayMs ?? 10_000,
       maxAttempts: opts.maxAttempts ?? 8,
-      sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms).unref())),
+      sleep: opts.sleep ?? sleep,
       ...(opts.random ? { random: opts.random } : {}),
     };
   }
