@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const store = await openPlanStore(join(work, 'plans'));
   const hookMs: number[] = [];
   const plugin = startNriPlugin({
-    plans: store,
+    store,
     netns: timedNetns,
     status: { attached: () => undefined, failed: () => undefined },
     logger: silentLogger(),

@@ -7,7 +7,7 @@
 // every change at least once (deletes missed during an outage arrive as deletes after the relist).
 // Handlers must not throw (they are wrapped; a throw is logged via onError). stop() aborts the watch.
 import { Watch } from '@kubernetes/client-node';
-import { backoffDelayMs, sleep } from '../util/backoff.js';
+import { Backoff, sleep, type BackoffOptions } from '../util/backoff.js';
 import type { KubeRestClient } from './rest-client.js';
 
 export interface KubeObject {
@@ -29,8 +29,11 @@ export interface ListWatchOptions<T extends KubeObject> {
   labelSelector?: string;
   onEvent: (type: EventType, obj: T, old: T | undefined) => void;
   onError?: (err: unknown) => void;
-  backoff?: { baseMs: number; maxMs: number };
+  /** Re-list/re-watch backoff; default 200 ms .. 10 s. */
+  backoff?: BackoffOptions;
 }
+
+const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 200, maxMs: 10_000 };
 
 export const objectKey = (o: KubeObject): string =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
@@ -116,7 +119,7 @@ export class ListWatch<T extends KubeObject> {
 
   /** Runs until stop(); resolves when the first list is in the cache. */
   async start(): Promise<void> {
-    let attempt = 0;
+    const backoff = new Backoff(this.opts.backoff ?? DEFAULT_BACKOFF);
     for (;;) {
       if (this.stopped) return;
       try {
@@ -124,10 +127,7 @@ export class ListWatch<T extends KubeObject> {
         break;
       } catch (err) {
         this.opts.onError?.(err);
-        await sleep(
-          backoffDelayMs(attempt++, this.opts.backoff ?? { baseMs: 200, maxMs: 10_000 }),
-          this.abort.signal,
-        );
+        await sleep(backoff.next(), this.abort.signal);
       }
     }
     this.synced = true;
@@ -135,22 +135,21 @@ export class ListWatch<T extends KubeObject> {
   }
 
   private async watchLoop(): Promise<void> {
-    let attempt = 0;
-    const backoff = this.opts.backoff ?? { baseMs: 200, maxMs: 10_000 };
+    const backoff = new Backoff(this.opts.backoff ?? DEFAULT_BACKOFF);
     while (!this.stopped) {
       const result = await this.watchOnce();
       if (this.stopped) return;
       if (result === 'gone' || result === 'error') {
-        if (result === 'error') await sleep(backoffDelayMs(attempt++, backoff), this.abort.signal);
+        if (result === 'error') await sleep(backoff.next(), this.abort.signal);
         try {
           await this.relist();
-          attempt = 0;
+          backoff.reset();
         } catch (err) {
           this.opts.onError?.(err);
-          await sleep(backoffDelayMs(attempt++, backoff), this.abort.signal);
+          await sleep(backoff.next(), this.abort.signal);
         }
       } else {
-        attempt = 0;
+        backoff.reset();
       }
     }
   }

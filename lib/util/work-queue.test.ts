@@ -1,5 +1,4 @@
 import { describe, it, expect } from '@jest/globals';
-import { backoffDelayMs } from './backoff.js';
 import { WorkQueue } from './work-queue.js';
 
 function manualTimers() {
@@ -16,20 +15,6 @@ function manualTimers() {
     },
   };
 }
-
-describe('backoffDelayMs', () => {
-  it.each([
-    [0, 100],
-    [1, 200],
-    [3, 800],
-    [20, 5000],
-  ])('attempt %i without jitter -> %i ms', (attempt, ms) => {
-    expect(backoffDelayMs(attempt, { baseMs: 100, maxMs: 5000, random: () => 1 })).toBe(ms);
-  });
-  it('jitter stays within [d/2, d]', () => {
-    expect(backoffDelayMs(2, { baseMs: 100, maxMs: 5000, random: () => 0 })).toBe(200);
-  });
-});
 
 describe('WorkQueue', () => {
   it('deduplicates waiting keys and hands them out in order', async () => {

@@ -87,7 +87,7 @@ function startNri(
     (err: unknown) => log.error('listing attach records failed', { error: (err as Error).message }),
   );
   const plugin = startNriPlugin({
-    plans: store,
+    store,
     netns,
     status,
     sharedClaims,
@@ -192,7 +192,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     cdi,
     logger: log.child({ component: 'dra' }),
     metrics: dm,
-    ...(nri ? { releaseAttachments: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),
+    ...(nri ? { releaseClaim: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),
   });
   handlerReady(handler);
   const plugin = startDraPlugin({

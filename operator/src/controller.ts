@@ -1,5 +1,5 @@
 // The reconcile loop: informers on the two CRDs, DeviceClasses, knd's ResourceClaimTemplates and
-// ResourceSlices feed a rate-limited work queue; workers plan (pure) and execute (I/O) one key at a
+// ResourceSlices feed a rate-limited work queue; workers decide (pure) and execute (I/O) one key at a
 // time. Runs only while this replica leads (start()/stop() are called by leader election).
 //
 // Keys: `ndc/<name>` and `np/<namespace>/<name>`. A failed key is retried with per-key exponential
@@ -20,10 +20,10 @@ import type { Logger } from '../../lib/util/logger.js';
 import { WorkQueue } from '../../lib/util/work-queue.js';
 import { DeviceMatcher, type ResourceSliceJson } from './match/device-matcher.js';
 import type { OperatorMetrics } from './operator-metrics.js';
-import { planDeviceClass } from './reconcile/device-class-plan.js';
+import { decideDeviceClass } from './reconcile/device-class-decision.js';
 import { Executor } from './reconcile/executor.js';
 import type { LiveObject } from './reconcile/ownership.js';
-import { planProfile } from './reconcile/profile-plan.js';
+import { decideProfile } from './reconcile/profile-decision.js';
 import { effectiveSlices } from './match/effective-slices.js';
 
 export interface ControllerOptions {
@@ -191,7 +191,12 @@ export class Controller {
       const name = key.slice(4);
       const ndc = this.ndcs.store.get(name) as unknown as NetworkDeviceClass | undefined;
       if (!ndc || ndc.metadata.deletionTimestamp) return; // generated DeviceClass goes with it (ownerReference GC)
-      const plan = planDeviceClass(ndc, this.deviceClasses.store.get(name), this.sliceView(), this.counter);
+      const decision = decideDeviceClass(
+        ndc,
+        this.deviceClasses.store.get(name),
+        this.sliceView(),
+        this.counter,
+      );
       const r = await this.executor.execute(
         {
           apiVersion: API_GROUP_VERSION,
@@ -200,11 +205,11 @@ export class Controller {
           name,
           ...meta(ndc),
         },
-        plan,
+        decision,
         'deviceClassName',
       );
       this.remember(r.written, this.deviceClasses, this.ndcs);
-      this.logResult(key, plan.action.kind, r);
+      this.logResult(key, decision.action.kind, r);
       return;
     }
     const [, ns = '', name = ''] = key.split('/');
@@ -220,7 +225,7 @@ export class Controller {
           throw e;
         });
     }
-    const plan = planProfile({
+    const decision = decideProfile({
       profile: p,
       networkClass: this.ndcs.store.get(p.spec.deviceClassName) as unknown as NetworkDeviceClass | undefined,
       deviceClassExists: (n) => this.deviceClasses.store.has(n),
@@ -237,11 +242,11 @@ export class Controller {
         namespace: ns,
         ...meta(p),
       },
-      plan,
+      decision,
       'resourceClaimTemplateName',
     );
     this.remember(r.written, this.templates, this.profiles);
-    this.logResult(key, plan.action.kind, r);
+    this.logResult(key, decision.action.kind, r);
   }
 
   /**

@@ -162,7 +162,7 @@ describe('NRI plugin against the real containerd', () => {
 
   function start(): NriPlugin {
     const p = startNriPlugin({
-      plans: store,
+      store,
       netns,
       status: sink,
       logger: silentLogger(),

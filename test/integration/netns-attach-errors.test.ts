@@ -179,7 +179,7 @@ describe('an incomplete rollback', () => {
     const store = new MemoryPlanStore();
     store.plans.push(samplePlan('claim-1', ['pod-1'], [planFor(f)]));
     const deps: HandlerDeps = {
-      plans: store,
+      store,
       netns: new KernelNetnsOps(opts),
       status: new RecordingStatus(),
       logger: silentLogger(),

@@ -13,7 +13,7 @@
 // - A malformed request fails that call (INVALID_ARGUMENT), never the process.
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
-import { backoffDelayMs, sleep } from '../../../lib/util/backoff.js';
+import { retry } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { ClaimRequest } from './claim-types.js';
 import { loadDraServices } from './dra-protos.js';
@@ -185,27 +185,24 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
     dir: SocketDir,
     what: string,
   ): Promise<void> {
-    for (let attempt = 0; !abort.signal.aborted; attempt++) {
-      try {
-        await bindUnix(server, path, dir);
-        log.info(`${what} socket listening`, { path });
-        return;
-      } catch (err) {
-        const delayMs = backoffDelayMs(attempt, {
-          baseMs: opts.initialBackoffMs ?? 500,
-          maxMs: opts.maxBackoffMs ?? 30_000,
-        });
-        log.warn(`${what} socket bind failed; retrying`, { path, error: (err as Error).message, delayMs });
-        await sleep(delayMs, abort.signal);
-      }
-    }
+    await retry(() => bindUnix(server, path, dir), {
+      backoff: { baseMs: opts.initialBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000 },
+      signal: abort.signal,
+      onRetry: ({ delayMs, error }) => {
+        log.warn(`${what} socket bind failed; retrying`, { path, error: (error as Error).message, delayMs });
+      },
+    });
+    log.info(`${what} socket listening`, { path });
   }
 
   const ready = (async () => {
     await bindWithRetry(draServer, paths.draSocket, 'own', 'DRA');
     // plugins_registry belongs to the kubelet: its mode is left alone
     await bindWithRetry(regServer, paths.registrationSocket, 'shared', 'registration');
-  })();
+  })().catch((err: unknown) => {
+    // stop() before the sockets could be bound ends the retries: not an error of the caller's
+    if (!abort.signal.aborted) throw err;
+  });
 
   return {
     paths,

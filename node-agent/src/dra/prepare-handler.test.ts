@@ -74,20 +74,25 @@ const lookup = {
   unpin: (n: string) => void pinned.delete(n),
 };
 
-async function handler(releaseAttachments?: (uid: string) => Promise<unknown>): Promise<DraHandler> {
+async function handler(
+  releaseClaim?: (uid: string) => Promise<unknown>,
+  store?: PlanStore,
+): Promise<DraHandler> {
   return new DraHandler({
-    ...(releaseAttachments ? { releaseAttachments } : {}),
+    ...(releaseClaim ? { releaseClaim } : {}),
     driverName: 'knd.dev',
     poolName: 'node-a',
     claims: source,
     devices: lookup,
-    store: await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') }),
+    store: store ?? (await openStore()),
     cdi: new CdiWriter({ dir: join(dir, 'cdi') }),
     logger: silentLogger(),
     now: () => new Date('2026-01-01T00:00:00Z'),
   });
 }
 const ref = (name: string, uid: string) => ({ namespace: 'default', name, uid });
+const openStore = (): Promise<PlanStore> =>
+  PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
 
 describe('DraHandler', () => {
   it('refuses a device already prepared for another claim, in another call and in the same call', async () => {
@@ -327,5 +332,53 @@ describe('DraHandler', () => {
     );
     expect(await readFile(join(dir, 'state', 'plans', 'uk.json'), 'utf8')).toBe(newer);
     expect(await readFile(spec, 'utf8')).toBe('the guard a newer agent wrote');
+  });
+
+  it('unprepare never holds the plan lock while it waits for a pod lock: other claims still prepare', async () => {
+    addClaim('held', 'uh', 'nic10');
+    addClaim('other', 'uo', 'nic11');
+    // releaseClaim waits for the pod lock of a pod whose RunPodSandbox is still in the kernel
+    let podLockFree: () => void = () => undefined;
+    const podLock = new Promise<void>((r) => (podLockFree = r));
+    const h = await handler(() => podLock);
+    expect((await h.prepare([ref('held', 'uh')])).get('uh')?.error).toBe('');
+    const unprepared = h.unprepare([ref('held', 'uh')]);
+    const blocked = Symbol('blocked');
+    const prepared = await Promise.race([
+      h.prepare([ref('other', 'uo')]),
+      new Promise<typeof blocked>((r) =>
+        setTimeout(() => {
+          r(blocked);
+        }, 3000).unref(),
+      ),
+    ]);
+    expect(prepared).not.toBe(blocked);
+    expect(prepared !== blocked && prepared.get('uo')?.error).toBe('');
+    podLockFree();
+    expect((await unprepared).get('uh')).toEqual({ error: '' });
+  });
+
+  it('unprepare keeps the plan when a device was attached again after the release', async () => {
+    addClaim('race', 'ur2', 'nic12', ['pod-9']);
+    const store = await openStore();
+    // a RunPodSandbox that read the plan before it was deleted attaches after the release
+    const h = await handler(
+      () =>
+        store.putAttachRecord({
+          claimUid: 'ur2',
+          podUid: 'pod-9',
+          deviceName: 'nic12',
+          netnsPath: '/var/run/netns/p9',
+          podIfName: 'net1',
+          host: { ifName: 'eth-nic12', mtu: 0, mac: '', up: false, addresses: [], routes: [] },
+        }),
+      store,
+    );
+    expect((await h.prepare([ref('race', 'ur2')])).get('ur2')?.error).toBe('');
+    expect((await h.unprepare([ref('race', 'ur2')])).get('ur2')?.error).toBe(
+      'claim default/race: unprepare failed: device(s) nic12 (pod pod-9) attached again while unpreparing; the plan is kept',
+    );
+    expect(await store.getPlan('ur2')).toBeDefined();
+    expect(pinned.has('nic12')).toBe(true);
   });
 });

@@ -13,8 +13,12 @@
 //   (after a restart too; the plan is keyed by the kubelet's claim uid). A device held by another
 //   claim's plan, or named by a state entry the store cannot read (written by a newer agent), is an
 //   error.
-// - unprepare(claims): gives back any device still attached for the claim (releaseAttachments),
-//   then removes that claim's CDI spec and plan; unknown claims succeed.
+// - unprepare(claims): gives back any device still attached for the claim (releaseClaim, the NRI
+//   side), then removes that claim's CDI spec and plan; unknown claims succeed.
+// - Locks (docs/lifecycle.md): the plan lock serialises plan/conflict/persist so two calls cannot
+//   take one device. Code holding it never waits for anything but the plan store and the CDI
+//   writer; in particular releaseClaim (which takes NRI pod locks and does kernel work) runs
+//   BEFORE the plan lock is taken, so no path holds the plan lock and a pod lock at once.
 // - Never throws for a claim's problem; unexpected errors become that claim's error text.
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
@@ -55,10 +59,10 @@ export interface DraHandlerOptions {
   now?: () => Date;
   /**
    * Give back devices still attached for the claim (NRI side; see NriPlugin.releaseClaim). Called
-   * by unprepare before the plan is deleted; a rejection fails that claim's unprepare (the kubelet
-   * retries) and keeps the plan, so no device is forgotten.
+   * by unprepare before the plan is deleted and outside the plan lock; a rejection fails that
+   * claim's unprepare (the kubelet retries) and keeps the plan, so no device is forgotten.
    */
-  releaseAttachments?: (claimUid: string) => Promise<unknown>;
+  releaseClaim?: (claimUid: string) => Promise<unknown>;
   /**
    * Where the NRI side marks completed attaches for the attach guard (cdi/attach-completion.ts;
    * must be the directory KernelNetnsOps writes to). Default: `attached/` under the plan store's dir.
@@ -91,16 +95,17 @@ type Fetched = {
 
 export class DraHandler {
   private readonly o: DraHandlerOptions;
-  /** Serialises the plan/conflict/persist phase so two calls cannot take one device. */
-  private lock: Promise<unknown> = Promise.resolve();
+  /** The plan lock: serialises plan/conflict/persist so two calls cannot take one device. */
+  private planLock: Promise<unknown> = Promise.resolve();
 
   constructor(opts: DraHandlerOptions) {
     this.o = opts;
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => undefined);
+  /** Runs fn under the plan lock. fn must not wait for a pod lock or kernel work (lock order). */
+  private underPlanLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.planLock.then(fn, fn);
+    this.planLock = run.catch(() => undefined);
     return run;
   }
 
@@ -125,7 +130,7 @@ export class DraHandler {
       }),
     );
     await this.addSharingPods(fetched, new Set(claims.map((c) => c.uid)));
-    const out = await this.exclusive(() => this.prepareLocked(fetched));
+    const out = await this.underPlanLock(() => this.prepareLocked(fetched));
     this.record('prepare', out, started);
     return out;
   }
@@ -195,7 +200,7 @@ export class DraHandler {
     return out;
   }
 
-  /** One claim of a prepare call (under the planning lock); may push its new plan to `toWrite`. */
+  /** One claim of a prepare call (under the plan lock); may push its new plan to `toWrite`. */
   private planOne(f: Fetched, held: AttachPlan[], toWrite: AttachPlan[]): PrepareResult {
     const label = claimLabel(f.req);
     if (f.invalid !== undefined) return { devices: [], error: `${label}: ${f.invalid}` };
@@ -261,7 +266,7 @@ export class DraHandler {
       (r) => r.driver === this.o.driverName && r.pool === this.o.poolName,
     );
     if (!uid || !mine) return false;
-    return this.exclusive(async () => {
+    return this.underPlanLock(async () => {
       const plan = await this.o.store.getPlan(uid);
       if (!plan) return false;
       const merged = [...new Set([...plan.podUids, ...reservedPodUids(claim)])].sort();
@@ -274,29 +279,45 @@ export class DraHandler {
 
   async unprepare(claims: readonly ClaimRequest[]): Promise<Map<string, { error: string }>> {
     const started = process.hrtime.bigint();
-    const out = await this.exclusive(async () => {
-      const res = new Map<string, { error: string }>();
-      await Promise.all(
-        claims.map(async (req) => {
-          try {
-            const kept = this.o.store.unreadablePlan(req.uid);
-            if (kept) throw new Error(keptMessage(kept));
-            const plan = await this.o.store.getPlan(req.uid);
-            await this.o.releaseAttachments?.(req.uid);
-            await this.o.cdi.remove(req.uid);
-            await this.o.store.deletePlan(req.uid);
-            for (const d of plan?.devices ?? []) this.o.devices.unpin?.(d.deviceName);
-            this.o.logger.info('unprepared', { claimUid: req.uid, hadPlan: plan !== undefined });
-            res.set(req.uid, { error: '' });
-          } catch (err) {
-            res.set(req.uid, { error: `${claimLabel(req)}: unprepare failed: ${(err as Error).message}` });
-          }
-        }),
-      );
-      return res;
-    });
+    const out = new Map<string, { error: string }>();
+    await Promise.all(
+      claims.map(async (req) => {
+        try {
+          // a plan a newer agent wrote is left alone, and so is what it describes
+          const kept = this.o.store.unreadablePlan(req.uid);
+          if (kept) throw new Error(keptMessage(kept));
+          // 1. outside the plan lock: give back what is still attached (NRI pod locks, kernel work)
+          await this.o.releaseClaim?.(req.uid);
+          // 2. under the plan lock: the claim's CDI spec and plan go
+          const hadPlan = await this.underPlanLock(() => this.forgetClaim(req.uid));
+          this.o.logger.info('unprepared', { claimUid: req.uid, hadPlan });
+          out.set(req.uid, { error: '' });
+        } catch (err) {
+          out.set(req.uid, { error: `${claimLabel(req)}: unprepare failed: ${(err as Error).message}` });
+        }
+      }),
+    );
     this.record('unprepare', out, started);
     return out;
+  }
+
+  /** Under the plan lock: delete the claim's CDI spec and plan; true when there was a plan. */
+  private async forgetClaim(claimUid: string): Promise<boolean> {
+    const plan = await this.o.store.getPlan(claimUid);
+    if (this.o.releaseClaim) {
+      // a RunPodSandbox that read the plan after step 1 may have attached again: keep the plan
+      // (and fail; the kubelet retries) rather than leave a device in a pod without its plan
+      const again = await this.o.store.attachRecordsForClaim(claimUid);
+      if (again.length > 0) {
+        throw new Error(
+          `device(s) ${again.map((r) => `${r.deviceName} (pod ${r.podUid})`).join(', ')} attached again while unpreparing; the plan is kept`,
+        );
+      }
+    }
+    await this.o.cdi.remove(claimUid);
+    await this.o.store.deletePlan(claimUid);
+    for (const d of plan?.devices ?? []) this.o.devices.unpin?.(d.deviceName);
+    return plan !== undefined;
   }
 
   private record(

@@ -29,7 +29,7 @@ export async function createContainer(
   deps: HandlerDeps,
   podUid: string,
 ): Promise<ContainerAdjustment | undefined> {
-  const plans = await deps.plans.plansForPod(podUid);
+  const plans = await deps.store.plansForPod(podUid);
   const devices = renderCharDevices(plans);
   return devices.length > 0 ? { linux: { devices } } : undefined;
 }

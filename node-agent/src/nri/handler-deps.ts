@@ -32,7 +32,8 @@ export interface SharedClaimLookup {
 }
 
 export interface HandlerDeps {
-  plans: NriPlanStore;
+  /** The plan store: attach plans (read only here) and attach records. */
+  store: NriPlanStore;
   netns: NetnsOps;
   status: ClaimStatusSink;
   logger: Logger;

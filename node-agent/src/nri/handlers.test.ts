@@ -9,7 +9,7 @@ import { KeyedLock } from './keyed-lock.js';
 import { podNetnsPath } from './pod-netns.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
 import { releaseClaim, stopPodSandbox } from './stop-pod-sandbox.js';
-import { planReconcile, reconcile, SyncCollector } from './synchronize.js';
+import { decideReconcile, reconcile, SyncCollector } from './synchronize.js';
 import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js';
 import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
 import { RecordingStatus } from '../../../test/support/nri/recording-status.js';
@@ -20,7 +20,6 @@ function deps(): HandlerDeps & { store: MemoryPlanStore; kernel: RecordingNetns;
   const kernel = new RecordingNetns();
   const sink = new RecordingStatus();
   return {
-    plans: store,
     netns: kernel,
     status: sink,
     logger: silentLogger(),
@@ -116,7 +115,7 @@ describe('renderCharDevices', () => {
   });
 });
 
-describe('planReconcile', () => {
+describe('decideReconcile', () => {
   it.each([
     ['nothing', [], [], [], { orphaned: 0, unconfirmed: 0, attach: [] }],
     [
@@ -143,7 +142,7 @@ describe('planReconcile', () => {
     ['running pod with plan, no record', ['p1'], [], ['p1'], { orphaned: 0, unconfirmed: 0, attach: ['p1'] }],
     ['running pod without plan', ['p1'], [], [], { orphaned: 0, unconfirmed: 0, attach: [] }],
   ])('%s', (_n, podUids, records, withPlans, expected) => {
-    const r = planReconcile(
+    const r = decideReconcile(
       podUids.map((u) => samplePod(u)),
       records,
       new Set(withPlans),

@@ -33,7 +33,7 @@ async function setup(opts: { hookBudgetMs?: number; sharedClaims?: SharedClaimLo
   const connections: boolean[] = [];
   const reconciled: unknown[] = [];
   const plugin: NriPlugin = startNriPlugin({
-    plans,
+    store: plans,
     netns,
     status,
     logger: silentLogger(),
@@ -277,7 +277,7 @@ describe('NRI plugin over a Unix socket', () => {
       });
       await new Promise<void>((r) => server.listen(path, r));
       const plugin = startNriPlugin({
-        plans: new MemoryPlanStore(),
+        store: new MemoryPlanStore(),
         netns: new RecordingNetns(),
         status: new RecordingStatus(),
         logger: silentLogger(),
@@ -302,7 +302,7 @@ describe('NRI plugin over a Unix socket', () => {
   it('rejects an invalid plugin identity at start', () => {
     expect(() =>
       startNriPlugin({
-        plans: new MemoryPlanStore(),
+        store: new MemoryPlanStore(),
         netns: new RecordingNetns(),
         status: new RecordingStatus(),
         logger: silentLogger(),

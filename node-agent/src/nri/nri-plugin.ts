@@ -10,6 +10,7 @@
 // The loop never stops silently: every failure is logged, and only stop() ends it.
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { Backoff, sleep as abortableSleep } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { NetnsOps } from '../netns/contract.js';
 import type { ClaimStatusSink, HandlerDeps, SharedClaimLookup } from './handler-deps.js';
@@ -21,14 +22,13 @@ import type { Session } from './nri-session.js';
 import type { NriPlanStore } from './plan-source.js';
 import type { PluginServiceOptions } from './plugin-service.js';
 import { pluginService } from './plugin-service.js';
-import { Backoff } from './reconnect-backoff.js';
 import { releaseClaim } from './stop-pod-sandbox.js';
 
 export const DEFAULT_NRI_SOCKET_PATH = '/var/run/nri/nri.sock';
 
 export interface NriPluginOptions {
-  /** Durable plans and attach records (node-agent/src/plan-store/). */
-  plans: NriPlanStore;
+  /** The plan store: durable attach plans and attach records (node-agent/src/plan-store/). */
+  store: NriPlanStore;
   /** Kernel operations (node-agent/src/netns/). */
   netns: NetnsOps;
   /** KEP-4817 status writer (node-agent/src/status/); must not block. */
@@ -105,11 +105,6 @@ export function defaultDial(socketPath: string): Promise<Duplex> {
   });
 }
 
-const realSleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
-
 export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   const pluginName = options.pluginName ?? 'knd';
   const pluginIdx = options.pluginIdx ?? '10';
@@ -120,9 +115,10 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   const proto = loadNriProto(options.protoDir);
   const nowMs = options.nowMs ?? (() => performance.now());
   const dial = options.dial ?? defaultDial;
-  const sleep = options.sleep ?? realSleep;
+  const stopping = new AbortController();
+  const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, stopping.signal));
   const deps: HandlerDeps = {
-    plans: options.plans,
+    store: options.store,
     netns: options.netns,
     status: options.status,
     logger,
@@ -136,8 +132,8 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
   if (options.onHook) serviceOpts.onHook = options.onHook;
   if (options.onReconciled) serviceOpts.onReconciled = options.onReconciled;
   const backoff = new Backoff({
-    initialDelayMs: options.initialDelayMs ?? 250,
-    maxDelayMs: options.maxDelayMs ?? 5000,
+    baseMs: options.initialDelayMs ?? 250,
+    maxMs: options.maxDelayMs ?? 5000,
     random: options.random ?? Math.random,
   });
   const resetAfterMs = options.resetAfterMs ?? 10_000;
@@ -199,7 +195,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
         logger.warn('nri connect failed', { socketPath, error: e instanceof Error ? e.message : String(e) });
       }
       if (stopped) break;
-      const delayMs = backoff.nextDelayMs();
+      const delayMs = backoff.next();
       logger.info('nri reconnecting', { delayMs });
       await Promise.race([sleep(delayMs), stopSignal]);
     }
@@ -211,6 +207,7 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
     releaseClaim: (claimUid: string) => releaseClaim(deps, claimUid),
     stop: async () => {
       stopped = true;
+      stopping.abort();
       wakeUp();
       current?.close(new Error('nri plugin stopped'));
       await loop;

@@ -39,7 +39,7 @@ export function runPodSandbox(deps: HandlerDeps, pod: PodSandbox): Promise<Attac
     // call is still looking up plans waits and then sees the records this call writes.
     deps.podLock
       .run(pod.uid, async () => {
-        let plans = await deps.plans.plansForPod(pod.uid);
+        let plans = await deps.store.plansForPod(pod.uid);
         if (plans.length === 0 && deps.sharedClaims) plans = await sharedPlans(deps, deps.sharedClaims, pod);
         if (plans.length === 0) {
           resolve([]);
@@ -73,14 +73,14 @@ async function sharedPlans(
     const cause = e instanceof Error ? e.message : String(e);
     throw new TtrpcStatusError(Code.UNAVAILABLE, `pod ${podRef(pod)}: ${cause}`, { cause: e });
   }
-  return deps.plans.plansForPod(pod.uid);
+  return deps.store.plansForPod(pod.uid);
 }
 
 /** Overwrite the intent records with the confirmed ones; a failure is logged, never thrown. */
 async function confirmRecords(deps: HandlerDeps, podUid: string, records: AttachRecord[]): Promise<void> {
   for (const r of records) {
     try {
-      await deps.plans.putAttachRecord(r);
+      await deps.store.putAttachRecord(r);
     } catch (e) {
       deps.logger.error('writing a confirmed attach record failed; the intent record remains', {
         pod: podUid,
@@ -106,7 +106,7 @@ async function attachAll(
         // NetnsOps reads the host state and hands us the record before its first kernel change;
         // it is durable before the change happens (crash recovery), without a result (intent).
         const record = await deps.netns.attach(device, netnsPath, ids, {
-          onRecord: (intent) => deps.plans.putAttachRecord(intent),
+          onRecord: (intent) => deps.store.putAttachRecord(intent),
         });
         attached.push(record);
         const list = perClaim.get(plan.claim.uid) ?? [];
@@ -119,7 +119,7 @@ async function attachAll(
         // the intent record dropped; otherwise the record stays, so StopPodSandbox/Synchronize
         // detach it later (the NIC may be in the pod, or on the host under another name).
         if (attachRolledBack(e)) {
-          await deps.plans
+          await deps.store
             .deleteAttachRecord({ claimUid: plan.claim.uid, podUid: pod.uid, deviceName: device.deviceName })
             .catch((de: unknown) => {
               deps.logger.error('delete intent record failed', {
@@ -154,7 +154,7 @@ async function rollback(deps: HandlerDeps, attached: AttachRecord[]): Promise<st
   for (const record of [...attached].reverse()) {
     try {
       await deps.netns.detach(record);
-      await deps.plans.deleteAttachRecord(record);
+      await deps.store.deleteAttachRecord(record);
     } catch (e) {
       const text = `${record.deviceName}: ${e instanceof Error ? e.message : String(e)}`;
       deps.logger.error('rollback detach failed; record kept for Synchronize/Stop', { error: text });

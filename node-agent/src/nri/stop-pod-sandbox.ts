@@ -12,7 +12,7 @@ import { Code, TtrpcStatusError } from './ttrpc-status.js';
 
 export async function stopPodSandbox(deps: HandlerDeps, podUid: string): Promise<AttachRecord[]> {
   return deps.podLock.run(podUid, async () => {
-    const records = await deps.plans.attachRecordsForPod(podUid);
+    const records = await deps.store.attachRecordsForPod(podUid);
     return detachRecords(deps, records);
   });
 }
@@ -24,12 +24,12 @@ export async function stopPodSandbox(deps: HandlerDeps, podUid: string): Promise
  */
 export async function releaseClaim(deps: HandlerDeps, claimUid: string): Promise<number> {
   const pods = new Set(
-    (await deps.plans.listAttachRecords()).filter((r) => r.claimUid === claimUid).map((r) => r.podUid),
+    (await deps.store.listAttachRecords()).filter((r) => r.claimUid === claimUid).map((r) => r.podUid),
   );
   let released = 0;
   for (const podUid of pods) {
     const done = await deps.podLock.run(podUid, async () => {
-      const left = (await deps.plans.attachRecordsForPod(podUid)).filter((r) => r.claimUid === claimUid);
+      const left = (await deps.store.attachRecordsForPod(podUid)).filter((r) => r.claimUid === claimUid);
       return detachRecords(deps, left);
     });
     for (const r of done) {
@@ -51,7 +51,7 @@ export async function detachRecords(deps: HandlerDeps, records: AttachRecord[]):
   for (const record of records) {
     try {
       await deps.netns.detach(record);
-      await deps.plans.deleteAttachRecord(record);
+      await deps.store.deleteAttachRecord(record);
       done.push(record);
     } catch (e) {
       errors.push(

@@ -138,7 +138,7 @@ describe('SyncCollector limits', () => {
 
 describe('Synchronize handler', () => {
   const deps = (): HandlerDeps => ({
-    plans: new MemoryPlanStore(),
+    store: new MemoryPlanStore(),
     netns: new RecordingNetns(),
     status: new RecordingStatus(),
     logger: silentLogger(),

@@ -22,7 +22,7 @@ import { recordKey } from './plan-source.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
 import { detachRecords } from './stop-pod-sandbox.js';
 
-export interface ReconcilePlan {
+export interface ReconcileDecision {
   /** Records of pods the runtime no longer knows: detach. */
   orphaned: AttachRecord[];
   /** Intent records (attach never confirmed) of running pods: detach, then attach again. */
@@ -31,13 +31,13 @@ export interface ReconcilePlan {
   attach: PodSandbox[];
 }
 
-/** Pure: what to do, from the runtime's pods, the records and which pods have plans. */
-export function planReconcile(
+/** Pure: what to do (the decision), from the runtime's pods, the records and which pods have plans. */
+export function decideReconcile(
   pods: readonly PodSandbox[],
   records: readonly AttachRecord[],
   podsWithPlans: ReadonlySet<string>,
   plannedDeviceCount: ReadonlyMap<string, number>,
-): ReconcilePlan {
+): ReconcileDecision {
   const running = new Map(pods.map((p) => [p.uid, p]));
   const orphaned: AttachRecord[] = [];
   const unconfirmed: AttachRecord[] = [];
@@ -155,12 +155,12 @@ export class SyncCollector {
   }
 }
 
-export async function reconcile(deps: HandlerDeps, pods: readonly PodSandbox[]): Promise<ReconcilePlan> {
-  const records = await deps.plans.listAttachRecords();
+export async function reconcile(deps: HandlerDeps, pods: readonly PodSandbox[]): Promise<ReconcileDecision> {
+  const records = await deps.store.listAttachRecords();
   const podsWithPlans = new Set<string>();
   const plannedDeviceCount = new Map<string, number>();
   for (const pod of pods) {
-    const plans = await deps.plans.plansForPod(pod.uid);
+    const plans = await deps.store.plansForPod(pod.uid);
     if (plans.length === 0) continue;
     podsWithPlans.add(pod.uid);
     plannedDeviceCount.set(
@@ -168,12 +168,12 @@ export async function reconcile(deps: HandlerDeps, pods: readonly PodSandbox[]):
       plans.reduce((n, p) => n + p.devices.length, 0),
     );
   }
-  const plan = planReconcile(pods, records, podsWithPlans, plannedDeviceCount);
+  const decision = decideReconcile(pods, records, podsWithPlans, plannedDeviceCount);
   const failures: string[] = [];
   const note = (what: string, e: unknown): void => {
     failures.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
   };
-  for (const r of plan.orphaned) {
+  for (const r of decision.orphaned) {
     await deps.podLock
       .run(r.podUid, () => detachRecords(deps, [r]))
       .then(
@@ -183,14 +183,14 @@ export async function reconcile(deps: HandlerDeps, pods: readonly PodSandbox[]):
         },
       );
   }
-  for (const r of plan.unconfirmed) {
+  for (const r of decision.unconfirmed) {
     await deps.podLock
       .run(r.podUid, () => detachRecords(deps, [r]))
       .catch((e: unknown) => {
         note(`detach unconfirmed ${recordKey(r)}`, e);
       });
   }
-  for (const pod of plan.attach) {
+  for (const pod of decision.attach) {
     deps.logger.warn('reconcile: pod is running without its planned devices; attaching late', {
       pod: pod.uid,
     });
@@ -199,5 +199,5 @@ export async function reconcile(deps: HandlerDeps, pods: readonly PodSandbox[]):
     });
   }
   if (failures.length > 0) deps.logger.error('reconcile finished with failures', { failures });
-  return plan;
+  return decision;
 }

@@ -10,10 +10,11 @@
 //   by the first reconcile. Idempotent: re-running after a partial failure converges.
 // - Time limits: every API call is abandoned after requestTimeoutMs (default 10 s).
 // - Retry: a failed reconcile is retried with exponential backoff and jitter (500 ms doubling to
-//   10 s, reset on success); a periodic resync (default 60 s) repairs external changes. The
+//   10 s, each delay drawn from [d/2, d]: lib/util/backoff.ts; reset on success); a periodic resync (default 60 s) repairs external changes. The
 //   apiserver being down never stops the loop or the process; it converges when the apiserver returns.
 // - Never: write slices of another node or driver; crash the agent.
 import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Backoff } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import { wrap } from '../../../lib/util/result.js';
 import { fromModel, toModel } from './kube-codec.js';
@@ -77,8 +78,6 @@ export function startPublisher(opts: PublisherOptions): Publisher {
   const resource = opts.kubeConfig.makeApiClient(ResourceV1Api);
   const core = opts.kubeConfig.makeApiClient(CoreV1Api);
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
-  const initialBackoffMs = opts.initialBackoffMs ?? 500;
-  const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
   const fieldSelector = `spec.driver=${opts.driverName},spec.nodeName=${opts.nodeName}`;
 
   // Nothing is written before the first update(): publishing an empty pool first would make
@@ -87,7 +86,7 @@ export function startPublisher(opts: PublisherOptions): Publisher {
   let dirty = false;
   let running = false;
   let stopped = false;
-  let backoffMs = initialBackoffMs;
+  const backoff = new Backoff({ baseMs: opts.initialBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 10_000 });
   let retryTimer: NodeJS.Timeout | undefined;
   let owner: OwnerNode | undefined;
   let lastGeneration = 0;
@@ -183,18 +182,17 @@ export function startPublisher(opts: PublisherOptions): Publisher {
           await reconcile();
           st.failures = 0;
           delete st.lastError;
-          backoffMs = initialBackoffMs;
+          backoff.reset();
         } catch (e) {
           st.failures++;
           st.lastError = (e as Error).message;
           dirty = true;
-          const delay = Math.round(backoffMs * (0.8 + Math.random() * 0.4));
+          const delay = backoff.next();
           log.warn('publishing ResourceSlices failed; retrying', {
             error: st.lastError,
             retryInMs: delay,
             failures: st.failures,
           });
-          backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
           retryTimer = setTimeout(kick, delay);
           return;
         }

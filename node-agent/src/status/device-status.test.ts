@@ -6,7 +6,7 @@ import { httpStatusOf, isRetriable } from './status-api.js';
 import { KubeApiError } from '../../../lib/kube/rest-client.js';
 import { sampleDevice } from '../../../test/support/sample-plan.js';
 import {
-  claimStatusApply,
+  claimStatusPatch,
   condition,
   failedStatus,
   mergeDeviceStatuses,
@@ -127,7 +127,7 @@ describe('status entries', () => {
   });
 
   it('wraps entries in an apply body for the claim', () => {
-    expect(claimStatusApply({ namespace: 'ns', name: 'c', uid: 'u' }, [])).toEqual({
+    expect(claimStatusPatch({ namespace: 'ns', name: 'c', uid: 'u' }, [])).toEqual({
       apiVersion: 'resource.k8s.io/v1',
       kind: 'ResourceClaim',
       metadata: { name: 'c', namespace: 'ns' },

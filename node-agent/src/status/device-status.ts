@@ -33,7 +33,11 @@ export interface AllocatedDeviceStatus {
   networkData?: { interfaceName?: string; ips?: string[]; hardwareAddress?: string };
 }
 
-export interface ClaimStatusApply {
+/**
+ * knd's part of a ResourceClaim's status: the devices knd writes. kube-status-api.ts merges it into
+ * the live status.devices and sends a JSON merge patch (not a server-side apply; see there why).
+ */
+export interface ClaimStatusPatch {
   apiVersion: 'resource.k8s.io/v1';
   kind: 'ResourceClaim';
   metadata: { name: string; namespace: string };
@@ -134,7 +138,7 @@ export function failedStatus(
   };
 }
 
-export function claimStatusApply(claim: ClaimRef, devices: AllocatedDeviceStatus[]): ClaimStatusApply {
+export function claimStatusPatch(claim: ClaimRef, devices: AllocatedDeviceStatus[]): ClaimStatusPatch {
   if (devices.some((d) => d.conditions.length > LIMITS.maxDeviceStatusConditions)) {
     throw new Error(`device status: more than ${LIMITS.maxDeviceStatusConditions} conditions`);
   }

@@ -16,7 +16,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
 import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
-import type { AllocatedDeviceStatus, ClaimStatusApply } from './device-status.js';
+import type { AllocatedDeviceStatus, ClaimStatusPatch } from './device-status.js';
 import { mergeDeviceStatuses, metaTime } from './device-status.js';
 import type { ClaimStatusApi, PodEvent } from './status-api.js';
 
@@ -38,7 +38,7 @@ export function kubeStatusApi(opts: KubeStatusApiOptions): ClaimStatusApi {
   const client = new KubeRestClient(opts.kubeConfig, { fieldManager });
   const now = opts.now ?? (() => new Date());
   return {
-    writeClaimStatus: async (body: ClaimStatusApply) => {
+    writeClaimStatus: async (body: ClaimStatusPatch) => {
       const { name, namespace } = body.metadata;
       const path = `${resourcePath('resource.k8s.io/v1', 'resourceclaims', namespace, name)}/status`;
       const live = await client.request<LiveClaim>('get', 'GET', path);

@@ -1,6 +1,6 @@
 // The two API-server writes the status writer needs (consumer-side interface; the real one is
 // kube-status-api.ts, unit tests use a recording fake).
-import type { ClaimStatusApply } from './device-status.js';
+import type { ClaimStatusPatch } from './device-status.js';
 
 export interface PodEvent {
   pod: { namespace: string; name: string; uid: string };
@@ -11,7 +11,7 @@ export interface PodEvent {
 
 export interface ClaimStatusApi {
   /** Write knd's entries of resourceclaims/status.devices, keeping other drivers' entries. */
-  writeClaimStatus(body: ClaimStatusApply): Promise<void>;
+  writeClaimStatus(body: ClaimStatusPatch): Promise<void>;
   /** Create a core/v1 Event about the pod. */
   createPodEvent(event: PodEvent): Promise<void>;
 }

@@ -1,4 +1,4 @@
-// Performs a Plan against the apiserver: the write, then the status (only when it changed), then an
+// Performs a Decision against the apiserver: the write, then the status (only when it changed), then an
 // Event for what was done. Idempotent: re-running after a failure converges. Errors the user can
 // fix (422 Invalid: e.g. CEL the apiserver's type checker rejects) become Ready=False with the
 // apiserver's message; anything else throws so the work queue retries with backoff.
@@ -13,7 +13,7 @@ import {
 import type { Condition } from '../../../lib/api/network-device-class.js';
 import type { DeviceClass, ResourceClaimTemplate } from '../render/dra-objects.js';
 import { readyCondition, Reason, statusChanged, type ReadyState } from '../status/conditions.js';
-import type { Plan } from './plan.js';
+import type { Decision } from './decision.js';
 
 export interface SourceRef {
   apiVersion: string;
@@ -53,13 +53,13 @@ export class Executor {
 
   async execute<T extends DeviceClass | ResourceClaimTemplate>(
     src: SourceRef,
-    plan: Plan<T>,
+    decision: Decision<T>,
     nameField: 'deviceClassName' | 'resourceClaimTemplateName',
   ): Promise<ExecuteResult> {
-    let ready = plan.ready;
+    let ready = decision.ready;
     let wrote = false;
     const written: ExecuteResult['written'] = [];
-    const a = plan.action;
+    const a = decision.action;
     if (a.kind !== 'none') {
       const { collection, item } = objectPath(a.object);
       const fm = `fieldManager=${encodeURIComponent(FIELD_MANAGER_OPERATOR)}`;
@@ -101,9 +101,9 @@ export class Executor {
     const status: Record<string, unknown> = {
       ...(src.generation !== undefined ? { observedGeneration: src.generation } : {}),
       conditions,
-      [nameField]: plan.generatedName,
-      matchedDevices: plan.counts.devices,
-      matchedNodes: plan.counts.nodes,
+      [nameField]: decision.generatedName,
+      matchedDevices: decision.counts.devices,
+      matchedNodes: decision.counts.nodes,
     };
     if (!statusChanged(src.status, status)) return { wrote, written, statusWritten: false, ready };
     const oldReady = src.status?.conditions?.find((c) => c.type === 'Ready');

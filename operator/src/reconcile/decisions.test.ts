@@ -7,9 +7,9 @@ import { effectiveSlices } from '../match/effective-slices.js';
 import { renderClaimTemplate } from '../render/claim-template.js';
 import { renderDeviceClass } from '../render/device-class.js';
 import { readyCondition, statusChanged } from '../status/conditions.js';
-import { planDeviceClass } from './device-class-plan.js';
+import { decideDeviceClass } from './device-class-decision.js';
 import { drift, type LiveObject } from './ownership.js';
-import { planProfile, type ProfileInputs } from './profile-plan.js';
+import { decideProfile, type ProfileInputs } from './profile-decision.js';
 
 const m = new DeviceMatcher();
 const ndc = (spec: NetworkDeviceClass['spec'], uid = 'u1'): NetworkDeviceClass => ({
@@ -48,7 +48,7 @@ const slices = [
 const asLive = (o: { metadata: object; spec: unknown }): LiveObject =>
   JSON.parse(JSON.stringify(o)) as LiveObject;
 
-describe('planDeviceClass', () => {
+describe('decideDeviceClass', () => {
   it.each<[string, NetworkDeviceClass, LiveObject | undefined, string, string, number]>([
     ['absent -> create', ndc({ selector: { rdma: true } }), undefined, 'create', 'Reconciled', 2],
     [
@@ -100,14 +100,14 @@ describe('planDeviceClass', () => {
       0,
     ],
   ])('%s', (_n, cr, live, action, reason, devices) => {
-    const p = planDeviceClass(cr, live, slices, m);
+    const p = decideDeviceClass(cr, live, slices, m);
     expect(p.action.kind).toBe(action);
     expect(p.ready.reason).toBe(reason);
     expect(p.counts.devices).toBe(devices);
   });
 });
 
-describe('planProfile', () => {
+describe('decideProfile', () => {
   const cls = ndc({ selector: { rdma: true } });
   const base: Omit<ProfileInputs, 'profile'> = {
     networkClass: cls,
@@ -194,17 +194,17 @@ describe('planProfile', () => {
       'InvalidSelector',
     ],
   ])('%s', (_n, p, over, action, reason) => {
-    const plan = planProfile({ ...base, ...over, profile: p });
-    expect(plan.action.kind).toBe(action);
-    expect(plan.ready.reason).toBe(reason);
+    const decision = decideProfile({ ...base, ...over, profile: p });
+    expect(decision.action.kind).toBe(action);
+    expect(decision.ready.reason).toBe(reason);
   });
 
   it('counts devices matching class AND profile selectors', () => {
-    const plan = planProfile({
+    const decision = decideProfile({
       ...base,
       profile: prof({ deviceClassName: 'nics', selectors: ['device.attributes["knd.dev"].numaNode == 1'] }),
     });
-    expect(plan.counts).toEqual({ devices: 1, nodes: 1 });
+    expect(decision.counts).toEqual({ devices: 1, nodes: 1 });
   });
 });
 

@@ -7,14 +7,14 @@ import type { DeviceClass } from '../render/dra-objects.js';
 import { validateNetworkDeviceClass } from '../render/validate-spec.js';
 import { Reason } from '../status/conditions.js';
 import { drift, ownedBy, type LiveObject } from './ownership.js';
-import { invalid, NONE, type Plan } from './plan.js';
+import { invalid, NONE, type Decision } from './decision.js';
 
-export function planDeviceClass(
+export function decideDeviceClass(
   ndc: NetworkDeviceClass,
   live: LiveObject | undefined,
   slices: Iterable<ResourceSliceJson>,
   matcher: Pick<DeviceMatcher, 'count'>,
-): Plan<DeviceClass> {
+): Decision<DeviceClass> {
   const name = ndc.metadata.name;
   const zero = { devices: 0, nodes: 0 };
   const problems = validateNetworkDeviceClass(ndc as unknown as Record<string, unknown>);

@@ -9,7 +9,7 @@ import type { ResourceClaimTemplate } from '../render/dra-objects.js';
 import { validateNetworkProfile } from '../render/validate-spec.js';
 import { Reason } from '../status/conditions.js';
 import { drift, ownedBy, type LiveObject } from './ownership.js';
-import { invalid, NONE, type Plan } from './plan.js';
+import { invalid, NONE, type Decision } from './decision.js';
 
 export interface ProfileInputs {
   profile: NetworkProfile;
@@ -20,7 +20,7 @@ export interface ProfileInputs {
   matcher: Pick<DeviceMatcher, 'count'>;
 }
 
-export function planProfile(inp: ProfileInputs): Plan<ResourceClaimTemplate> {
+export function decideProfile(inp: ProfileInputs): Decision<ResourceClaimTemplate> {
   const p = inp.profile;
   const name = p.metadata.name;
   const zero = { devices: 0, nodes: 0 };

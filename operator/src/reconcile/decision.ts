@@ -12,7 +12,7 @@ export type Action<T> =
   /** Owned object whose immutable spec drifted: delete (uid precondition) then create. */
   | { kind: 'replace'; object: T; liveUid: string };
 
-export interface Plan<T> {
+export interface Decision<T> {
   action: Action<T>;
   ready: ReadyState;
   generatedName: string;
