@@ -59,7 +59,16 @@ describe('device model: the scheduler semantics of `device`', () => {
     ['normalized semver', 'semver("v1.2", true) == semver("1.2.0")', 'match'],
     ['isSemver', '!isSemver("1.2") && isSemver("1.2", true) && isSemver("1.0.0-alpha")', 'match'],
     ['semver of garbage is an error', 'semver("x") == semver("1.0.0")', 'error'],
-    ['version vs string is not equal', `${A}.fw == "1.2.3-rc.1"`, 'no-match'],
+    ['version == string is an error (cel-go asks the left operand)', `${A}.fw == "1.2.3-rc.1"`, 'error'],
+    ['version != string is an error too', `${A}.fw != "1.2.3-rc.1"`, 'error'],
+    ['string == version is false', `"1.2.3-rc.1" == ${A}.fw`, 'no-match'],
+    ['version == null is false', `${A}.fw == null`, 'no-match'],
+    ['quantity == int is an error', 'quantity("1") == 1', 'error'],
+    [
+      'plain equality is unchanged',
+      `${A}.ifName == "eth1" && ${A}.mtu != 1 && [1, "a"] == [1, "a"]`,
+      'match',
+    ],
     [
       'capacity is a quantity',
       'device.capacity["knd.dev"].bandwidth.isGreaterThan(quantity("10G"))',

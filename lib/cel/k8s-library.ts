@@ -5,10 +5,19 @@
 // type(), equality and method dispatch work as in cel-go: a Semver holds no build metadata (it takes
 // no part in equality) and a Quantity is its exact value in nano-units (1Gi == 1073741824).
 // Pure apart from building the two descriptors once.
-import { celFunc, celMethod, CelScalar, objectType, type CelFunc } from '@bufbuild/cel';
+import {
+  celEnv,
+  celFunc,
+  celMethod,
+  CelScalar,
+  isCelError,
+  objectType,
+  type CelFunc,
+  type CelValue,
+} from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { create, createFileRegistry, type DescMessage, type Registry } from '@bufbuild/protobuf';
-import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect';
+import { isReflectMessage, reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect';
 import {
   FieldDescriptorProto_Label as Label,
   FieldDescriptorProto_Type as T,
@@ -172,5 +181,40 @@ const quantityFuncs: CelFunc[] = [
   }),
 ];
 
+const stdEqualsGroup = celEnv().funcs.find('_==_');
+if (!stdEqualsGroup) throw new Error('internal: @bufbuild/cel has no _==_');
+const stdEquals = stdEqualsGroup;
+const K8S_TYPES = new Set([SemverDesc.typeName, QuantityDesc.typeName]);
+const typeName = (v: unknown): string => (isReflectMessage(v) ? v.desc.typeName : typeof v);
+
+/**
+ * cel-go's `==` asks the left operand: a Semver or Quantity compared with a value of another type
+ * (other than null) is a "no such overload" error, while `"1.2.3" == semver("1.2.3")` is false.
+ */
+function k8sEquals(l: CelValue, r: CelValue): boolean {
+  if (
+    r !== null &&
+    isReflectMessage(l) &&
+    K8S_TYPES.has(l.desc.typeName) &&
+    typeName(r) !== l.desc.typeName
+  ) {
+    throw new Error(`no such overload: ${l.desc.typeName} == ${typeName(r)}`);
+  }
+  const res = stdEquals.call(0, undefined, [l, r]);
+  if (res === undefined || isCelError(res))
+    throw new Error(`no such overload: ${typeName(l)} == ${typeName(r)}`);
+  return res === true;
+}
+
+const equalityFuncs: CelFunc[] = [
+  celFunc('_==_', [CelScalar.DYN, CelScalar.DYN], CelScalar.BOOL, (l, r) => k8sEquals(l, r)),
+  celFunc('_!=_', [CelScalar.DYN, CelScalar.DYN], CelScalar.BOOL, (l, r) => !k8sEquals(l, r)),
+];
+
 /** Every extension function of the DRA selector environment knd evaluates. */
-export const k8sCelFuncs: readonly CelFunc[] = [...strings, ...semverFuncs, ...quantityFuncs];
+export const k8sCelFuncs: readonly CelFunc[] = [
+  ...strings,
+  ...semverFuncs,
+  ...quantityFuncs,
+  ...equalityFuncs,
+];
