@@ -36,4 +36,4 @@ export type { DeviceLookup } from './device-registry.js';
 export type { CharDevice, NetlinkFacts } from './facts.js';
 export { ipCommandSource, type NetlinkSource } from './netlink-facts.js';
 export { ipMonitorEvents, type LinkEventSource } from './link-events.js';
-export { compileDeviceFilter, celDevice } from './cel-filter.js';
+export { compileDeviceFilter } from './cel-filter.js';

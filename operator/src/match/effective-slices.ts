@@ -1,6 +1,6 @@
 // The slices consumers should use: per (driver, pool), only those at the highest pool generation
 // (older ones are being replaced by the publisher). Pure.
-import type { ResourceSliceJson } from './device-matcher.js';
+import type { ResourceSliceJson } from '../../../lib/cel/device-model.js';
 
 export function effectiveSlices(slices: readonly ResourceSliceJson[]): ResourceSliceJson[] {
   const maxGen = new Map<string, number>();

@@ -1,7 +1,8 @@
 // Reconcile decision for one NetworkDeviceClass. Pure: inputs are the CR, the live DeviceClass of
 // the same name (from the informer cache) and the cluster's ResourceSlices.
 import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
-import type { DeviceMatcher, ResourceSliceJson } from '../match/device-matcher.js';
+import type { ResourceSliceJson } from '../../../lib/cel/device-model.js';
+import type { DeviceMatcher } from '../match/device-matcher.js';
 import { classExpressions, renderDeviceClass } from '../render/device-class.js';
 import type { DeviceClass } from '../render/dra-objects.js';
 import { validateNetworkDeviceClass } from '../render/validate-spec.js';

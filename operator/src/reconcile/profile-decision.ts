@@ -2,7 +2,8 @@
 // live DeviceClasses (for the alignment class), the live ResourceClaimTemplate and the slices.
 import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
 import type { NetworkProfile } from '../../../lib/api/network-profile.js';
-import type { DeviceMatcher, ResourceSliceJson } from '../match/device-matcher.js';
+import type { ResourceSliceJson } from '../../../lib/cel/device-model.js';
+import type { DeviceMatcher } from '../match/device-matcher.js';
 import { profileExpressions, renderClaimTemplate } from '../render/claim-template.js';
 import { classExpressions } from '../render/device-class.js';
 import type { ResourceClaimTemplate } from '../render/dra-objects.js';

@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import type { DeviceSelectorSpec } from '../../../lib/api/network-device-class.js';
-import { DeviceMatcher, toCelDevice, type SliceAttribute } from '../match/device-matcher.js';
+import type { DeviceAttributeJson } from '../../../lib/cel/device-model.js';
+import { DeviceMatcher } from '../match/device-matcher.js';
 import { globToRegex, selectorToCel } from './selector-cel.js';
 
 const K = 'device.attributes["knd.dev"]';
@@ -43,7 +44,6 @@ describe('selectorToCel', () => {
   });
 });
 
-const nic = (attrs: Record<string, SliceAttribute>, driver = 'knd.dev') => toCelDevice(driver, attrs);
 const rich = {
   ifName: { string: 'eth1' },
   pciVendor: { string: '0x15b3' },
@@ -60,7 +60,7 @@ const veth = { ifName: { string: 'veth9' }, virtual: { bool: true }, rdma: { boo
 
 describe('generated CEL evaluated by a real CEL engine', () => {
   const m = new DeviceMatcher();
-  it.each<[string, DeviceSelectorSpec, Record<string, SliceAttribute>, boolean]>([
+  it.each<[string, DeviceSelectorSpec, Record<string, DeviceAttributeJson>, boolean]>([
     ['vendor match', { vendors: ['0x15b3'] }, rich, true],
     ['vendor mismatch', { vendors: ['0x8086'] }, rich, false],
     ['vendor attribute missing -> no match, no error', { vendors: ['0x15b3'] }, veth, false],
@@ -86,27 +86,33 @@ describe('generated CEL evaluated by a real CEL engine', () => {
       true,
     ],
   ])('%s', (_n, sel, attrs, want) => {
-    expect(m.matches(selectorToCel(sel), nic(attrs))).toBe(want);
+    expect(m.matches(selectorToCel(sel), 'knd.dev', { attributes: attrs })).toBe(want);
   });
 
   it('never selects another driver', () => {
-    expect(m.matches(selectorToCel({}), nic(rich, 'gpu.nvidia.com'))).toBe(false);
+    expect(m.matches(selectorToCel({}), 'gpu.nvidia.com', { attributes: rich })).toBe(false);
   });
 
   it('unknown attribute domain reads as an empty map (Kubernetes semantics)', () => {
-    expect(m.matches(['!("x" in device.attributes["other.example"])'], nic(rich))).toBe(true);
+    expect(m.matches(['!("x" in device.attributes["other.example"])'], 'knd.dev', { attributes: rich })).toBe(
+      true,
+    );
   });
 
   it('qualified standard attribute is reachable by domain', () => {
     expect(
-      m.matches(['device.attributes["resource.kubernetes.io"].pcieRoot == "pci0000:00"'], nic(rich)),
+      m.matches(['device.attributes["resource.kubernetes.io"].pcieRoot == "pci0000:00"'], 'knd.dev', {
+        attributes: rich,
+      }),
     ).toBe(true);
   });
 
   it('a selector that errors or is not a bool does not match', () => {
-    expect(m.matches(['device.attributes["knd.dev"].nope == 1'], nic(rich))).toBe(false);
-    expect(m.matches(['device.driver'], nic(rich))).toBe(false);
-    expect(m.matches(['device.driver =='], nic(rich))).toBe(false);
+    expect(m.matches(['device.attributes["knd.dev"].nope == 1'], 'knd.dev', { attributes: rich })).toBe(
+      false,
+    );
+    expect(m.matches(['device.driver'], 'knd.dev', { attributes: rich })).toBe(false);
+    expect(m.matches(['device.driver =='], 'knd.dev', { attributes: rich })).toBe(false);
   });
 
   it('counts devices and distinct nodes over slices', () => {

@@ -3,8 +3,8 @@
 // (unknown fields, CIDRs, cross-field rules) and CEL syntax. Pure; never throws. Problems carry
 // field paths such as `spec.cel[1]` or `spec.config.routes[0].gateway`.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { parse } from '@bufbuild/cel';
 import type { JsonSchema } from '../../../lib/api/network-config-schema.js';
+import { compileSelector } from '../../../lib/cel/device-model.js';
 import { networkDeviceClassSpecSchema } from '../../../lib/api/network-device-class.js';
 import { networkProfileSpecSchema } from '../../../lib/api/network-profile.js';
 import {
@@ -76,15 +76,12 @@ function describe(e: ErrorObject, base: string): FieldProblem {
   }
 }
 
-/** CEL syntax check (Kubernetes type-checks again when the generated object is applied). */
+/** CEL syntax check with knd's selector model (Kubernetes type-checks again when the object is applied). */
 export function celProblems(exprs: readonly string[] | undefined, path: string): FieldProblem[] {
   const out: FieldProblem[] = [];
   (exprs ?? []).forEach((x, i) => {
-    try {
-      parse(x);
-    } catch (err) {
-      out.push({ path: `${path}[${i}]`, message: `CEL does not compile: ${(err as Error).message}` });
-    }
+    const c = compileSelector(x);
+    if (!c.ok) out.push({ path: `${path}[${i}]`, message: c.error.message });
   });
   return out;
 }
