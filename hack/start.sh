@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# npm start: knd on this machine, against a real local control plane, in one command.
+# npm start: knd on this machine the way users run it — images, `helm install`, pods on a real
+# kubelet — against a real local control plane, in one command.
 #
 #   1. starts etcd + kube-apiserver + controller-manager + scheduler (test/cluster/up.sh; the first
-#      run builds them from the Go module proxy, 20-40 minutes, with progress)
-#   2. compiles knd (tsc) and the agent's netlink addon, installs the CRDs
-#   3. brings up the node: containerd 2.x with NRI and a real kubelet registered as $KND_NODE_NAME
-#      (test/cluster/node-up.sh; the first run builds containerd and crictl, ~4 min)
-#   4. creates a demo NIC (veth pair knd-demo0/knd-demo1) and runs the operator and the node agent
-#      as processes on this host (the agent discovers this machine's NICs and the demo NIC,
-#      publishes them as a ResourceSlice, serves the kubelet's DRA API and is containerd's NRI plugin)
+#      run builds them from the Go module proxy, with progress)
+#   2. brings up the node: containerd 2.x with NRI and a real kubelet registered as $KND_NODE_NAME
+#      (test/cluster/node-up.sh; the first run builds containerd and crictl)
+#   3. builds the two images from Dockerfile.agent and Dockerfile.operator with buildah and imports
+#      them into the node's containerd (hack/images/build.sh; cached layers after the first run)
+#   4. creates a demo NIC (veth pair knd-demo0/knd-demo1) and installs the chart with helm
+#      (hack/install-local.sh: the agent DaemonSet, two operator replicas with one leader), then runs
+#      `helm test`
 #   5. applies examples/ and a demo profile, starts a pod that claims the demo NIC, and shows net1
 #      inside the pod and the claim's status (networkData, Ready) from the API
 #   6. prints the generated DeviceClasses and ResourceClaimTemplates, this node's ResourceSlice,
 #      the classes' and profiles' matches, and kubectl commands
-#   7. waits; Ctrl-C deletes the demo pod (the NIC goes back to the host) and stops the agent, the
-#      operator, the demo NIC, the node and the control plane
+#   7. waits; Ctrl-C deletes the demo pod (the NIC goes back to the host), uninstalls the release,
+#      and stops the node and the control plane
 #
-# Usage: npm start [-- --no-node] [-- --no-demo-nic] [-- --keep-cluster] [-- --once]
-#   --no-node       no containerd/kubelet: a bare Node object instead, NRI off (pods do not run)
+# Usage: npm start [-- --no-demo-nic] [-- --keep-cluster] [-- --once]
 #   --no-demo-nic   no veth demo NIC (then nothing is published on a machine without real NICs)
-#   --keep-cluster  leave the control plane and the node running on exit (npm run cluster:down)
+#   --keep-cluster  leave the control plane, the node and the release running on exit
+#                   (helm uninstall knd -n knd-system; npm run cluster:down)
 #   --once          print the summary and stop instead of waiting for Ctrl-C
 # Environment: KND_RUN_DIR (default /var/tmp/knd-cluster), KND_NODE_NAME (default knd-node), and
 # the port/version variables of test/cluster/up.sh.
@@ -27,12 +29,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-demo_nic=true keep_cluster=false once=false with_node=true
+demo_nic=true keep_cluster=false once=false
 for a in "$@"; do
   case $a in
     --demo-nic) demo_nic=true ;; # the default; kept for older command lines
     --no-demo-nic) demo_nic=false ;;
-    --no-node) with_node=false ;;
     --keep-cluster) keep_cluster=true ;;
     --once) once=true ;;
     -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -46,7 +47,9 @@ cache=${KND_CACHE_DIR:-$HOME/.cache/knd}
 kubectl_bin="$cache/kube-${KND_KUBE_VERSION:-v1.35.4}/bin/kubectl"
 state="$KND_RUN_DIR/knd-start"
 demo_ns=knd-demo
-op_pid='' agent_pid='' demo_created=false started_cluster=false node_up=false demo_pod=knd-demo-pod
+demo_created=false started_cluster=false node_up=false installed=false demo_pod=knd-demo-pod
+release=knd release_ns=knd-system
+helm_bin="$cache/helm-${KND_HELM_VERSION:-v3.19.0}/bin/helm"
 problems=()
 want_dcs=4 # rdma-nics, secondary-nics, sriov-vfs, fast-nics (+ demo-nics with --demo-nic)
 tty=false
@@ -75,26 +78,23 @@ cleanup() {
   local rc=$?
   trap - INT TERM EXIT
   step "stopping"
-  if $node_up && [ -n "$agent_pid" ] && ! $keep_cluster; then
+  if $keep_cluster; then
+    note "left running: the control plane, the node and the release (helm uninstall $release -n $release_ns; npm run cluster:down)"
+    exit "$rc"
+  fi
+  if $installed; then
     # while the agent still runs, so the demo NIC goes back to the host through it
     if k delete pod -n "$demo_ns" "$demo_pod" --ignore-not-found --wait=true --timeout=60s >/dev/null 2>&1; then
       note "demo pod deleted (its NIC is back on the host)"
     fi
-  fi
-  for p in "$agent_pid" "$op_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; fi
-  done
-  for p in "$agent_pid" "$op_pid"; do
-    if [ -n "$p" ]; then
-      for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$p" 2>/dev/null || true
+    if "$helm_bin" --kubeconfig "$kubeconfig" uninstall "$release" -n "$release_ns" --wait --timeout 120s >/dev/null 2>&1; then
+      note "release $release uninstalled"
+    else
+      note "helm uninstall $release failed; the cluster goes down anyway"
     fi
-  done
-  [ -z "$agent_pid$op_pid" ] || note "operator and agent stopped"
+  fi
   if $demo_created; then ip link del knd-demo0 2>/dev/null || true; note "demo NIC knd-demo0 removed"; fi
-  if $keep_cluster; then
-    note "control plane left running: export KUBECONFIG=${kubeconfig:-$KND_RUN_DIR/admin.kubeconfig}; npm run cluster:down stops it"
-  elif $started_cluster || [ -n "${kubeconfig:-}" ]; then
+  if $started_cluster || [ -n "${kubeconfig:-}" ]; then
     bash test/cluster/down.sh || true
   fi
   exit "$rc"
@@ -111,52 +111,23 @@ export KUBECONFIG=$kubeconfig
 mkdir -p "$state"
 note "kubeconfig: $kubeconfig"
 
-step "build knd (tsc) and the agent's netlink addon"
-if ! with_progress tsc npx tsc -p tsconfig.build.json; then
-  if [ -f dist/operator/src/main.js ] && [ -f dist/node-agent/src/main.js ]; then
-    warn "tsc reported errors (see $state/tsc.log); running the JavaScript it emitted"
-  else
-    echo "tsc failed and emitted no programs: see $state/tsc.log" >&2; exit 1
-  fi
+step "node $node_name (containerd with NRI, kubelet)"
+note "the first run builds containerd and crictl (~4 min) and apt-installs runc, CNI plugins, busybox"
+if ! with_progress node-up env KND_NODE_NAME="$node_name" bash test/cluster/node-up.sh; then
+  echo "the node did not come up; last lines of $state/node-up.log:" >&2
+  tail -n 15 "$state/node-up.log" >&2
+  exit 1
 fi
-netlink_flag=--netlink=true
-if [ ! -f node-agent/native/build/Release/knd_netlink.node ]; then
-  if ! with_progress native bash node-agent/native/build.sh; then
-    warn "the netlink addon did not build ($state/native.log): the agent runs with --netlink=false (sysfs only)"
-    netlink_flag=--netlink=false
-  fi
-fi
+node_up=true
+note "kubelet registered $node_name; containerd's NRI socket /var/run/nri/nri.sock"
 
-step "CRDs"
-k apply --server-side --force-conflicts --field-manager knd-start -f crds/ | sed 's/^/    /'
-k wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
-
-if $with_node; then
-  step "node $node_name (containerd with NRI, kubelet)"
-  note "the first run builds containerd and crictl (~4 min) and apt-installs runc, CNI plugins, busybox"
-  if with_progress node-up env KND_NODE_NAME="$node_name" bash test/cluster/node-up.sh; then
-    node_up=true
-    note "kubelet registered $node_name; containerd's NRI socket /var/run/nri/nri.sock"
-  else
-    warn "the node tier did not come up ($state/node-up.log, last lines below): continuing without it (NRI off, pods do not run)"
-    tail -n 8 "$state/node-up.log" | sed 's/^/      /'
-  fi
-fi
-
-step "node $node_name"
-if k get node "$node_name" >/dev/null 2>&1; then
-  note "Node $node_name exists (a kubelet from test/cluster/node-up.sh, or an earlier run)"
-else
-  # no kubelet here: a Node object lets the agent own its ResourceSlice and the scheduler count it
-  k create -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Node
-metadata:
-  name: $node_name
-  labels: { kubernetes.io/hostname: $node_name, knd.dev/started-by: npm-start }
-EOF
-  note "created Node $node_name (no kubelet: pods will not run, claims can still be allocated)"
-fi
+step "images (buildah: Dockerfile.agent, Dockerfile.operator) and helm"
+note "the first run installs buildah and mmdebstrap, makes a local base image and builds helm (minutes)"
+with_progress helm-build bash test/cluster/build.sh helm ||
+  { echo "helm did not build: $state/helm-build.log" >&2; tail -n 15 "$state/helm-build.log" >&2; exit 1; }
+with_progress images bash hack/images/build.sh --import ||
+  { echo "the images did not build: $state/images.log" >&2; tail -n 25 "$state/images.log" >&2; exit 1; }
+sed 's/^/    /' <(tail -n 2 "$state/images.log")
 
 if $demo_nic; then
   step "demo NIC"
@@ -170,39 +141,21 @@ if $demo_nic; then
   fi
 fi
 
-step "operator and node agent"
-agent_extra=()
-if $demo_nic; then
-  # virtual NICs are excluded unless opted in; the demo veth needs it
-  if node dist/node-agent/src/main.js --help 2>&1 | grep -q -- '--opt-in-virtual'; then
-    agent_extra+=(--opt-in-virtual=veth)
-  else
-    warn "this agent has no --opt-in-virtual flag yet: it will not publish the demo veth (knd discover --opt-in-virtual veth shows it)"
-  fi
+step "helm install (hack/install-local.sh: charts/knd with hack/local-node-values.yaml)"
+installed=true
+if ! with_progress install bash hack/install-local.sh --release "$release" --namespace "$release_ns"; then
+  echo "helm install failed; last lines of $state/install.log:" >&2
+  tail -n 25 "$state/install.log" >&2
+  k -n "$release_ns" get pods -o wide >&2 || true
+  exit 1
 fi
-node dist/operator/src/main.js --kubeconfig "$kubeconfig" --lease-namespace kube-system \
-  --health-port 18081 --metrics-port 18080 >"$state/operator.log" 2>&1 &
-op_pid=$!
-note "operator pid $op_pid, log $state/operator.log, http://127.0.0.1:18081/readyz"
-if $node_up; then
-  # the real kubelet's plugin directories, containerd's NRI socket and its dynamic CDI directory
-  agent_node_args=(--kubelet-root=/var/lib/kubelet --nri=true --nri-socket=/var/run/nri/nri.sock --cdi-dir=/var/run/cdi)
+k -n "$release_ns" get pods -o wide 2>&1 | sed 's/^/    /'
+if "$helm_bin" --kubeconfig "$kubeconfig" test "$release" -n "$release_ns" --timeout 180s >"$state/helm-test.log" 2>&1; then
+  note "helm test $release: passed"
+  k -n "$release_ns" logs "$release-check-install" 2>&1 | sed 's/^/      /'
 else
-  agent_node_args=(--kubelet-root="$state/kubelet" --nri=false --cdi-dir="$state/cdi")
+  warn "helm test $release failed ($state/helm-test.log); kubectl -n $release_ns logs $release-check-install"
 fi
-node dist/node-agent/src/main.js --node-name="$node_name" --kubeconfig="$kubeconfig" \
-  --state-dir="$state/agent-state" "${agent_node_args[@]}" \
-  "$netlink_flag" --metrics-port=19477 "${agent_extra[@]}" >"$state/agent.log" 2>&1 &
-agent_pid=$!
-note "agent pid $agent_pid, log $state/agent.log, http://127.0.0.1:19477/metrics"
-$node_up || note "(NRI is off: no container runtime here, so prepared claims are not applied to pods)"
-sleep 2
-for p in "$op_pid:operator" "$agent_pid:agent"; do
-  if ! kill -0 "${p%%:*}" 2>/dev/null; then
-    warn "the ${p#*:} exited at start; last lines of $state/${p#*:}.log:"
-    tail -n 15 "$state/${p#*:}.log" | sed 's/^/      /'
-  fi
-done
 
 step "examples"
 k create namespace "$demo_ns" --dry-run=client -o yaml | k apply -f - >/dev/null
@@ -240,10 +193,10 @@ while [ $((SECONDS - t0)) -lt 60 ]; do
 done
 $tty && echo
 note "$((SECONDS - t0))s: $slices ResourceSlice(s), $dcs generated DeviceClass(es)"
-[ "$slices" -gt 0 ] || warn "no ResourceSlice for $node_name yet: see $state/agent.log"
-[ "$dcs" -ge "$want_dcs" ] || warn "the operator generated $dcs of $want_dcs DeviceClasses: see $state/operator.log"
+[ "$slices" -gt 0 ] || warn "no ResourceSlice for $node_name yet: kubectl -n $release_ns logs ds/$release-agent"
+[ "$dcs" -ge "$want_dcs" ] || warn "the operator generated $dcs of $want_dcs DeviceClasses: kubectl -n $release_ns logs deploy/$release-operator"
 
-if $node_up && $demo_nic; then
+if $demo_nic; then
   step "a pod that claims the demo NIC (up to 120 s)"
   t0=$SECONDS
   until k -n "$demo_ns" get resourceclaimtemplate demo-net >/dev/null 2>&1 || [ $((SECONDS - t0)) -gt 30 ]; do sleep 1; done
@@ -291,8 +244,8 @@ k get resourceslices --field-selector "spec.nodeName=$node_name" \
 ndev=$(k get resourceslices --field-selector "spec.nodeName=$node_name" -o jsonpath='{range .items[*].spec.devices[*]}{.name}{"\n"}{end}' 2>/dev/null | grep -c . || true)
 note "$ndev device(s) published"
 if [ "$ndev" -eq 0 ]; then
-  note "why nothing: what discovery excluded on this machine (node bin/knd.js discover --show-excluded):"
-  node bin/knd.js discover --show-excluded 2>&1 | grep '^excluded:' | head -n 12 | sed 's/^/      /'
+  note "why nothing: what discovery excluded on this machine (knd discover --show-excluded, in the agent's pod):"
+  k -n "$release_ns" exec "ds/$release-agent" -- node bin/knd.js discover --show-excluded 2>&1 | grep '^excluded:' | head -n 12 | sed 's/^/      /'
 fi
 step "matches (from the status the operator writes)"
 k get networkdeviceclasses 2>&1 | sed 's/^/    /'
@@ -306,8 +259,10 @@ cat <<EOF
     kubectl get deviceclass rdma-nics -o yaml         # the generated CEL selectors and opaque config
     kubectl -n $demo_ns get resourceclaimtemplate storage-net -o yaml
     kubectl get resourceslices -o yaml --field-selector spec.nodeName=$node_name
-    tail -f $state/agent.log $state/operator.log
-    curl -s 127.0.0.1:19477/metrics | grep ^knd_     # agent metrics;  operator: 127.0.0.1:18080/metrics
+    kubectl -n $release_ns logs ds/$release-agent          # agent (JSON logs)
+    kubectl -n $release_ns logs deploy/$release-operator   # operator (the leader reconciles)
+    curl -s 127.0.0.1:9477/metrics | grep ^knd_     # agent metrics (on the node's loopback)
+    helm test $release -n $release_ns                # the chart's own check
 EOF
 if [ ${#problems[@]} -gt 0 ]; then
   step "problems"
@@ -316,6 +271,4 @@ fi
 
 if $once; then exit 0; fi
 step "running; press Ctrl-C to stop everything"
-while kill -0 "$op_pid" 2>/dev/null || kill -0 "$agent_pid" 2>/dev/null; do sleep 1; done
-warn "the operator and the agent both exited"
-exit 1
+while :; do sleep 3600; done
