@@ -17,7 +17,7 @@ import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js'
 import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
 import { RecordingStatus } from '../../../test/support/nri/recording-status.js';
 import { samplePlan, samplePod } from '../../../test/support/sample-plan.js';
-import { Code } from './ttrpc-status.js';
+import { Code } from './transport/ttrpc-status.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -26,8 +26,8 @@ import { podRef } from './pod-netns.js';
 import { podIdentity, runPodSandbox } from './run-pod-sandbox.js';
 import { stopPodSandbox } from './stop-pod-sandbox.js';
 import { SyncCollector, reconcile, scanSyncPart } from './synchronize.js';
-import type { CallContext, ServiceTable, UnaryHandler } from './ttrpc-server.js';
-import { Code, TtrpcStatusError } from './ttrpc-status.js';
+import type { CallContext, ServiceTable, UnaryHandler } from './transport/ttrpc-server.js';
+import { Code, TtrpcStatusError } from './transport/ttrpc-status.js';
 
 export interface PluginServiceOptions {
   proto: NriProto;

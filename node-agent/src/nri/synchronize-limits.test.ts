@@ -14,8 +14,8 @@ import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js'
 import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
 import { RecordingStatus } from '../../../test/support/nri/recording-status.js';
 import { samplePod } from '../../../test/support/sample-plan.js';
-import type { CallContext } from './ttrpc-server.js';
-import { Code, TtrpcStatusError } from './ttrpc-status.js';
+import type { CallContext } from './transport/ttrpc-server.js';
+import { Code, TtrpcStatusError } from './transport/ttrpc-status.js';
 
 const proto = loadNriProto();
 

@@ -10,8 +10,11 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../lib/util/logger.js';
-import { PLUGIN_SERVICE_CONN, RUNTIME_SERVICE_CONN } from '../../../node-agent/src/nri/mux-frame.js';
-import { Mux } from '../../../node-agent/src/nri/mux.js';
+import {
+  PLUGIN_SERVICE_CONN,
+  RUNTIME_SERVICE_CONN,
+} from '../../../node-agent/src/nri/transport/mux-frame.js';
+import { Mux } from '../../../node-agent/src/nri/transport/mux.js';
 import { decodeNri, encodeNri } from '../../../node-agent/src/nri/nri-messages.js';
 import type { NriProto } from '../../../node-agent/src/nri/nri-proto.js';
 import {
@@ -19,8 +22,8 @@ import {
   NRI_RUNTIME_SERVICE,
   loadNriProto,
 } from '../../../node-agent/src/nri/nri-proto.js';
-import { TtrpcClient } from '../../../node-agent/src/nri/ttrpc-client.js';
-import { serveTtrpc } from '../../../node-agent/src/nri/ttrpc-server.js';
+import { TtrpcClient } from '../../../node-agent/src/nri/transport/ttrpc-client.js';
+import { serveTtrpc } from '../../../node-agent/src/nri/transport/ttrpc-server.js';
 
 export interface Registration {
   plugin_name: string;
