@@ -16,6 +16,12 @@ import {
 } from '../../../node-agent/src/nri/transport/mux-frame.js';
 import { Mux } from '../../../node-agent/src/nri/transport/mux.js';
 import { decodeNri, encodeNri } from '../../../node-agent/src/nri/nri-messages.js';
+import type {
+  Encodable,
+  Messages,
+  NriMessageName,
+  RegisterPluginRequest,
+} from '../../../node-agent/src/nri/nri-messages.js';
 import type { NriProto } from '../../../node-agent/src/nri/nri-proto.js';
 import {
   NRI_PLUGIN_SERVICE,
@@ -25,19 +31,15 @@ import {
 import { TtrpcClient } from '../../../node-agent/src/nri/transport/ttrpc-client.js';
 import { serveTtrpc } from '../../../node-agent/src/nri/transport/ttrpc-server.js';
 
-export interface Registration {
-  plugin_name: string;
-  plugin_idx: string;
-}
-
 export interface FakeRuntimeConnection {
-  registration: Registration;
-  call(
+  registration: RegisterPluginRequest;
+  /** Call a Plugin method with its request and response message names (typed by them). */
+  call<Q extends NriMessageName, R extends NriMessageName>(
     method: string,
-    requestType: string,
-    request: object,
-    responseType: string,
-  ): Promise<Record<string, unknown>>;
+    requestType: Q,
+    request: Encodable<Messages[Q]>,
+    responseType: R,
+  ): Promise<Messages[R]>;
   close(): void;
   closed: Promise<Error | undefined>;
 }
@@ -113,7 +115,7 @@ export class FakeRuntime {
             [
               'RegisterPlugin',
               (payload: Uint8Array) => {
-                const registration = decodeNri<Registration>(proto, 'RegisterPluginRequest', payload);
+                const registration = decodeNri(proto, 'RegisterPluginRequest', payload);
                 const conn: FakeRuntimeConnection = {
                   registration,
                   call: async (method, requestType, request, responseType) => {
@@ -125,7 +127,7 @@ export class FakeRuntime {
                         timeoutMs: 2000,
                       },
                     );
-                    return decodeNri<Record<string, unknown>>(proto, responseType, out);
+                    return decodeNri(proto, responseType, out);
                   },
                   close: () => {
                     mux.close(undefined);
