@@ -2,6 +2,8 @@
 import { dump } from 'js-yaml';
 import { allCrds } from '../lib/api/crd-schema.js';
 import { crdReferenceMarkdown } from '../lib/api/crd-reference.js';
+import { protoTypeScript } from '../lib/util/proto-typescript.js';
+import { NRI_PACKAGE, loadNriProto } from '../node-agent/src/nri/nri-proto.js';
 import { withChartCrdCopies } from './chart-crds.js';
 export interface GeneratedFile {
   /** Path relative to the repository root. */
@@ -20,6 +22,13 @@ export function generatedFiles(): Promise<GeneratedFile[]> {
         content: crdHeader + dump(c, { lineWidth: -1, noRefs: true }),
       })),
       { path: 'docs/crd-reference.md', content: crdReferenceMarkdown(allCrds()) },
+      // node agent: the NRI message types, from the .proto the plugin decodes with
+      {
+        path: 'node-agent/src/nri/generated/nri-api.ts',
+        content: protoTypeScript(loadNriProto().root, NRI_PACKAGE, {
+          source: 'proto/nri/api.proto',
+        }),
+      },
     ]),
   );
 }

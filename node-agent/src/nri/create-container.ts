@@ -6,7 +6,7 @@
 // char devices). Idempotent (same plans, same adjustment). No kernel changes here.
 import type { AttachPlan, CharDevicePlan } from '../plan-store/plan.js';
 import type { HandlerDeps } from './handler-deps.js';
-import type { ContainerAdjustment, LinuxDevice } from './nri-messages.js';
+import type { ContainerAdjustment, Encodable, LinuxDevice } from './nri-messages.js';
 
 export function toLinuxDevice(c: CharDevicePlan): LinuxDevice {
   return { path: c.path, type: 'c', major: c.major, minor: c.minor, file_mode: { value: c.fileMode } };
@@ -28,7 +28,7 @@ export function renderCharDevices(plans: readonly AttachPlan[]): LinuxDevice[] {
 export async function createContainer(
   deps: HandlerDeps,
   podUid: string,
-): Promise<ContainerAdjustment | undefined> {
+): Promise<Encodable<ContainerAdjustment> | undefined> {
   const plans = await deps.store.plansForPod(podUid);
   const devices = renderCharDevices(plans);
   return devices.length > 0 ? { linux: { devices } } : undefined;

@@ -3,7 +3,6 @@ import { describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../../../lib/util/logger.js';
 import type { AttachRecord } from '../netns/contract.js';
 import { renderCharDevices } from './create-container.js';
-import { KND_EVENTS, NriEvent, eventMask, isPortableMask } from './event-mask.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { KeyedLock } from './keyed-lock.js';
 import { podNetnsPath } from './pod-netns.js';
@@ -39,22 +38,6 @@ const rec = (podUid: string, deviceName: string, confirmed = true): AttachRecord
   podIfName: 'net1',
   host: { ifName: 'eth1', mtu: 1500, mac: '', up: true, addresses: [], routes: [] },
   ...(confirmed ? { result: { ifName: 'net1', mac: '02:00:00:00:00:01', addresses: [] } } : {}),
-});
-
-describe('event mask', () => {
-  it.each([
-    [[NriEvent.RUN_POD_SANDBOX], 0x1],
-    [[NriEvent.RUN_POD_SANDBOX, NriEvent.STOP_POD_SANDBOX, NriEvent.REMOVE_POD_SANDBOX], 0x7],
-    [KND_EVENTS, 0xf],
-    [[NriEvent.VALIDATE_CONTAINER_ADJUSTMENT], 0x2000],
-  ])('%j -> %#', (events, mask) => {
-    expect(eventMask(events)).toBe(mask);
-  });
-  it('knd mask is explicit and valid on every NRI version', () => {
-    expect(isPortableMask(eventMask(KND_EVENTS))).toBe(true);
-    expect(isPortableMask(0)).toBe(false);
-    expect(isPortableMask(0x2000)).toBe(false);
-  });
 });
 
 describe('podNetnsPath', () => {

@@ -1,97 +1,46 @@
-// TypeScript views of the NRI messages knd reads and writes (proto/nri/api.proto). Decoded
-// messages come from NriProto.decode with defaults filled, so every field listed here is present.
+// Typed encode/decode of NRI messages. The types are generated from proto/nri/api.proto
+// (generated/nri-api.ts, `npm run gen`), so a field added, renamed or retyped in the .proto changes
+// them and the code reading it stops compiling until it agrees; nothing is kept by hand.
+import type { Messages } from './generated/nri-api.js';
 import type { NriProto } from './nri-proto.js';
 import { NRI_PACKAGE } from './nri-proto.js';
 
-export interface LinuxNamespace {
-  type: string;
-  path: string;
-}
+export type * from './generated/nri-api.js';
 
-export interface PodSandbox {
-  id: string;
-  name: string;
-  uid: string;
-  namespace: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  runtime_handler: string;
-  linux?: { namespaces: LinuxNamespace[]; cgroups_path: string; cgroup_parent: string } | null;
-  pid: number;
-  ips: string[];
-}
-
-export interface Container {
-  id: string;
-  pod_sandbox_id: string;
-  name: string;
-  state: number;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  pid: number;
-}
-
-export interface ConfigureRequest {
-  config: string;
-  runtime_name: string;
-  runtime_version: string;
-  registration_timeout: number;
-  request_timeout: number;
-  NRI_version: string;
-}
-
-export interface SynchronizeRequest {
-  pods: PodSandbox[];
-  containers: Container[];
-  more: boolean;
-}
-
-export interface StateChangeEvent {
-  event: number;
-  pod?: PodSandbox | null;
-  container?: Container | null;
-}
-
-export interface PodRequest {
-  pod?: PodSandbox | null;
-}
-
-export interface ContainerRequest {
-  pod?: PodSandbox | null;
-  container?: Container | null;
-}
-
-export interface LinuxDevice {
-  path: string;
-  type: string;
-  major: number;
-  minor: number;
-  file_mode?: { value: number };
-  uid?: { value: number };
-  gid?: { value: number };
-}
-
-export interface ContainerAdjustment {
-  linux?: { devices: LinuxDevice[] };
-}
-
-export interface CreateContainerResponse {
-  adjust?: ContainerAdjustment;
-}
-
-/** Fully-qualified message name in the NRI package. */
-export const nriType = (short: string): string => `${NRI_PACKAGE}.${short}`;
+export type NriMessageName = keyof Messages;
 
 /**
- * Decode an NRI message into its TypeScript view. The cast is the one place where protobufjs'
- * untyped objects meet these interfaces; `defaults: true` in NriProto.decode makes it sound for
- * scalar/repeated/map fields, and message fields are checked for null by the callers.
+ * What encodeNri accepts for a message of type T: every field optional, recursively (protobufjs
+ * fills the defaults), with the field names and value types of T.
  */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the typed view is the point
-export function decodeNri<T>(proto: NriProto, short: string, bytes: Uint8Array): T {
-  return proto.decode(nriType(short), bytes) as T;
+export type Encodable<T> = T extends readonly (infer U)[]
+  ? readonly Encodable<U>[]
+  : T extends Uint8Array
+    ? Uint8Array
+    : T extends object
+      ? { [K in keyof T]?: Encodable<T[K]> }
+      : T;
+
+/** Fully-qualified message name in the NRI package. */
+export const nriType = (short: NriMessageName): string => `${NRI_PACKAGE}.${short}`;
+
+/**
+ * Decode an NRI message into its generated view. The cast is the one place where protobufjs'
+ * untyped objects meet the generated types; NriProto.decode fills defaults exactly as those types
+ * say (nri-messages.test.ts checks it on the real .proto), and the message name picks the type.
+ */
+export function decodeNri<N extends NriMessageName>(
+  proto: NriProto,
+  name: N,
+  bytes: Uint8Array,
+): Messages[N] {
+  return proto.decode(nriType(name), bytes) as Messages[N];
 }
 
-export function encodeNri(proto: NriProto, short: string, value: object): Uint8Array {
-  return proto.encode(nriType(short), value);
+export function encodeNri<N extends NriMessageName>(
+  proto: NriProto,
+  name: N,
+  value: Encodable<Messages[N]>,
+): Uint8Array {
+  return proto.encode(nriType(name), value);
 }

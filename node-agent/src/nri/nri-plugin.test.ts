@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../lib/util/logger.js';
 import { startNriPlugin } from './nri-plugin.js';
 import type { NriPlugin } from './nri-plugin.js';
-import { NriEvent } from './event-mask.js';
+import { Event } from './generated/nri-api.js';
 import type { PodIdentity, SharedClaimLookup } from './handler-deps.js';
 import { FakeRuntime } from '../../../test/support/nri/fake-runtime.js';
 import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js';
 import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
 import { RecordingStatus } from '../../../test/support/nri/recording-status.js';
 import { samplePlan, samplePod } from '../../../test/support/sample-plan.js';
-import { Code } from './ttrpc-status.js';
+import { Code } from './transport/ttrpc-status.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -146,8 +146,8 @@ describe('NRI plugin over a Unix socket', () => {
     plans.plans.push(samplePlan('c1', ['p1'], [{}]));
     const conn = await runtime.nextConnection();
     const pod = samplePod('p1');
-    await conn.call('StateChange', 'StateChangeEvent', { event: NriEvent.RUN_POD_SANDBOX, pod }, 'Empty');
-    await conn.call('StateChange', 'StateChangeEvent', { event: NriEvent.STOP_POD_SANDBOX, pod }, 'Empty');
+    await conn.call('StateChange', 'StateChangeEvent', { event: Event.RUN_POD_SANDBOX, pod }, 'Empty');
+    await conn.call('StateChange', 'StateChangeEvent', { event: Event.STOP_POD_SANDBOX, pod }, 'Empty');
     expect(netns.calls.map((c) => c.op)).toEqual(['attach', 'detach']);
   });
 

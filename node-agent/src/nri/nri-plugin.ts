@@ -2,8 +2,9 @@
 // kept connected.
 //
 // Contract: called once by node-agent/src/main.ts. Connects to the runtime's NRI socket, registers
-// as `<pluginIdx>-<pluginName>` (default `10-knd`), answers Configure with the explicit event mask
-// 0x000F (RunPodSandbox, StopPodSandbox, RemovePodSandbox, CreateContainer) and serves the hooks.
+// as `<pluginIdx>-<pluginName>` (default `10-knd`) and serves knd's hooks (knd-hooks.ts) through
+// the typed stub, which answers Configure with the event mask derived from them: 0x000F
+// (RunPodSandbox, StopPodSandbox, RemovePodSandbox, CreateContainer).
 // Retry policy: when the connection cannot be made, registration fails or the runtime goes away
 // (containerd restart), it reconnects forever with exponential backoff and jitter
 // (initialDelayMs .. maxDelayMs), reset after a session that stayed registered for resetAfterMs.
@@ -20,9 +21,10 @@ import { loadNriProto } from './nri-proto.js';
 import { startSession } from './nri-session.js';
 import type { Session } from './nri-session.js';
 import type { NriPlanStore } from './plan-source.js';
-import type { PluginServiceOptions } from './plugin-service.js';
-import { pluginService } from './plugin-service.js';
+import type { KndHooksOptions } from './knd-hooks.js';
+import { kndHooks } from './knd-hooks.js';
 import { releaseClaim } from './stop-pod-sandbox.js';
+import { stubService } from './stub/stub-service.js';
 
 export const DEFAULT_NRI_SOCKET_PATH = '/var/run/nri/nri.sock';
 
@@ -60,8 +62,8 @@ export interface NriPluginOptions {
   random?: () => number;
   nowMs?: () => number;
   onConfigure?: (req: ConfigureRequest) => void;
-  onHook?: PluginServiceOptions['onHook'];
-  onReconciled?: PluginServiceOptions['onReconciled'];
+  onHook?: KndHooksOptions['onHook'];
+  onReconciled?: KndHooksOptions['onReconciled'];
   /** Called each time a session registered (true) or ended (false). */
   onConnection?: (connected: boolean) => void;
 }
@@ -126,11 +128,11 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
     nowMs,
     ...(options.sharedClaims ? { sharedClaims: options.sharedClaims } : {}),
   };
-  const serviceOpts: PluginServiceOptions = { proto, deps };
-  if (options.hookBudgetMs !== undefined) serviceOpts.hookBudgetMs = options.hookBudgetMs;
-  if (options.onConfigure) serviceOpts.onConfigure = options.onConfigure;
-  if (options.onHook) serviceOpts.onHook = options.onHook;
-  if (options.onReconciled) serviceOpts.onReconciled = options.onReconciled;
+  const hooksOpts: KndHooksOptions = { deps };
+  if (options.hookBudgetMs !== undefined) hooksOpts.hookBudgetMs = options.hookBudgetMs;
+  if (options.onConfigure) hooksOpts.onConfigure = options.onConfigure;
+  if (options.onHook) hooksOpts.onHook = options.onHook;
+  if (options.onReconciled) hooksOpts.onReconciled = options.onReconciled;
   const backoff = new Backoff({
     baseMs: options.initialDelayMs ?? 250,
     maxMs: options.maxDelayMs ?? 5000,
@@ -156,10 +158,10 @@ export function startNriPlugin(options: NriPluginOptions): NriPlugin {
       socket.destroy();
       return;
     }
-    // A fresh service table per session: split-sync state must not leak across connections.
+    // Fresh hooks per session: split-sync state must not leak across connections.
     const session = startSession(socket, {
       proto,
-      services: pluginService(serviceOpts),
+      services: stubService(proto, kndHooks(hooksOpts)),
       pluginName,
       pluginIdx,
       registrationTimeoutMs: options.registrationTimeoutMs ?? 5000,

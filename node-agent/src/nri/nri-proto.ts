@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { PACKAGE, Plugin, Runtime } from './generated/nri-api.js';
 
 export interface NriProto {
   root: protobuf.Root;
@@ -18,9 +19,9 @@ export interface NriProto {
   decode(name: string, bytes: Uint8Array): Record<string, unknown>;
 }
 
-export const NRI_PACKAGE = 'nri.pkg.api.v1alpha1';
-export const NRI_PLUGIN_SERVICE = `${NRI_PACKAGE}.Plugin`;
-export const NRI_RUNTIME_SERVICE = `${NRI_PACKAGE}.Runtime`;
+export const NRI_PACKAGE = PACKAGE;
+export const NRI_PLUGIN_SERVICE = Plugin.name;
+export const NRI_RUNTIME_SERVICE = Runtime.name;
 
 const FILES = ['api.proto', 'ttrpc/request.proto', 'google/rpc/status.proto'];
 

@@ -8,14 +8,14 @@
 // closes, for any reason (runtime restart, protocol error, stop()); it never rejects.
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../../lib/util/logger.js';
-import { RUNTIME_SERVICE_CONN, PLUGIN_SERVICE_CONN } from './mux-frame.js';
-import { Mux } from './mux.js';
+import { RUNTIME_SERVICE_CONN, PLUGIN_SERVICE_CONN } from './transport/mux-frame.js';
+import { Mux } from './transport/mux.js';
 import { encodeNri } from './nri-messages.js';
 import type { NriProto } from './nri-proto.js';
 import { NRI_RUNTIME_SERVICE } from './nri-proto.js';
-import { TtrpcClient } from './ttrpc-client.js';
-import type { ServiceTable } from './ttrpc-server.js';
-import { serveTtrpc } from './ttrpc-server.js';
+import { TtrpcClient } from './transport/ttrpc-client.js';
+import type { ServiceTable } from './transport/ttrpc-server.js';
+import { serveTtrpc } from './transport/ttrpc-server.js';
 
 export interface SessionOptions {
   proto: NriProto;

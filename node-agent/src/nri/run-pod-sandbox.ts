@@ -21,7 +21,7 @@ import type { AttachPlan, DevicePlan } from '../plan-store/plan.js';
 import type { HandlerDeps, PodIdentity, SharedClaimLookup } from './handler-deps.js';
 import type { PodSandbox } from './nri-messages.js';
 import { podNetnsPath, podRef } from './pod-netns.js';
-import { Code, TtrpcStatusError } from './ttrpc-status.js';
+import { Code, TtrpcStatusError } from './transport/ttrpc-status.js';
 
 export function podIdentity(pod: PodSandbox): PodIdentity {
   return { namespace: pod.namespace, name: pod.name, uid: pod.uid };

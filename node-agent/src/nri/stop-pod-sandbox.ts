@@ -8,7 +8,7 @@
 // races a slow RunPodSandbox waits for it and then undoes it.
 import type { AttachRecord } from '../netns/contract.js';
 import type { HandlerDeps } from './handler-deps.js';
-import { Code, TtrpcStatusError } from './ttrpc-status.js';
+import { Code, TtrpcStatusError } from './transport/ttrpc-status.js';
 
 export async function stopPodSandbox(deps: HandlerDeps, podUid: string): Promise<AttachRecord[]> {
   return deps.podLock.run(podUid, async () => {

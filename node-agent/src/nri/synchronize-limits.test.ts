@@ -5,17 +5,18 @@ import { describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../../../lib/util/logger.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { KeyedLock } from './keyed-lock.js';
-import { decodeNri, encodeNri, type SynchronizeRequest } from './nri-messages.js';
+import { decodeNri, encodeNri } from './nri-messages.js';
+import { kndHooks } from './knd-hooks.js';
 import { NRI_PLUGIN_SERVICE, loadNriProto } from './nri-proto.js';
-import { pluginService } from './plugin-service.js';
 import { walkTopLevelFields } from './protobuf-wire.js';
+import { stubService } from './stub/stub-service.js';
 import { SYNC_LIMITS, SyncCollector, scanSyncPart } from './synchronize.js';
 import { MemoryPlanStore } from '../../../test/support/nri/memory-plan-store.js';
 import { RecordingNetns } from '../../../test/support/nri/recording-netns.js';
 import { RecordingStatus } from '../../../test/support/nri/recording-status.js';
 import { samplePod } from '../../../test/support/sample-plan.js';
-import type { CallContext } from './ttrpc-server.js';
-import { Code, TtrpcStatusError } from './ttrpc-status.js';
+import type { CallContext } from './transport/ttrpc-server.js';
+import { Code, TtrpcStatusError } from './transport/ttrpc-status.js';
 
 const proto = loadNriProto();
 
@@ -73,7 +74,7 @@ describe('scanSyncPart', () => {
     });
     const part = scanSyncPart(bytes);
     expect([part.pods, part.containers]).toEqual([2, 3]);
-    const req = decodeNri<SynchronizeRequest>(proto, 'SynchronizeRequest', part.withoutContainers);
+    const req = decodeNri(proto, 'SynchronizeRequest', part.withoutContainers);
     expect(req.pods.map((p) => p.uid)).toEqual(['a', 'b']);
     expect(req.containers).toEqual([]);
     expect(req.more).toBe(true);
@@ -154,7 +155,10 @@ describe('Synchronize handler', () => {
 
   it('answers RESOURCE_EXHAUSTED for pods over the limit across parts, and reconciles a valid one', async () => {
     const reconciled: number[] = [];
-    const service = pluginService({ proto, deps: deps(), onReconciled: (r) => reconciled.push(r.orphaned) });
+    const service = stubService(
+      proto,
+      kndHooks({ deps: deps(), onReconciled: (r) => reconciled.push(r.orphaned) }),
+    );
     const handler = service.get(NRI_PLUGIN_SERVICE)?.get('Synchronize');
     if (!handler) throw new Error('no Synchronize handler');
     // as the ttrpc server calls it: a synchronous throw becomes the call's error status
@@ -181,7 +185,7 @@ describe('Synchronize handler', () => {
       Buffer.from(encodeNri(proto, 'SynchronizeRequest', { pods: [samplePod('a')] })),
       ctx,
     );
-    expect(decodeNri<{ more: boolean }>(proto, 'SynchronizeResponse', ok).more).toBe(false);
+    expect(decodeNri(proto, 'SynchronizeResponse', ok).more).toBe(false);
     await new Promise((r) => setTimeout(r, 20));
     expect(reconciled).toEqual([0]);
   });

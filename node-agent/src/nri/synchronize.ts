@@ -17,7 +17,7 @@ import type { AttachRecord } from '../netns/contract.js';
 import type { HandlerDeps } from './handler-deps.js';
 import type { PodSandbox } from './nri-messages.js';
 import { walkTopLevelFields } from './protobuf-wire.js';
-import { Code, TtrpcStatusError } from './ttrpc-status.js';
+import { Code, TtrpcStatusError } from './transport/ttrpc-status.js';
 import { recordKey } from './plan-source.js';
 import { runPodSandbox } from './run-pod-sandbox.js';
 import { detachRecords } from './stop-pod-sandbox.js';

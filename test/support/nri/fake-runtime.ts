@@ -10,31 +10,36 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../lib/util/logger.js';
-import { PLUGIN_SERVICE_CONN, RUNTIME_SERVICE_CONN } from '../../../node-agent/src/nri/mux-frame.js';
-import { Mux } from '../../../node-agent/src/nri/mux.js';
+import {
+  PLUGIN_SERVICE_CONN,
+  RUNTIME_SERVICE_CONN,
+} from '../../../node-agent/src/nri/transport/mux-frame.js';
+import { Mux } from '../../../node-agent/src/nri/transport/mux.js';
 import { decodeNri, encodeNri } from '../../../node-agent/src/nri/nri-messages.js';
+import type {
+  Encodable,
+  Messages,
+  NriMessageName,
+  RegisterPluginRequest,
+} from '../../../node-agent/src/nri/nri-messages.js';
 import type { NriProto } from '../../../node-agent/src/nri/nri-proto.js';
 import {
   NRI_PLUGIN_SERVICE,
   NRI_RUNTIME_SERVICE,
   loadNriProto,
 } from '../../../node-agent/src/nri/nri-proto.js';
-import { TtrpcClient } from '../../../node-agent/src/nri/ttrpc-client.js';
-import { serveTtrpc } from '../../../node-agent/src/nri/ttrpc-server.js';
-
-export interface Registration {
-  plugin_name: string;
-  plugin_idx: string;
-}
+import { TtrpcClient } from '../../../node-agent/src/nri/transport/ttrpc-client.js';
+import { serveTtrpc } from '../../../node-agent/src/nri/transport/ttrpc-server.js';
 
 export interface FakeRuntimeConnection {
-  registration: Registration;
-  call(
+  registration: RegisterPluginRequest;
+  /** Call a Plugin method with its request and response message names (typed by them). */
+  call<Q extends NriMessageName, R extends NriMessageName>(
     method: string,
-    requestType: string,
-    request: object,
-    responseType: string,
-  ): Promise<Record<string, unknown>>;
+    requestType: Q,
+    request: Encodable<Messages[Q]>,
+    responseType: R,
+  ): Promise<Messages[R]>;
   close(): void;
   closed: Promise<Error | undefined>;
 }
@@ -110,7 +115,7 @@ export class FakeRuntime {
             [
               'RegisterPlugin',
               (payload: Uint8Array) => {
-                const registration = decodeNri<Registration>(proto, 'RegisterPluginRequest', payload);
+                const registration = decodeNri(proto, 'RegisterPluginRequest', payload);
                 const conn: FakeRuntimeConnection = {
                   registration,
                   call: async (method, requestType, request, responseType) => {
@@ -122,7 +127,7 @@ export class FakeRuntime {
                         timeoutMs: 2000,
                       },
                     );
-                    return decodeNri<Record<string, unknown>>(proto, responseType, out);
+                    return decodeNri(proto, responseType, out);
                   },
                   close: () => {
                     mux.close(undefined);

@@ -1,4 +1,4 @@
-// NRI connection multiplexing framing (containerd/nri:pkg/net/multiplex; protocols.md §2(b)).
+// NRI connection multiplexing framing (containerd/nri:pkg/net/multiplex).
 // Pure: splits one ttrpc message into mux frames, and reassembles mux frames from a byte stream.
 //
 // Contract: the writer emits, per ttrpc message, exactly the frame pattern a Go peer with a
@@ -10,8 +10,8 @@
 // protocol violation (connection id 0, a payload larger than that) is an error value, reported as
 // soon as the header arrives (before buffering the payload), and the caller closes the trunk. The
 // reader copies each payload byte once (byte-queue.ts), so decoding is linear in the bytes read.
-import type { Result } from '../../../lib/util/result.js';
-import { err, ok } from '../../../lib/util/result.js';
+import type { Result } from '../../../../lib/util/result.js';
+import { err, ok } from '../../../../lib/util/result.js';
 import { ByteQueue } from './byte-queue.js';
 import { TTRPC_HEADER_BYTES, TTRPC_MAX_DATA_BYTES } from './ttrpc-frame.js';
 

@@ -1,5 +1,5 @@
 // ttrpc server for unary methods on one logical connection (containerd/ttrpc server.go,
-// services.go; protocols.md §2(a)).
+// services.go).
 //
 // Contract: the runtime (containerd) is the client and calls Plugin methods on mux connection 1.
 // Each request is answered exactly once with the same stream id. Unknown service -> code 12
@@ -8,8 +8,8 @@
 // stream id -> INVALID_ARGUMENT. A handler failure is mapped once by errorToStatus. A malformed
 // ttrpc frame closes the connection (via onProtocolError), never the process. Handlers must finish
 // well within the runtime's request timeout (2 s default); the server does not retry.
-import type { Logger } from '../../../lib/util/logger.js';
-import type { NriProto } from './nri-proto.js';
+import type { Logger } from '../../../../lib/util/logger.js';
+import type { TtrpcCodec } from './ttrpc-codec.js';
 import type { MuxConn } from './mux.js';
 import { MessageType, TtrpcFrameDecoder, encodeTtrpcFrame } from './ttrpc-frame.js';
 import { Code, errorToStatus } from './ttrpc-status.js';
@@ -34,7 +34,7 @@ interface RequestEnvelope {
 }
 
 export interface TtrpcServerOptions {
-  proto: NriProto;
+  proto: TtrpcCodec;
   services: ServiceTable;
   logger: Logger;
   /** Called once when the byte stream is malformed; the owner closes the trunk. */

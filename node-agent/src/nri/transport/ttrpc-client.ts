@@ -5,7 +5,7 @@
 // sent to the server as timeout_nano and enforced locally; the client does not retry (the caller
 // decides). When the connection closes every pending call is rejected. A malformed frame from the
 // server calls onProtocolError (the owner closes the trunk).
-import type { NriProto } from './nri-proto.js';
+import type { TtrpcCodec } from './ttrpc-codec.js';
 import type { MuxConn } from './mux.js';
 import { MessageType, TtrpcFrameDecoder, encodeTtrpcFrame } from './ttrpc-frame.js';
 import { Code, TtrpcStatusError } from './ttrpc-status.js';
@@ -28,10 +28,10 @@ export class TtrpcClient {
   private closedReason: Error | undefined;
 
   private readonly conn: MuxConn;
-  private readonly proto: NriProto;
+  private readonly proto: TtrpcCodec;
   private readonly onProtocolError: (e: Error) => void;
 
-  constructor(conn: MuxConn, proto: NriProto, onProtocolError: (e: Error) => void) {
+  constructor(conn: MuxConn, proto: TtrpcCodec, onProtocolError: (e: Error) => void) {
     this.conn = conn;
     this.proto = proto;
     this.onProtocolError = onProtocolError;

@@ -1,4 +1,4 @@
-// ttrpc framing (containerd/ttrpc PROTOCOL.md, channel.go; shared/reference/protocols.md §2(a)).
+// ttrpc framing (containerd/ttrpc PROTOCOL.md, channel.go).
 // Pure: encodes one frame, and reassembles frames from an arbitrary chunking of the byte stream.
 //
 // Contract: the decoder is fed every byte of one logical connection in order. It never throws for
@@ -6,8 +6,8 @@
 // (unknown type, data longer than the 4 MiB limit), as soon as the header arrives. After an error
 // the stream is unusable: the caller closes the connection (never the process). Each data byte is
 // copied once (byte-queue.ts).
-import type { Result } from '../../../lib/util/result.js';
-import { err, ok } from '../../../lib/util/result.js';
+import type { Result } from '../../../../lib/util/result.js';
+import { err, ok } from '../../../../lib/util/result.js';
 import { ByteQueue } from './byte-queue.js';
 
 export const TTRPC_HEADER_BYTES = 10;
