@@ -54,6 +54,8 @@ step build-native npm run build:native
 step generated-files-in-sync node dist/hack/gen.js --check
 step unit npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json"
 step cluster-binaries bash test/cluster/build.sh kube etcd containerd crictl helm
+# knd's two images from its Dockerfiles (buildah); the helm suites import them into the node
+step images bash hack/images/build.sh
 step integration npx jest --selectProjects integration --runInBand --json --outputFile="$results_dir/integration.json"
 
 node -e '
