@@ -143,6 +143,8 @@ describe('charts/knd on the real control plane', () => {
       '--namespace',
       ns,
       '--include-crds',
+      // hooks (helm test, uninstall) reference objects that exist only while their hook runs
+      '--no-hooks',
       '--kube-version',
       serverVersion,
       '--set',
@@ -354,8 +356,12 @@ describe('charts/knd on the real control plane', () => {
 
       // another team's DeviceClass (made by the admin): the operator can neither take it over nor delete it
       await asAdmin.createDeviceClass({ body: { metadata: { name: foreignName }, spec: {} } });
+      const foreign = await asAdmin.readDeviceClass({ name: foreignName });
       const takeOver = await asOperator
-        .patchDeviceClass({ name: foreignName, body: { metadata: { labels: managed } } })
+        .replaceDeviceClass({
+          name: foreignName,
+          body: { ...foreign, metadata: { ...foreign.metadata, labels: managed } },
+        })
         .then(() => 'accepted', errorText);
       expect(takeOver).toContain('may only write deviceclasses labelled');
       const del = await asOperator.deleteDeviceClass({ name: foreignName }).then(() => 'accepted', errorText);
