@@ -21,7 +21,7 @@ describe('parseAgentConfig', () => {
         nri: true,
         nriSocket: '/var/run/nri/nri.sock',
         claimCache: true,
-        metricsHost: '0.0.0.0',
+        metricsHost: '127.0.0.1',
         metricsPort: 9477,
         logLevel: 'info',
       },

@@ -106,8 +106,8 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   {
     name: 'metrics-host',
     kind: 'string',
-    default: '0.0.0.0',
-    help: 'address of the /metrics, /healthz, /readyz server',
+    default: '127.0.0.1',
+    help: 'address of the /metrics, /healthz, /readyz server (the agent runs in the host network: loopback keeps it off every network; the chart sets the node IP for Prometheus)',
   },
   {
     name: 'metrics-port',
