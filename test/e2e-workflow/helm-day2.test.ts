@@ -18,6 +18,7 @@ import {
   waitNoAgentPods,
   type Release,
 } from '../support/helm-release.js';
+import { Cleanup } from '../support/cleanup.js';
 import { uniqueName } from '../support/kube.js';
 import { ensureNode, kubectl, type NodeInfo } from '../support/node.js';
 import {
@@ -113,14 +114,8 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  const problems: string[] = [];
-  const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-    try {
-      await fn();
-    } catch (error) {
-      problems.push(`${what}: ${(error as Error).message}`);
-    }
-  };
+  const cleanup = new Cleanup();
+  const attempt = cleanup.attempt.bind(cleanup);
   // pods first, while the agent still runs, so every NIC goes back through it
   await attempt('delete namespace', () =>
     kubectl(['delete', 'namespace', NAMESPACE, '--wait=true', '--timeout=120s']),
@@ -144,7 +139,7 @@ afterAll(async () => {
     ]),
   );
   if (nics !== undefined) await attempt('remove test NICs', () => nics.remove());
-  if (problems.length > 0) throw new Error(`cleanup failed:\n${problems.join('\n')}`);
+  cleanup.done();
 }, 300_000);
 
 describe('day-2 operations on the helm-installed release (real kubelet + containerd)', () => {

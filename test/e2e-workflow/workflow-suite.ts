@@ -21,6 +21,7 @@ import { kubectl, ensureNode, restartContainerd, restartKubelet } from '../suppo
 import type { NodeInfo } from '../support/node.js';
 import { repoRootOf } from '../support/agent-process.js';
 import type { AgentTarget } from './agent-targets.js';
+import { Cleanup } from '../support/cleanup.js';
 import { uniqueName } from '../support/kube.js';
 import {
   apply,
@@ -191,14 +192,8 @@ export function workflowSuite(target: AgentTarget, nicPrefix: string, cases: rea
   }, 900_000);
 
   afterAll(async () => {
-    const problems: string[] = [];
-    const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-      try {
-        await fn();
-      } catch (error) {
-        problems.push(`${what}: ${(error as Error).message}`);
-      }
-    };
+    const cleanup = new Cleanup();
+    const attempt = cleanup.attempt.bind(cleanup);
     // pods first, while the agent still runs, so every NIC goes back through the agent
     await attempt('delete namespace', () =>
       kubectl(['delete', 'namespace', NAMESPACE, '--wait=true', '--timeout=120s']),
@@ -210,7 +205,7 @@ export function workflowSuite(target: AgentTarget, nicPrefix: string, cases: rea
     }
     await attempt(`tear down the ${target.name} target`, () => target.tearDown());
     if (nics !== undefined) await attempt('remove test NICs', () => nics.remove());
-    if (problems.length > 0) throw new Error(`cleanup failed:\n${problems.join('\n')}`);
+    cleanup.done();
   }, 300_000);
 
   describe(`knd on a real node (kubelet + containerd + agent + operator, ${target.name})`, () => {

@@ -48,6 +48,20 @@ const helm = (args: readonly string[]): Run => run(helmBin, [...args, '--kubecon
 const kubectl = (args: readonly string[], input?: string): string =>
   must(kubectlBin, ['--kubeconfig', kubeconfig(), ...args], input);
 
+/** resource.k8s.io client of the control plane's cluster with a ServiceAccount token as the user. */
+function resourceApiWithToken(token: string): ResourceV1Api {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('admin kubeconfig has no current cluster');
+  const tokenKc = new KubeConfig();
+  tokenKc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'sa', token }],
+    contexts: [{ name: 'sa', cluster: cluster.name, user: 'sa' }],
+    currentContext: 'sa',
+  });
+  return tokenKc.makeApiClient(ResourceV1Api);
+}
+
 let serverVersion = '';
 let kc: KubeConfig;
 let core: CoreV1Api;
@@ -219,18 +233,7 @@ describe('charts/knd on the real control plane', () => {
         '10m',
         ...(node ? ['--bound-object-kind', 'Node', '--bound-object-name', node] : []),
       ]).trim();
-    const asAgent = (token: string): ResourceV1Api => {
-      const cluster = kc.getCurrentCluster();
-      if (!cluster) throw new Error('admin kubeconfig has no current cluster');
-      const agent = new KubeConfig();
-      agent.loadFromOptions({
-        clusters: [cluster],
-        users: [{ name: 'agent', token }],
-        contexts: [{ name: 'agent', cluster: cluster.name, user: 'agent' }],
-        currentContext: 'agent',
-      });
-      return agent.makeApiClient(ResourceV1Api);
-    };
+    const asAgent = (token: string): ResourceV1Api => resourceApiWithToken(token);
     const slice = (node: string, driver = 'knd.dev') => ({
       apiVersion: 'resource.k8s.io/v1',
       kind: 'ResourceSlice',
@@ -309,16 +312,7 @@ describe('charts/knd on the real control plane', () => {
   it('its policy lets the operator write only DeviceClasses and templates labelled as knd-generated', async () => {
     expect(installed).toBe(true);
     const token = kubectl(['create', 'token', `${release}-operator`, '-n', ns, '--duration', '10m']).trim();
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('admin kubeconfig has no current cluster');
-    const operatorKc = new KubeConfig();
-    operatorKc.loadFromOptions({
-      clusters: [cluster],
-      users: [{ name: 'operator', token }],
-      contexts: [{ name: 'operator', cluster: cluster.name, user: 'operator' }],
-      currentContext: 'operator',
-    });
-    const asOperator = operatorKc.makeApiClient(ResourceV1Api);
+    const asOperator = resourceApiWithToken(token);
     const asAdmin = kc.makeApiClient(ResourceV1Api);
     const errorText = (e: unknown): string => {
       const err = e as { code?: number; body?: unknown; message?: string };

@@ -1,7 +1,7 @@
 // What one reconcile decided, before any I/O: the write (if any) and the Ready state. The
 // executor (executor.ts) performs the write and may downgrade Ready when the apiserver refuses it.
 import type { FieldProblem } from '../render/validate-spec.js';
-import { Reason, type ReadyState } from '../status/conditions.js';
+import { Reason, type ReadyState, type ReasonName } from '../status/conditions.js';
 
 export type Action<T> =
   | { kind: 'none' }
@@ -34,4 +34,14 @@ export function invalid(problems: readonly FieldProblem[]): ReadyState {
     reason,
     message: problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '),
   };
+}
+
+/** No write, and Ready=False for `reason`: what every refusal of a reconcile decides. */
+export function refuse<T>(
+  generatedName: string,
+  counts: Decision<T>['counts'],
+  reason: ReasonName,
+  message: string,
+): Decision<T> {
+  return { action: NONE, generatedName, counts, ready: { ready: false, reason, message } };
 }

@@ -8,7 +8,7 @@ import type { DeviceClass } from '../render/dra-objects.js';
 import { validateNetworkDeviceClass } from '../render/validate-spec.js';
 import { Reason } from '../status/conditions.js';
 import { drift, ownedBy, type LiveObject } from './ownership.js';
-import { invalid, NONE, type Decision } from './decision.js';
+import { invalid, NONE, refuse, type Decision } from './decision.js';
 
 export function decideDeviceClass(
   ndc: NetworkDeviceClass,
@@ -23,16 +23,12 @@ export function decideDeviceClass(
     return { action: NONE, ready: invalid(problems), generatedName: name, counts: zero };
   const counts = matcher.count(classExpressions(ndc), slices);
   if (live && !ownedBy(live, ndc.metadata.uid)) {
-    return {
-      action: NONE,
-      generatedName: name,
+    return refuse(
+      name,
       counts,
-      ready: {
-        ready: false,
-        reason: Reason.DeviceClassConflict,
-        message: `DeviceClass ${name} already exists and is not owned by this NetworkDeviceClass; knd never overwrites it. Delete that DeviceClass or give the NetworkDeviceClass another name.`,
-      },
-    };
+      Reason.DeviceClassConflict,
+      `DeviceClass ${name} already exists and is not owned by this NetworkDeviceClass; knd never overwrites it. Delete that DeviceClass or give the NetworkDeviceClass another name.`,
+    );
   }
   const desired = renderDeviceClass(ndc);
   const d = live ? drift(desired, live) : 'spec';

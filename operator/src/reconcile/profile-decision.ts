@@ -10,7 +10,7 @@ import type { ResourceClaimTemplate } from '../render/dra-objects.js';
 import { validateNetworkProfile } from '../render/validate-spec.js';
 import { Reason } from '../status/conditions.js';
 import { drift, ownedBy, type LiveObject } from './ownership.js';
-import { invalid, NONE, type Decision } from './decision.js';
+import { invalid, NONE, refuse, type Decision } from './decision.js';
 
 export interface ProfileInputs {
   profile: NetworkProfile;
@@ -29,43 +29,31 @@ export function decideProfile(inp: ProfileInputs): Decision<ResourceClaimTemplat
   if (problems.length > 0)
     return { action: NONE, ready: invalid(problems), generatedName: name, counts: zero };
   if (!inp.networkClass) {
-    return {
-      action: NONE,
-      generatedName: name,
-      counts: zero,
-      ready: {
-        ready: false,
-        reason: Reason.ClassNotFound,
-        message: `spec.deviceClassName: NetworkDeviceClass ${p.spec.deviceClassName} not found; create it or fix the name`,
-      },
-    };
+    return refuse(
+      name,
+      zero,
+      Reason.ClassNotFound,
+      `spec.deviceClassName: NetworkDeviceClass ${p.spec.deviceClassName} not found; create it or fix the name`,
+    );
   }
   const align = p.spec.alignment?.deviceClassName;
   if (align !== undefined && !inp.deviceClassExists(align)) {
-    return {
-      action: NONE,
-      generatedName: name,
-      counts: zero,
-      ready: {
-        ready: false,
-        reason: Reason.ClassNotFound,
-        message: `spec.alignment.deviceClassName: DeviceClass ${align} not found; install the other driver's DeviceClass or fix the name`,
-      },
-    };
+    return refuse(
+      name,
+      zero,
+      Reason.ClassNotFound,
+      `spec.alignment.deviceClassName: DeviceClass ${align} not found; install the other driver's DeviceClass or fix the name`,
+    );
   }
   const counts = inp.matcher.count(profileExpressions(classExpressions(inp.networkClass), p), inp.slices);
   const live = inp.liveTemplate;
   if (live && !ownedBy(live, p.metadata.uid)) {
-    return {
-      action: NONE,
-      generatedName: name,
+    return refuse(
+      name,
       counts,
-      ready: {
-        ready: false,
-        reason: Reason.TemplateConflict,
-        message: `ResourceClaimTemplate ${p.metadata.namespace ?? ''}/${name} already exists and is not owned by this NetworkProfile; knd never overwrites it. Delete it or rename the profile.`,
-      },
-    };
+      Reason.TemplateConflict,
+      `ResourceClaimTemplate ${p.metadata.namespace ?? ''}/${name} already exists and is not owned by this NetworkProfile; knd never overwrites it. Delete it or rename the profile.`,
+    );
   }
   const desired = renderClaimTemplate(p);
   const ready = {
