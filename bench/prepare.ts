@@ -1,20 +1,28 @@
 // NodePrepareResources latency, measured the way the kubelet sees it: the real agent process (from
 // dist/) over its unix socket, claims allocated by the real kube-scheduler on the real apiserver,
-// plan + CDI spec fsynced before each answer. For each batch size (1, 8, 64 claims per call) every
-// iteration prepares a fresh set (unprepared in between, so each call does the full work: claim
-// read (one GET per claim: the agent has no informer), planning, validation, durable write). Also
-// the idempotent retry (already prepared: answered from the plan, no API call).
+// plan + CDI spec fsynced before each answer. Shapes: one call at a time with 1, 8 and 64 claims per
+// call, and 10 calls of one claim each in flight at once (ten pods starting together on a node).
+// Every iteration prepares a fresh set (unprepared in between, so each call does the full work:
+// claim read (one GET per claim: the agent has no informer), planning, validation, durable write),
+// then the idempotent retry (already prepared: answered from the plan, no API call).
+// KND_BENCH_BASELINE_AGENT=<path to another build's dist/node-agent/src/main.js> measures that
+// agent too, in the same run on the same claims, for a before/after table.
 // Run: npx tsc -p tsconfig.json --noEmit false --outDir /tmp/knd-dra-dist &&
 //      KND_KUBECONFIG=... node /tmp/knd-dra-dist/bench/prepare.js [iterations]   (from the repo root)
 import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
 import { KubeConfig } from '@kubernetes/client-node';
 import { rm } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { makeSysfsFixture, manyNics } from '../test/support/sysfs-fixture.js';
-import { registerLikeKubelet, type WireClaim } from '../test/support/kubelet-client.js';
+import {
+  registerLikeKubelet,
+  type KubeletDraClient,
+  type WireClaim,
+} from '../test/support/kubelet-client.js';
 import {
   agentDirs,
+  agentMain,
   buildAgent,
   createAllocatedClaim,
   createFakeNode,
@@ -47,6 +55,80 @@ const node = `bench-prep-${suffix}`;
 const ns = `bench-prep-${suffix}`;
 const className = `bench-prep-${suffix}`;
 
+/** One row: `inFlight` calls of `perCall` claims each, issued together, `iterations` times. */
+interface Shape {
+  perCall: number;
+  inFlight: number;
+}
+const SHAPES: readonly Shape[] = [
+  { perCall: 1, inFlight: 1 },
+  { perCall: 8, inFlight: 1 },
+  { perCall: 64, inFlight: 1 },
+  { perCall: 1, inFlight: 10 },
+];
+
+const baselineMain = process.env['KND_BENCH_BASELINE_AGENT'];
+const agents: { label: string; main: string }[] = [
+  ...(baselineMain
+    ? [{ label: process.env['KND_BENCH_BASELINE_LABEL'] ?? 'baseline', main: baselineMain }]
+    : []),
+  { label: process.env['KND_BENCH_LABEL'] ?? 'this tree', main: agentMain },
+];
+
+async function timed<T>(fn: () => Promise<T>, into: number[]): Promise<T> {
+  const t = process.hrtime.bigint();
+  const r = await fn();
+  into.push(Number(process.hrtime.bigint() - t) / 1e6);
+  return r;
+}
+
+async function measure(client: KubeletDraClient, label: string, shape: Shape): Promise<string> {
+  const fresh: number[] = [];
+  const retry: number[] = [];
+  const perRound = shape.perCall * shape.inFlight;
+  for (let it = 0; it < iterations; it++) {
+    const start = (it * perRound) % CLAIMS;
+    const sets = Array.from({ length: shape.inFlight }, (_, c) =>
+      Array.from(
+        { length: shape.perCall },
+        (_, k) => claims[(start + c * shape.perCall + k) % CLAIMS] as WireClaim,
+      ),
+    );
+    const answers = await Promise.all(sets.map((set) => timed(() => client.prepare(set), fresh)));
+    answers.forEach((res, i) => {
+      for (const c of sets[i] ?? []) {
+        const e = res.claims[c.uid]?.error;
+        if (e !== '') throw new Error(`${label}: prepare failed for ${c.name}: ${String(e)}`);
+      }
+    });
+    await Promise.all(sets.map((set) => timed(() => client.prepare(set), retry)));
+    await client.unprepare(sets.flat());
+  }
+  const f = summarize(fresh);
+  const r = summarize(retry);
+  const row = `| ${label} | ${shape.perCall} | ${shape.inFlight} | ${fresh.length} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
+  process.stderr.write(`${row}\n`);
+  return row;
+}
+
+/** Allocate the bench's claims with the real scheduler (needs an agent publishing the node's slice). */
+async function allocateClaims(config: object): Promise<WireClaim[]> {
+  process.stderr.write(`allocating ${CLAIMS} claims with the real scheduler...\n`);
+  const t0 = Date.now();
+  const made: WireClaim[] = [];
+  for (let i = 0; i < CLAIMS; i += 8) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(8, CLAIMS - i) }, (_, j) =>
+        createAllocatedClaim(core, resource, ns, `c${i + j}`, node, { className, config }),
+      ),
+    );
+    for (const b of batch)
+      made.push({ namespace: ns, name: b.claim.metadata?.name ?? '', uid: b.claim.metadata?.uid ?? '' });
+  }
+  process.stderr.write(`allocated in ${Date.now() - t0} ms\n`);
+  return made;
+}
+
 async function main(): Promise<void> {
   buildAgent();
   const fixture = await makeSysfsFixture(manyNics(CLAIMS));
@@ -64,65 +146,30 @@ async function main(): Promise<void> {
     ethtool: { features: { 'rx-checksumming': true } },
   };
   const rows: string[] = [];
+  const load = [loadavg()[0] ?? 0];
   try {
-    const dirs = await agentDirs();
-    const agent = await startAgent({
-      nodeName: node,
-      sysfsRoot: fixture.root,
-      dirs,
-      kubeconfig,
-      logLevel: 'info',
-    });
-    try {
-      const { client } = await registerLikeKubelet(agent.registrationSocket);
-      await waitForSliceDevices(resource, node, CLAIMS);
-      process.stderr.write(`allocating ${CLAIMS} claims with the real scheduler...\n`);
-      const t0 = Date.now();
-      const made: WireClaim[] = [];
-      for (let i = 0; i < CLAIMS; i += 8) {
-        const batch = await Promise.all(
-          Array.from({ length: Math.min(8, CLAIMS - i) }, (_, j) =>
-            createAllocatedClaim(core, resource, ns, `c${i + j}`, node, { className, config }),
-          ),
-        );
-        for (const b of batch)
-          made.push({
-            namespace: ns,
-            name: b.claim.metadata?.name ?? '',
-            uid: b.claim.metadata?.uid ?? '',
-          });
+    for (const under of agents) {
+      // a fresh state and CDI dir per agent; the claims and their allocations are shared
+      const dirs = await agentDirs();
+      const agent = await startAgent({
+        nodeName: node,
+        sysfsRoot: fixture.root,
+        dirs,
+        kubeconfig,
+        logLevel: 'info',
+        main: under.main,
+      });
+      try {
+        const { client } = await registerLikeKubelet(agent.registrationSocket);
+        await waitForSliceDevices(resource, node, CLAIMS);
+        if (claims.length === 0) claims = await allocateClaims(config);
+        for (const shape of SHAPES) rows.push(await measure(client, under.label, shape));
+        client.close();
+      } finally {
+        await stopAgent(agent);
+        await rm(dirs.base, { recursive: true, force: true });
       }
-      process.stderr.write(`allocated in ${Date.now() - t0} ms\n`);
-      claims = made;
-      for (const n of [1, 8, 64]) {
-        const fresh: number[] = [];
-        const retry: number[] = [];
-        for (let it = 0; it < iterations; it++) {
-          const start = (it * n) % CLAIMS;
-          const set = Array.from({ length: n }, (_, k) => claims[(start + k) % CLAIMS] as WireClaim);
-          let t = process.hrtime.bigint();
-          const res = await client.prepare(set);
-          fresh.push(Number(process.hrtime.bigint() - t) / 1e6);
-          for (const c of set) {
-            const e = res.claims[c.uid]?.error;
-            if (e !== '') throw new Error(`prepare failed for ${c.name}: ${String(e)}`);
-          }
-          t = process.hrtime.bigint();
-          await client.prepare(set);
-          retry.push(Number(process.hrtime.bigint() - t) / 1e6);
-          await client.unprepare(set);
-        }
-        const f = summarize(fresh);
-        const r = summarize(retry);
-        rows.push(
-          `| GET per claim | ${n} | ${iterations} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${(f.p50 / n).toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
-        );
-        process.stderr.write(`${rows[rows.length - 1] ?? ''}\n`);
-      }
-      client.close();
-    } finally {
-      await stopAgent(agent);
-      await rm(dirs.base, { recursive: true, force: true });
+      load.push(loadavg()[0] ?? 0);
     }
   } finally {
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
@@ -131,10 +178,10 @@ async function main(): Promise<void> {
     await fixture.cleanup();
   }
   process.stdout.write(
-    `NodePrepareResources latency (ms), real agent process over its unix socket, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})\n\n`,
+    `NodePrepareResources latency (ms), real agent process over its unix socket, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load.map((l) => l.toFixed(1)).join(' → ')}\n\n`,
   );
   process.stdout.write(
-    '| claim read | claims/call | calls | fresh P50 | fresh P99 | P50 per claim | retry P50 | retry P99 |\n|---|---|---|---|---|---|---|---|\n',
+    '| agent | claims/call | calls in flight | calls | fresh P50 | fresh P99 | retry P50 | retry P99 |\n|---|---|---|---|---|---|---|---|\n',
   );
   process.stdout.write(`${rows.join('\n')}\n`);
 }

@@ -59,12 +59,14 @@ export async function startAgent(opts: {
   nriSocket?: string;
   extraArgs?: string[];
   logLevel?: string;
+  /** The agent's compiled entry point (default: this repository's dist/, see buildAgent). */
+  main?: string;
 }): Promise<RunningAgent> {
   const logs: string[] = [];
   const child = spawn(
     process.execPath,
     [
-      agentMain,
+      opts.main ?? agentMain,
       `--node-name=${opts.nodeName}`,
       `--kubeconfig=${opts.kubeconfig}`,
       `--kubelet-root=${opts.dirs.kubeletRoot}`,
