@@ -15,10 +15,15 @@
 //   error.
 // - unprepare(claims): gives back any device still attached for the claim (releaseClaim, the NRI
 //   side), then removes that claim's CDI spec and plan; unknown claims succeed.
-// - Locks (docs/lifecycle.md): the plan lock serialises plan/conflict/persist so two calls cannot
-//   take one device. Code holding it never waits for anything but the plan store and the CDI
-//   writer; in particular releaseClaim (which takes NRI pod locks and does kernel work) runs
-//   BEFORE the plan lock is taken, so no path holds the plan lock and a pod lock at once.
+// - Locks (docs/lifecycle.md): the plan lock serialises planning and the conflict check so two calls
+//   cannot take one device: a decided plan's devices are reserved in memory (plan-reservations.ts)
+//   under the lock, and its CDI spec and plan are persisted (fsync'd) AFTER the lock is released,
+//   so concurrent prepares do not queue behind each other's fsyncs. The reservation ends when the
+//   plan store holds the plan, or when a failed persist was undone. A prepare answers success only
+//   once both files are durable. Unprepare and refreshReservations of a claim being persisted wait
+//   (under the lock) for that persist. Code holding the lock never waits for anything but the plan
+//   store and the CDI writer; in particular releaseClaim (which takes NRI pod locks and does kernel
+//   work) runs BEFORE the plan lock is taken, so no path holds the plan lock and a pod lock at once.
 // - Never throws for a claim's problem; unexpected errors become that claim's error text.
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
@@ -39,6 +44,7 @@ import {
   reservedPodUids,
   type PreparedDevice,
 } from './plan-claim.js';
+import { PlanReservations } from './plan-reservations.js';
 import { addPodsToSharedPlans, type PodRef, type SharedClaimResult } from './shared-claims.js';
 
 export interface PrepareResult {
@@ -82,6 +88,14 @@ function heldByUnreadable(plan: AttachPlan, store: PlanStore): string[] {
   });
 }
 
+/** What prepare decided under the plan lock; persisted outside it. */
+interface Decided {
+  out: Map<string, PrepareResult>;
+  writes: { plan: AttachPlan; settle: () => void }[];
+  /** Claims of this call another call is persisting. */
+  waitFor: ClaimRequest[];
+}
+
 type Fetched = {
   req: ClaimRequest;
   claim?: ResourceClaim;
@@ -95,8 +109,10 @@ type Fetched = {
 
 export class DraHandler {
   private readonly o: DraHandlerOptions;
-  /** The plan lock: serialises plan/conflict/persist so two calls cannot take one device. */
+  /** The plan lock: serialises planning and conflict checks so two calls cannot take one device. */
   private planLock: Promise<unknown> = Promise.resolve();
+  /** Plans decided under the plan lock whose files are being written outside it. */
+  private readonly reserved = new PlanReservations();
 
   constructor(opts: DraHandlerOptions) {
     this.o = opts;
@@ -130,7 +146,8 @@ export class DraHandler {
       }),
     );
     await this.addSharingPods(fetched, new Set(claims.map((c) => c.uid)));
-    const out = await this.underPlanLock(() => this.prepareLocked(fetched));
+    const decided = await this.underPlanLock(() => this.prepareLocked(fetched));
+    const out = await this.persist(decided);
     this.record('prepare', out, started);
     return out;
   }
@@ -162,14 +179,18 @@ export class DraHandler {
     );
   }
 
-  private async prepareLocked(fetched: Fetched[]): Promise<Map<string, PrepareResult>> {
+  /** Under the plan lock: plan each claim, check conflicts, reserve the devices of new plans. */
+  private async prepareLocked(fetched: Fetched[]): Promise<Decided> {
     const out = new Map<string, PrepareResult>();
-    const held = await this.o.store.listPlans();
+    const held = [...(await this.o.store.listPlans()), ...this.reserved.plans()];
     const toWrite: AttachPlan[] = [];
+    const waitFor: ClaimRequest[] = [];
     for (const f of fetched) {
       // one claim's bad input (or a bug it triggers) fails that claim only
       try {
-        out.set(f.req.uid, this.planOne(f, held, toWrite));
+        const r = this.planOne(f, held, toWrite);
+        if (r === 'persisting') waitFor.push(f.req);
+        else out.set(f.req.uid, r);
       } catch (err) {
         out.set(f.req.uid, {
           devices: [],
@@ -177,9 +198,19 @@ export class DraHandler {
         });
       }
     }
-    // persist in parallel (independent files), each durable before we answer
-    await Promise.all(
-      toWrite.map(async (plan) => {
+    const writes = toWrite.map((plan) => ({ plan, settle: this.reserved.reserve(plan) }));
+    return { out, writes, waitFor };
+  }
+
+  /**
+   * Outside the plan lock: write each new plan's CDI spec and plan (in parallel, independent files),
+   * each durable before the claim is answered; then end its reservation. A failed write is undone
+   * (the CDI spec and any plan file removed) before the devices are free again. Claims another call
+   * is persisting are answered from that call's outcome.
+   */
+  private async persist({ out, writes, waitFor }: Decided): Promise<Map<string, PrepareResult>> {
+    await Promise.all([
+      ...writes.map(async ({ plan, settle }) => {
         try {
           const spec = specForPlan(plan, this.o.completionDir ?? attachCompletionDir(this.o.store.dir));
           if (spec) await this.o.cdi.write(plan.claim.uid, spec);
@@ -190,9 +221,25 @@ export class DraHandler {
             devices: [],
             error: `${claimLabel(plan.claim)}: cannot persist the attach plan: ${(err as Error).message}`,
           });
+          await this.undoPersist(plan.claim.uid);
+        } finally {
+          settle();
         }
       }),
-    );
+      ...waitFor.map(async (req) => {
+        await this.reserved.settled(req.uid);
+        let r: PrepareResult;
+        try {
+          const plan = await this.o.store.getPlan(req.uid);
+          r = plan
+            ? { devices: preparedDevices(plan), error: '' }
+            : { devices: [], error: `${claimLabel(req)}: a concurrent prepare of this claim failed` };
+        } catch (err) {
+          r = { devices: [], error: `${claimLabel(req)}: ${(err as Error).message}` };
+        }
+        out.set(req.uid, r);
+      }),
+    ]);
     for (const [uid, r] of out) {
       if (r.error) this.o.logger.warn('prepare failed', { claimUid: uid, error: r.error });
       else this.o.logger.info('prepared', { claimUid: uid, devices: r.devices.map((d) => d.device_name) });
@@ -200,8 +247,29 @@ export class DraHandler {
     return out;
   }
 
-  /** One claim of a prepare call (under the plan lock); may push its new plan to `toWrite`. */
-  private planOne(f: Fetched, held: AttachPlan[], toWrite: AttachPlan[]): PrepareResult {
+  /** Remove what a failed persist may have left (CDI spec, plan file); failures are logged. */
+  private async undoPersist(claimUid: string): Promise<void> {
+    for (const [what, undo] of [
+      ['CDI spec', () => this.o.cdi.remove(claimUid)],
+      ['plan', () => this.o.store.deletePlan(claimUid)],
+    ] as const) {
+      try {
+        await undo();
+      } catch (err) {
+        this.o.logger.error('cannot remove what a failed prepare wrote', {
+          claimUid,
+          file: what,
+          error: (err as Error).message,
+        });
+      }
+    }
+  }
+
+  /**
+   * One claim of a prepare call (under the plan lock); may push its new plan to `toWrite`.
+   * 'persisting': another call decided this claim and is writing its plan; answer from its outcome.
+   */
+  private planOne(f: Fetched, held: AttachPlan[], toWrite: AttachPlan[]): PrepareResult | 'persisting' {
     const label = claimLabel(f.req);
     if (f.invalid !== undefined) return { devices: [], error: `${label}: ${f.invalid}` };
     // already prepared in this boot: same answer
@@ -209,6 +277,7 @@ export class DraHandler {
     const kept = this.o.store.unreadablePlan(f.req.uid);
     if (kept) return { devices: [], error: `${label}: ${keptMessage(kept)}` };
     if (f.sharedError !== undefined) return { devices: [], error: `${label}: ${f.sharedError}` };
+    if (this.reserved.has(f.req.uid)) return 'persisting';
     if (!f.claim) {
       return { devices: [], error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}` };
     }
@@ -267,6 +336,7 @@ export class DraHandler {
     );
     if (!uid || !mine) return false;
     return this.underPlanLock(async () => {
+      await this.reserved.settled(uid); // a prepare writing this plan: update what it wrote
       const plan = await this.o.store.getPlan(uid);
       if (!plan) return false;
       const merged = [...new Set([...plan.podUids, ...reservedPodUids(claim)])].sort();
@@ -303,6 +373,9 @@ export class DraHandler {
 
   /** Under the plan lock: delete the claim's CDI spec and plan; true when there was a plan. */
   private async forgetClaim(claimUid: string): Promise<boolean> {
+    // a prepare writing this claim's plan: let it end, then delete what it wrote (else the plan
+    // would appear after the kubelet was told the claim is unprepared, its devices held for good)
+    await this.reserved.settled(claimUid);
     const plan = await this.o.store.getPlan(claimUid);
     if (this.o.releaseClaim) {
       // a RunPodSandbox that read the plan after step 1 may have attached again: keep the plan
