@@ -6,7 +6,8 @@
 // claim read (one GET per claim: the agent has no informer), planning, validation, durable write),
 // then the idempotent retry (already prepared: answered from the plan, no API call).
 // KND_BENCH_BASELINE_AGENT=<path to another build's dist/node-agent/src/main.js> measures that
-// agent too, in the same run on the same claims, for a before/after table.
+// agent too, in the same run, for a before/after table: each agent runs at once on its own fake
+// node with its own 64 claims, and their rounds alternate, so both see the same machine load.
 // Run: npx tsc -p tsconfig.json --noEmit false --outDir /tmp/knd-dra-dist &&
 //      KND_KUBECONFIG=... node /tmp/knd-dra-dist/bench/prepare.js [iterations]   (from the repo root)
 import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
@@ -28,6 +29,7 @@ import {
   createFakeNode,
   startAgent,
   stopAgent,
+  type RunningAgent,
   waitForSliceDevices,
 } from '../test/integration/dra-agent-harness.js';
 
@@ -51,7 +53,6 @@ const resource = kc.makeApiClient(ResourceV1Api);
 
 const CLAIMS = 64;
 const suffix = randomBytes(3).toString('hex');
-const node = `bench-prep-${suffix}`;
 const ns = `bench-prep-${suffix}`;
 const className = `bench-prep-${suffix}`;
 
@@ -82,44 +83,61 @@ async function timed<T>(fn: () => Promise<T>, into: number[]): Promise<T> {
   return r;
 }
 
-async function measure(client: KubeletDraClient, label: string, shape: Shape): Promise<string> {
-  const fresh: number[] = [];
-  const retry: number[] = [];
+interface Under {
+  label: string;
+  client: KubeletDraClient;
+  claims: WireClaim[];
+  fresh: number[];
+  retry: number[];
+}
+
+/** One round of `shape` on one agent: prepare (fresh), prepare again (retry), unprepare. */
+async function round(u: Under, shape: Shape, it: number): Promise<void> {
+  const { client, claims, label, fresh, retry } = u;
   const perRound = shape.perCall * shape.inFlight;
-  for (let it = 0; it < iterations; it++) {
-    const start = (it * perRound) % CLAIMS;
-    const sets = Array.from({ length: shape.inFlight }, (_, c) =>
-      Array.from(
-        { length: shape.perCall },
-        (_, k) => claims[(start + c * shape.perCall + k) % CLAIMS] as WireClaim,
-      ),
-    );
-    const answers = await Promise.all(sets.map((set) => timed(() => client.prepare(set), fresh)));
-    answers.forEach((res, i) => {
-      for (const c of sets[i] ?? []) {
-        const e = res.claims[c.uid]?.error;
-        if (e !== '') throw new Error(`${label}: prepare failed for ${c.name}: ${String(e)}`);
-      }
-    });
-    await Promise.all(sets.map((set) => timed(() => client.prepare(set), retry)));
-    await client.unprepare(sets.flat());
+  const start = (it * perRound) % CLAIMS;
+  const sets = Array.from({ length: shape.inFlight }, (_, c) =>
+    Array.from(
+      { length: shape.perCall },
+      (_, k) => claims[(start + c * shape.perCall + k) % CLAIMS] as WireClaim,
+    ),
+  );
+  const answers = await Promise.all(sets.map((set) => timed(() => client.prepare(set), fresh)));
+  answers.forEach((res, i) => {
+    for (const c of sets[i] ?? []) {
+      const e = res.claims[c.uid]?.error;
+      if (e !== '') throw new Error(`${label}: prepare failed for ${c.name}: ${String(e)}`);
+    }
+  });
+  await Promise.all(sets.map((set) => timed(() => client.prepare(set), retry)));
+  await client.unprepare(sets.flat());
+}
+
+/** The shape on every agent, rounds alternating between them; one row per agent. */
+async function measure(unders: Under[], shape: Shape): Promise<string[]> {
+  for (const u of unders) {
+    u.fresh.length = 0;
+    u.retry.length = 0;
   }
-  const f = summarize(fresh);
-  const r = summarize(retry);
-  const row = `| ${label} | ${shape.perCall} | ${shape.inFlight} | ${fresh.length} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
-  process.stderr.write(`${row}\n`);
-  return row;
+  for (let it = 0; it < iterations; it++) for (const u of unders) await round(u, shape, it);
+  return unders.map((u) => {
+    const f = summarize(u.fresh);
+    const r = summarize(u.retry);
+    const row = `| ${u.label} | ${shape.perCall} | ${shape.inFlight} | ${u.fresh.length} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`;
+    process.stderr.write(`${row}\n`);
+    return row;
+  });
 }
 
 /** Allocate the bench's claims with the real scheduler (needs an agent publishing the node's slice). */
-async function allocateClaims(config: object): Promise<WireClaim[]> {
+async function allocateClaims(node: string, config: object): Promise<WireClaim[]> {
   process.stderr.write(`allocating ${CLAIMS} claims with the real scheduler...\n`);
   const t0 = Date.now();
   const made: WireClaim[] = [];
   for (let i = 0; i < CLAIMS; i += 8) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(8, CLAIMS - i) }, (_, j) =>
-        createAllocatedClaim(core, resource, ns, `c${i + j}`, node, { className, config }),
+        createAllocatedClaim(core, resource, ns, `${node}-c${i + j}`, node, { className, config }),
       ),
     );
     for (const b of batch)
@@ -133,7 +151,6 @@ async function main(): Promise<void> {
   buildAgent();
   const fixture = await makeSysfsFixture(manyNics(CLAIMS));
   await core.createNamespace({ body: { metadata: { name: ns } } });
-  await createFakeNode(core, node);
   await resource.createDeviceClass({
     body: {
       metadata: { name: className },
@@ -147,9 +164,14 @@ async function main(): Promise<void> {
   };
   const rows: string[] = [];
   const load = [loadavg()[0] ?? 0];
+  const nodes = agents.map((_, i) => `bench-prep-${suffix}-${String(i)}`);
+  const running: { agent: RunningAgent; base: string }[] = [];
   try {
-    for (const under of agents) {
-      // a fresh state and CDI dir per agent; the claims and their allocations are shared
+    const unders: Under[] = [];
+    for (const [i, a] of agents.entries()) {
+      // each agent: its own fake node (same fixture NICs), state and CDI dir, and claims
+      const node = nodes[i] ?? '';
+      await createFakeNode(core, node);
       const dirs = await agentDirs();
       const agent = await startAgent({
         nodeName: node,
@@ -157,24 +179,31 @@ async function main(): Promise<void> {
         dirs,
         kubeconfig,
         logLevel: 'info',
-        main: under.main,
+        main: a.main,
       });
-      try {
-        const { client } = await registerLikeKubelet(agent.registrationSocket);
-        await waitForSliceDevices(resource, node, CLAIMS);
-        if (claims.length === 0) claims = await allocateClaims(config);
-        for (const shape of SHAPES) rows.push(await measure(client, under.label, shape));
-        client.close();
-      } finally {
-        await stopAgent(agent);
-        await rm(dirs.base, { recursive: true, force: true });
-      }
-      load.push(loadavg()[0] ?? 0);
+      running.push({ agent, base: dirs.base });
+      const { client } = await registerLikeKubelet(agent.registrationSocket);
+      await waitForSliceDevices(resource, node, CLAIMS);
+      unders.push({
+        label: a.label,
+        client,
+        claims: await allocateClaims(node, config),
+        fresh: [],
+        retry: [],
+      });
     }
+    load.push(loadavg()[0] ?? 0);
+    for (const shape of SHAPES) rows.push(...(await measure(unders, shape)));
+    load.push(loadavg()[0] ?? 0);
+    for (const u of unders) u.client.close();
   } finally {
+    for (const r of running) {
+      await stopAgent(r.agent);
+      await rm(r.base, { recursive: true, force: true });
+    }
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
     await resource.deleteDeviceClass({ name: className }).catch(() => undefined);
-    await core.deleteNode({ name: node }).catch(() => undefined);
+    for (const node of nodes) await core.deleteNode({ name: node }).catch(() => undefined);
     await fixture.cleanup();
   }
   process.stdout.write(
@@ -186,5 +215,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${rows.join('\n')}\n`);
 }
 
-let claims: WireClaim[] = [];
 await main();
