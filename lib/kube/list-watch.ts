@@ -6,7 +6,7 @@
 // (resourceVersion too old) relists and emits the difference as add/update/delete, so handlers see
 // every change at least once (deletes missed during an outage arrive as deletes after the relist).
 // Handlers must not throw (they are wrapped; a throw is logged via onError). stop() aborts the watch.
-import { Watch } from '@kubernetes/client-node';
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Backoff, sleep, type BackoffOptions } from '../util/backoff.js';
 import type { KubeRestClient } from './rest-client.js';
 
@@ -50,10 +50,10 @@ export class ListWatch<T extends KubeObject> {
   private stopped = false;
   private readonly abort = new AbortController();
   private watchCtl: AbortController | undefined;
-  private readonly client: KubeRestClient;
+  private readonly client: KubeRestClient<KubeConfig>;
   private readonly opts: ListWatchOptions<T>;
 
-  constructor(client: KubeRestClient, opts: ListWatchOptions<T>) {
+  constructor(client: KubeRestClient<KubeConfig>, opts: ListWatchOptions<T>) {
     this.client = client;
     this.opts = opts;
   }

@@ -1,4 +1,5 @@
-// A small JSON REST client for the Kubernetes API on top of client-node's KubeConfig (auth, TLS).
+// A small JSON REST client for the Kubernetes API on top of a KubeEndpoint (server, auth, TLS):
+// client-node's KubeConfig, or the agent's lighter kube-endpoint.ts.
 //
 // Contract: callers are controllers (operator) and tools. Bodies are plain JSON objects exactly as
 // on the wire (no client-node model classes, which rename fields such as DeviceAttribute.int).
@@ -9,7 +10,7 @@
 // count writes.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeEndpoint } from './kube-endpoint.js';
 
 export class KubeApiError extends Error {
   readonly statusCode: number;
@@ -46,15 +47,15 @@ export interface JsonObject {
   [k: string]: unknown;
 }
 
-export class KubeRestClient {
+export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
   private readonly server: URL;
   private readonly timeoutMs: number;
   readonly fieldManager: string;
   private readonly onRequest: ((r: RequestRecord) => void) | undefined;
   private readonly agentOpts: Promise<https.RequestOptions>;
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: K;
 
-  constructor(kc: KubeConfig, opts: RestClientOptions) {
+  constructor(kc: K, opts: RestClientOptions) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.kubeConfig = kc;

@@ -8,8 +8,8 @@
 //   4. NRI plugin (replays plans; see the note in startNri)
 //   5. metrics/health server; /readyz turns ready when the DRA sockets listen, the kubelet registered
 //      the plugin, and the first scan is done.
-import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
+import { inClusterEndpoint, loadKubeconfigFile, type KubeEndpoint } from '../../lib/kube/kube-endpoint.js';
 import { reportFlags } from '../../lib/util/flags.js';
 import { createLogger, type Logger } from '../../lib/util/logger.js';
 import { Metrics } from '../../lib/util/metrics.js';
@@ -32,11 +32,9 @@ import { startNriPlugin, type NriPlugin } from './nri/nri-plugin.js';
 import { ClaimStatusWriter } from './status/status-writer.js';
 import { kubeStatusApi } from './status/kube-status-api.js';
 
-function loadKubeConfig(cfg: AgentConfig): KubeConfig {
-  const kc = new KubeConfig();
-  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-  else kc.loadFromCluster();
-  return kc;
+/** Not client-node's KubeConfig: importing it loads every generated model (docs/dra-plugin.md, "Memory"). */
+function loadKubeConfig(cfg: AgentConfig): KubeEndpoint {
+  return cfg.kubeconfig ? loadKubeconfigFile(cfg.kubeconfig) : inClusterEndpoint();
 }
 
 /**
@@ -53,7 +51,7 @@ interface NriParts {
 /** NRI plugin replaying plans through the kernel ops, reporting KEP-4817 status asynchronously. */
 function startNri(
   cfg: AgentConfig,
-  kc: KubeConfig,
+  kc: KubeEndpoint,
   store: PlanStore,
   sharedClaims: SharedClaimLookup,
   log: Logger,

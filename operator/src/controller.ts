@@ -16,6 +16,7 @@ import type { NetworkDeviceClass } from '../../lib/api/network-device-class.js';
 import type { NetworkProfile } from '../../lib/api/network-profile.js';
 import { ListWatch, type KubeObject } from '../../lib/kube/list-watch.js';
 import type { KubeRestClient } from '../../lib/kube/rest-client.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/util/logger.js';
 import { WorkQueue } from '../../lib/util/work-queue.js';
 import type { ResourceSliceJson } from '../../lib/cel/device-model.js';
@@ -28,7 +29,7 @@ import { decideProfile } from './reconcile/profile-decision.js';
 import { effectiveSlices } from './match/effective-slices.js';
 
 export interface ControllerOptions {
-  client: KubeRestClient;
+  client: KubeRestClient<KubeConfig>;
   logger: Logger;
   metrics: OperatorMetrics;
   workers?: number;

@@ -61,11 +61,14 @@ export async function startAgent(opts: {
   logLevel?: string;
   /** The agent's compiled entry point (default: this repository's dist/, see buildAgent). */
   main?: string;
+  /** Options for node itself, before the entry point (e.g. V8 heap flags). */
+  nodeArgs?: string[];
 }): Promise<RunningAgent> {
   const logs: string[] = [];
   const child = spawn(
     process.execPath,
     [
+      ...(opts.nodeArgs ?? []),
       opts.main ?? agentMain,
       `--node-name=${opts.nodeName}`,
       `--kubeconfig=${opts.kubeconfig}`,

@@ -12,7 +12,7 @@
 // kubelet's (claim deleted and recreated under the same name): callers compare (planClaim refuses
 // it, sameClaim() below). No cache: a claim with a plan is answered from the plan (keyed by the
 // kubelet's claim uid), and the other reads need the current reservedFor.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
 import { isNotFound, KubeRestClient, type RequestRecord } from '../../../lib/kube/rest-client.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
@@ -72,7 +72,7 @@ export async function sameClaim(source: ClaimSource, ref: ClaimRequest): Promise
 }
 
 export interface ClaimReaderOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeEndpoint;
   /** Per request (no response within it rejects). Default: the rest client's 30 s. */
   timeoutMs?: number;
   onRequest?: (r: RequestRecord) => void;

@@ -7,7 +7,8 @@ import type { V1ResourceSlice } from '@kubernetes/client-node';
 import type { AttributeValue, Attributes } from '../inventory/attributes.js';
 import { RESOURCE_API_VERSION, type ResourceSlice } from './slice-builder.js';
 
-type ModelAttribute = { bool?: boolean; _int?: number; string?: string };
+/** A client-node model attribute (`_int`) or a wire one (`int`, what KubeRestClient returns). */
+type ModelAttribute = { bool?: boolean; _int?: number; int?: number; string?: string };
 
 function toModelAttr(v: AttributeValue): ModelAttribute {
   if ('int' in v) return { _int: v.int };
@@ -15,7 +16,8 @@ function toModelAttr(v: AttributeValue): ModelAttribute {
 }
 
 function fromModelAttr(v: ModelAttribute): AttributeValue | undefined {
-  if (typeof v._int === 'number') return { int: v._int };
+  const int = v._int ?? v.int;
+  if (typeof int === 'number') return { int };
   if (typeof v.bool === 'boolean') return { bool: v.bool };
   if (typeof v.string === 'string') return { string: v.string };
   return undefined;
@@ -39,7 +41,10 @@ export function toModel(s: ResourceSlice): V1ResourceSlice {
   };
 }
 
-/** Existing slice from the apiserver, reduced to the fields knd manages. */
+/**
+ * Existing slice from the apiserver (a client-node model, or the wire JSON, whose int attributes
+ * are named `int`), reduced to the fields knd manages.
+ */
 export function fromModel(m: V1ResourceSlice): ResourceSlice {
   const owners = (m.metadata?.ownerReferences ?? []).filter(
     (o) => o.kind === 'Node' && o.apiVersion === 'v1',

@@ -13,16 +13,19 @@
 //   10 s, each delay drawn from [d/2, d]: lib/util/backoff.ts; reset on success); a periodic resync (default 60 s) repairs external changes. The
 //   apiserver being down never stops the loop or the process; it converges when the apiserver returns.
 // - Never: write slices of another node or driver; crash the agent.
-import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { V1ResourceSlice } from '@kubernetes/client-node';
+import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
+import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
+import { KubeRestClient, isNotFound, resourcePath } from '../../../lib/kube/rest-client.js';
 import { Backoff } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import { wrap } from '../../../lib/util/result.js';
-import { fromModel, toModel } from './kube-codec.js';
-import { buildSlices, type OwnerNode, type SliceDevice } from './slice-builder.js';
+import { fromModel } from './kube-codec.js';
+import { RESOURCE_API_VERSION, buildSlices, type OwnerNode, type SliceDevice } from './slice-builder.js';
 import { diffSlices, maxGeneration, type SliceAction } from './slice-diff.js';
 
 export interface PublisherOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeEndpoint;
   nodeName: string;
   driverName: string;
   logger: Logger;
@@ -68,17 +71,21 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
-function httpCode(e: unknown): number | undefined {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === 'number' ? c : undefined;
-}
-
 export function startPublisher(opts: PublisherOptions): Publisher {
   const log = opts.logger;
-  const resource = opts.kubeConfig.makeApiClient(ResourceV1Api);
-  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
+  // wire JSON (no client-node models: int attributes stay `int`); withTimeout bounds each call
+  const client = new KubeRestClient(opts.kubeConfig, { fieldManager: FIELD_MANAGER_AGENT, timeoutMs });
+  const slicePath = (name?: string): string =>
+    resourcePath(RESOURCE_API_VERSION, 'resourceslices', undefined, name);
   const fieldSelector = `spec.driver=${opts.driverName},spec.nodeName=${opts.nodeName}`;
+  const listSlices = (): Promise<{ items: V1ResourceSlice[] }> =>
+    call(
+      client.list<{ items: V1ResourceSlice[] }>(
+        `${slicePath()}?fieldSelector=${encodeURIComponent(fieldSelector)}`,
+      ),
+      'list ResourceSlices',
+    );
 
   // Nothing is written before the first update(): publishing an empty pool first would make
   // the scheduler see the node's devices vanish for a moment after every agent restart.
@@ -101,11 +108,13 @@ export function startPublisher(opts: PublisherOptions): Publisher {
   const lookupOwner = async (): Promise<void> => {
     if (owner) return;
     try {
-      const node = await call(core.readNode({ name: opts.nodeName }), `get node ${opts.nodeName}`);
+      const node = await call(
+        client.get<{ metadata?: { uid?: string } }>(resourcePath('v1', 'nodes', undefined, opts.nodeName)),
+        `get node ${opts.nodeName}`,
+      );
       if (node.metadata?.uid) owner = { name: opts.nodeName, uid: node.metadata.uid };
     } catch (e) {
-      const cause = (e as Error).cause;
-      if (httpCode(cause) !== 404) throw e;
+      if (!isNotFound((e as Error).cause)) throw e;
       if (!warnedNoNode)
         log.warn('node object not found; publishing slices without an owner reference', {
           node: opts.nodeName,
@@ -116,31 +125,25 @@ export function startPublisher(opts: PublisherOptions): Publisher {
 
   const apply = async (a: SliceAction): Promise<void> => {
     if (a.op === 'create') {
-      await call(
-        resource.createResourceSlice({ body: toModel(a.slice) }),
-        `create ResourceSlice ${a.slice.metadata.name}`,
-      );
+      await call(client.create(slicePath(), a.slice), `create ResourceSlice ${a.slice.metadata.name}`);
     } else if (a.op === 'replace') {
-      const body = toModel({
-        ...a.slice,
-        metadata: { ...a.slice.metadata, resourceVersion: a.resourceVersion },
-      });
+      const body = { ...a.slice, metadata: { ...a.slice.metadata, resourceVersion: a.resourceVersion } };
       await call(
-        resource.replaceResourceSlice({ name: a.slice.metadata.name, body }),
+        client.update(slicePath(a.slice.metadata.name), body),
         `replace ResourceSlice ${a.slice.metadata.name}`,
       );
     } else {
       try {
-        await call(resource.deleteResourceSlice({ name: a.name }), `delete ResourceSlice ${a.name}`);
+        await call(client.delete(slicePath(a.name)), `delete ResourceSlice ${a.name}`);
       } catch (e) {
-        if (httpCode((e as Error).cause) !== 404) throw e;
+        if (!isNotFound((e as Error).cause)) throw e;
       }
     }
   };
 
   const reconcile = async (): Promise<void> => {
     await lookupOwner();
-    const listed = await call(resource.listResourceSlice({ fieldSelector }), 'list ResourceSlices');
+    const listed = await listSlices();
     const existing = listed.items.map(fromModel);
     const devices = desired ?? [];
     const base = {
@@ -256,7 +259,7 @@ export function startPublisher(opts: PublisherOptions): Publisher {
       await loopDone;
       if (o.deleteSlices) {
         try {
-          const listed = await call(resource.listResourceSlice({ fieldSelector }), 'list ResourceSlices');
+          const listed = await listSlices();
           for (const s of listed.items) await apply({ op: 'delete', name: s.metadata?.name ?? '' });
         } catch (e) {
           log.warn('deleting ResourceSlices at stop failed', { error: (e as Error).message });

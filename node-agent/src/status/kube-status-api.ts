@@ -13,7 +13,7 @@
 // leaves the stored bytes alone. Needs RBAC: get and patch on resource.k8s.io resourceclaims and
 // resourceclaims/status (and, from 1.36, associated-node:patch on resourceclaims/driver for
 // knd.dev), create on events.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
 import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
 import type { AllocatedDeviceStatus, ClaimStatusPatch } from './device-status.js';
@@ -21,7 +21,7 @@ import { mergeDeviceStatuses, metaTime } from './device-status.js';
 import type { ClaimStatusApi, PodEvent } from './status-api.js';
 
 export interface KubeStatusApiOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeEndpoint;
   /** Node name, reported as the event source host / reporting instance. */
   nodeName: string;
   fieldManager?: string;
