@@ -15,6 +15,7 @@
 // - Files are read when applyToHTTPSOptions is called (KubeRestClient: once per client, at
 //   construction); errors reject with the file and the field.
 import { readFile } from 'node:fs/promises';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type * as https from 'node:https';
 import { dirname, isAbsolute, join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -67,7 +68,10 @@ export function kubeEndpoint(spec: EndpointSpec): KubeEndpoint {
       if (spec.insecureSkipTlsVerify) o.rejectUnauthorized = false;
       if (spec.tlsServerName) o.servername = spec.tlsServerName;
       if (token) {
-        o.headers = { ...o.headers, Authorization: `Bearer ${token.toString('utf8').trim()}` };
+        o.headers = {
+          ...(o.headers as OutgoingHttpHeaders | undefined),
+          Authorization: `Bearer ${token.toString('utf8').trim()}`,
+        };
       }
     },
   };
@@ -81,9 +85,7 @@ export function inClusterEndpoint(
   const host = env['KUBERNETES_SERVICE_HOST'];
   const port = env['KUBERNETES_SERVICE_PORT'];
   if (!host || !port) {
-    throw new Error(
-      'not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset); pass --kubeconfig',
-    );
+    throw new Error('not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset); pass --kubeconfig');
   }
   return kubeEndpoint({
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { V1ResourceSlice } from '@kubernetes/client-node';
 import { fromModel, toModel } from './kube-codec.js';
 import { buildSlices } from './slice-builder.js';
 
@@ -24,5 +25,7 @@ describe('kube-codec', () => {
     const m = toModel(s);
     expect(m.spec.devices?.[0]?.attributes?.['knd.dev/mtu']).toEqual({ _int: 9000 });
     expect(fromModel(m)).toEqual(s);
+    // the wire JSON the REST client lists (int attributes named `int`) reads back the same
+    expect(fromModel(JSON.parse(JSON.stringify(s)) as V1ResourceSlice)).toEqual(s);
   });
 });
