@@ -4,6 +4,9 @@
 // Contract: callers are controllers (operator) and tools. Bodies are plain JSON objects exactly as
 // on the wire (no client-node model classes, which rename fields such as DeviceAttribute.int).
 // Every request has a timeout (default 30 s); no retries here (the caller's work queue retries).
+// Credentials (TLS material, bearer token) are re-read from the endpoint at most every
+// credentialsTtlMs (default 60 s, as client-go caches a token file), so a rotated service account
+// token is picked up; a failed read is retried by the next request.
 // Non-2xx responses reject with KubeApiError carrying the status code and the apiserver's message.
 // apply() is server-side apply with a fixed field manager and force=true (idempotent).
 // Every request is reported to `onRequest` (verb, path, status), which metrics and tests use to
@@ -41,6 +44,8 @@ export interface RestClientOptions {
   fieldManager: string;
   timeoutMs?: number;
   onRequest?: (r: RequestRecord) => void;
+  /** How long credentials read from the endpoint are reused. Default 60 000. */
+  credentialsTtlMs?: number;
 }
 
 export interface JsonObject {
@@ -52,7 +57,9 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
   private readonly timeoutMs: number;
   readonly fieldManager: string;
   private readonly onRequest: ((r: RequestRecord) => void) | undefined;
-  private readonly agentOpts: Promise<https.RequestOptions>;
+  private agentOpts: Promise<https.RequestOptions> | undefined;
+  private agentOptsAtMs = 0;
+  private readonly credentialsTtlMs: number;
   readonly kubeConfig: K;
 
   constructor(kc: K, opts: RestClientOptions) {
@@ -63,11 +70,25 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.fieldManager = opts.fieldManager;
     this.onRequest = opts.onRequest;
-    this.agentOpts = (async () => {
-      const o: https.RequestOptions = {};
-      await kc.applyToHTTPSOptions(o);
-      return o;
-    })();
+    this.credentialsTtlMs = opts.credentialsTtlMs ?? 60_000;
+  }
+
+  /** TLS and auth options from the endpoint, re-read after credentialsTtlMs or a failed read. */
+  private requestOptions(): Promise<https.RequestOptions> {
+    const now = performance.now();
+    if (this.agentOpts === undefined || now - this.agentOptsAtMs >= this.credentialsTtlMs) {
+      this.agentOptsAtMs = now;
+      const loading = (async () => {
+        const o: https.RequestOptions = {};
+        await this.kubeConfig.applyToHTTPSOptions(o);
+        return o;
+      })();
+      loading.catch(() => {
+        if (this.agentOpts === loading) this.agentOpts = undefined;
+      });
+      this.agentOpts = loading;
+    }
+    return this.agentOpts;
   }
 
   async request<T = JsonObject>(
@@ -77,7 +98,7 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<T> {
-    const base = await this.agentOpts;
+    const base = await this.requestOptions();
     const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = {
