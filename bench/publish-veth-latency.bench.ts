@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, ResourceV1Api, type V1Node } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../lib/api/constants.js';
 import { silentLogger } from '../lib/util/logger.js';
-import { startInventory } from '../node-agent/src/inventory/inventory.js';
+import { loadDeviceFilter, startInventory } from '../node-agent/src/inventory/inventory.js';
 import { startPublisher } from '../node-agent/src/publish/publisher.js';
 import { summarize } from './discovery-stats.js';
 
@@ -29,7 +29,7 @@ const pub = startPublisher({ kubeConfig: kc, nodeName, driverName: DRIVER_NAME, 
 const inv = startInventory({
   logger: silentLogger(),
   optInVirtualTypes: ['veth'],
-  filterCel: `device.attributes["knd.dev"].ifName.startsWith("kndl${tag}")`,
+  filter: await loadDeviceFilter(`device.attributes["knd.dev"].ifName.startsWith("kndl${tag}")`),
   onChange: (d) => {
     pub.update(d);
   },

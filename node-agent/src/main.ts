@@ -22,7 +22,7 @@ import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
 import { DraHandler } from './dra/prepare-handler.js';
 import { HealthBroadcaster } from './dra/device-health.js';
-import { startInventory } from './inventory/index.js';
+import { loadDeviceFilter, startInventory } from './inventory/index.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PlanStore } from './plan-store/plan-store.js';
 import { startPublisher } from './publish/index.js';
@@ -157,7 +157,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const inventory = startInventory({
     sysfsRoot: cfg.sysfsRoot,
     ...(cfg.netlink ? {} : { netlink: null }),
-    ...(cfg.filterCel ? { filterCel: cfg.filterCel } : {}),
+    filter: await loadDeviceFilter(cfg.filterCel),
     ...(cfg.optInVirtual
       ? {
           optInVirtualTypes: cfg.optInVirtual

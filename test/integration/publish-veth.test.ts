@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { silentLogger } from '../../lib/util/logger.js';
-import { startInventory, type Inventory } from '../../node-agent/src/inventory/inventory.js';
+import {
+  loadDeviceFilter,
+  startInventory,
+  type Inventory,
+} from '../../node-agent/src/inventory/inventory.js';
 import { startPublisher, type Publisher } from '../../node-agent/src/publish/publisher.js';
 import { FakeNodes, kubeConfig, slicesOf, suffix, waitFor } from './publish-helpers.js';
 
@@ -69,7 +73,7 @@ describe('live veth pair in the published slice', () => {
       logger: silentLogger(),
       optInVirtualTypes: ['veth'],
       // Only this test's links: other suites may create veths on this machine at the same time.
-      filterCel: `device.attributes["knd.dev"].ifName.startsWith("kndp${tag}")`,
+      filter: await loadDeviceFilter(`device.attributes["knd.dev"].ifName.startsWith("kndp${tag}")`),
       onChange: (devices) => {
         p.update(devices);
       },

@@ -4,10 +4,27 @@
 // are ignored. Every config is validated on its own first, so a problem names where it came from; the merged
 // result is validated again (rules across fields).
 import { mergeNetworkConfigs, type NetworkConfig } from '../../../lib/api/network-config.js';
-import { formatProblems, validateNetworkConfig } from '../../../lib/api/validate-network-config.js';
+import type { formatProblems, validateNetworkConfig } from '../../../lib/api/validate-network-config.js';
 import type { DeviceAllocationConfiguration } from './claim-types.js';
 
 export type ConfigResult = { ok: true; config: NetworkConfig } | { ok: false; errors: string[] };
+
+/**
+ * The NetworkConfig validator (lib/api/validate-network-config.ts), passed in rather than imported:
+ * it loads ajv and @bufbuild/cel, which the agent loads only on its first prepare
+ * (loadConfigValidator) so an idle agent does not carry them (docs/dra-plugin.md, "Memory").
+ */
+export interface ConfigValidator {
+  validateNetworkConfig: typeof validateNetworkConfig;
+  formatProblems: typeof formatProblems;
+}
+
+let loading: Promise<ConfigValidator> | undefined;
+/** The validator module, imported once on first use. */
+export function loadConfigValidator(): Promise<ConfigValidator> {
+  loading ??= import('../../../lib/api/validate-network-config.js');
+  return loading;
+}
 
 /** `nic/sub` -> `nic`. */
 export function baseRequestName(request: string): string {
@@ -24,6 +41,7 @@ export function configForRequest(
   configs: readonly DeviceAllocationConfiguration[],
   request: string,
   driverName: string,
+  { validateNetworkConfig, formatProblems }: ConfigValidator,
 ): ConfigResult {
   const mine = configs
     .map((c, index) => ({ c, index }))

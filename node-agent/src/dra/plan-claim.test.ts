@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import type { ResourceClaim } from './claim-types.js';
 import type { LookedUpDevice } from './device-lookup.js';
 import { findConflicts, planClaim, preparedDevices, type PlanInput } from './plan-claim.js';
+import { loadConfigValidator } from './opaque-config.js';
+
+const validator = await loadConfigValidator();
 
 const UID = '1f2e3d4c-0000-4000-8000-000000000001';
 const req = { namespace: 'default', name: 'foo', uid: UID };
@@ -69,6 +72,7 @@ function input(c: ResourceClaim): PlanInput {
     bootId: 'boot-1',
     nowIso: '2026-01-01T00:00:00.000Z',
     lookup: (n) => devices[n],
+    validator,
   };
 }
 

@@ -11,7 +11,7 @@ import {
 } from '../plan-store/plan.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
 import type { LookedUpDevice } from './device-lookup.js';
-import { baseRequestName, configForRequest } from './opaque-config.js';
+import { baseRequestName, configForRequest, type ConfigValidator } from './opaque-config.js';
 
 export interface PlanInput {
   request: ClaimRequest;
@@ -22,6 +22,8 @@ export interface PlanInput {
   bootId: string;
   nowIso: string;
   lookup: (deviceName: string) => LookedUpDevice | undefined;
+  /** loadConfigValidator() (opaque-config.ts). */
+  validator: ConfigValidator;
 }
 
 export type PlanOutcome = { ok: true; plan: AttachPlan } | { ok: false; error: string };
@@ -67,7 +69,7 @@ export function planClaim(input: PlanInput): PlanOutcome {
       errors.push(`allocation result ${i} lacks request or device name`);
       continue;
     }
-    const cfg = configForRequest(configs, reqName, input.driverName);
+    const cfg = configForRequest(configs, reqName, input.driverName, input.validator);
     if (!cfg.ok) {
       errors.push(...cfg.errors);
       continue;

@@ -44,6 +44,7 @@ import {
   reservedPodUids,
   type PreparedDevice,
 } from './plan-claim.js';
+import { loadConfigValidator, type ConfigValidator } from './opaque-config.js';
 import { PlanReservations } from './plan-reservations.js';
 import { addPodsToSharedPlans, type PodRef, type SharedClaimResult } from './shared-claims.js';
 
@@ -146,7 +147,9 @@ export class DraHandler {
       }),
     );
     await this.addSharingPods(fetched, new Set(claims.map((c) => c.uid)));
-    const decided = await this.underPlanLock(() => this.prepareLocked(fetched));
+    // the config validator (ajv, CEL) is loaded by the first prepare that plans a claim
+    const validator = fetched.some((f) => f.claim) ? await loadConfigValidator() : undefined;
+    const decided = await this.underPlanLock(() => this.prepareLocked(fetched, validator));
     const out = await this.persist(decided);
     this.record('prepare', out, started);
     return out;
@@ -180,7 +183,7 @@ export class DraHandler {
   }
 
   /** Under the plan lock: plan each claim, check conflicts, reserve the devices of new plans. */
-  private async prepareLocked(fetched: Fetched[]): Promise<Decided> {
+  private async prepareLocked(fetched: Fetched[], validator: ConfigValidator | undefined): Promise<Decided> {
     const out = new Map<string, PrepareResult>();
     const held = [...(await this.o.store.listPlans()), ...this.reserved.plans()];
     const toWrite: AttachPlan[] = [];
@@ -188,7 +191,7 @@ export class DraHandler {
     for (const f of fetched) {
       // one claim's bad input (or a bug it triggers) fails that claim only
       try {
-        const r = this.planOne(f, held, toWrite);
+        const r = this.planOne(f, held, toWrite, validator);
         if (r === 'persisting') waitFor.push(f.req);
         else out.set(f.req.uid, r);
       } catch (err) {
@@ -269,7 +272,12 @@ export class DraHandler {
    * One claim of a prepare call (under the plan lock); may push its new plan to `toWrite`.
    * 'persisting': another call decided this claim and is writing its plan; answer from its outcome.
    */
-  private planOne(f: Fetched, held: AttachPlan[], toWrite: AttachPlan[]): PrepareResult | 'persisting' {
+  private planOne(
+    f: Fetched,
+    held: AttachPlan[],
+    toWrite: AttachPlan[],
+    validator: ConfigValidator | undefined,
+  ): PrepareResult | 'persisting' {
     const label = claimLabel(f.req);
     if (f.invalid !== undefined) return { devices: [], error: `${label}: ${f.invalid}` };
     // already prepared in this boot: same answer
@@ -278,7 +286,7 @@ export class DraHandler {
     if (kept) return { devices: [], error: `${label}: ${keptMessage(kept)}` };
     if (f.sharedError !== undefined) return { devices: [], error: `${label}: ${f.sharedError}` };
     if (this.reserved.has(f.req.uid)) return 'persisting';
-    if (!f.claim) {
+    if (!f.claim || !validator) {
       return { devices: [], error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}` };
     }
     const r = planClaim({
@@ -289,6 +297,7 @@ export class DraHandler {
       bootId: this.o.store.bootId,
       nowIso: (this.o.now?.() ?? new Date()).toISOString(),
       lookup: (name) => this.o.devices.lookup(name),
+      validator,
     });
     if (!r.ok) {
       return { devices: [], error: r.error };

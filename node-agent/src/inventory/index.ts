@@ -1,7 +1,7 @@
 // Device discovery for the node agent (issue 4). Read-only: sysfs under a configurable root plus
 // netlink facts (link kinds, addresses, default routes). Exported API:
 //
-//   startInventory({ sysfsRoot?, netlink?, filterCel?, optInVirtualTypes?, rescanIntervalMs?,
+//   startInventory({ sysfsRoot?, netlink?, filter?, optInVirtualTypes?, rescanIntervalMs?,
 //                    minRescanIntervalMs?, pollIntervalMs?, linkEvents?, logger, onChange }): Inventory
 //     onChange(devices)   called with the full device list whenever it changes (first scan included)
 //     .ready              resolves after the first scan
@@ -21,10 +21,13 @@
 //   ipCommandSource() the default netlink facts source (`ip -j -d addr` + /proc/net routes)
 //   ATTR              the attribute names (public API, docs/attributes.md)
 //
-// Invalid filterCel throws at start with the CEL parse error and position.
+//   loadDeviceFilter(expression) -> filter for startInventory; imports the CEL model only when the
+//                     expression is not empty; rejects with the CEL parse error and position
+//                     (so does discoverOnce for an invalid filterCel).
 export {
   startInventory,
   discoverOnce,
+  loadDeviceFilter,
   type Inventory,
   type InventoryOptions,
   type DiscoverOptions,
@@ -36,4 +39,3 @@ export type { DeviceLookup } from './device-registry.js';
 export type { CharDevice, NetlinkFacts } from './facts.js';
 export { ipCommandSource, type NetlinkSource } from './netlink-facts.js';
 export { ipMonitorEvents, type LinkEventSource } from './link-events.js';
-export { compileDeviceFilter } from './cel-filter.js';

@@ -14,7 +14,7 @@
 import type { Logger } from '../../../lib/util/logger.js';
 import { wrap } from '../../../lib/util/result.js';
 import { buildDevices, type Exclusion, type InventoryDevice } from './build-devices.js';
-import { compileDeviceFilter, type DeviceFilter } from './cel-filter.js';
+import type { DeviceFilter } from './cel-filter.js';
 import { DeviceRegistry, type DeviceLookup } from './device-registry.js';
 import { EMPTY_NETLINK_FACTS } from './facts.js';
 import { ipMonitorEvents, type LinkEventSource } from './link-events.js';
@@ -37,14 +37,27 @@ export interface DiscoverResult {
   warnings: string[];
 }
 
+const keepAll: DeviceFilter = () => ({ keep: true });
+
+/**
+ * Compile the admin's CEL filter (cel-filter.ts); an empty or absent expression keeps everything.
+ * The CEL model (@bufbuild/cel, ~18 MB of RSS) is imported only when there is an expression, so an
+ * agent without --filter never loads it (docs/dra-plugin.md, "Memory"). Rejects with the parse
+ * error and its position.
+ */
+export async function loadDeviceFilter(expression: string | undefined): Promise<DeviceFilter> {
+  if (expression === undefined || expression.trim() === '') return keepAll;
+  const r = (await import('./cel-filter.js')).compileDeviceFilter(expression);
+  if (!r.ok) throw r.error;
+  return r.value;
+}
+
 /** One discovery pass, no loop (used by `knd discover`, tests, benchmarks). */
 export async function discoverOnce(opts: DiscoverOptions = {}): Promise<DiscoverResult> {
-  const filter = compileDeviceFilter(opts.filterCel);
-  if (!filter.ok) throw filter.error;
   return scanWith(
     sysfsReader(opts.sysfsRoot ?? '/sys'),
     netlinkOf(opts),
-    filter.value,
+    await loadDeviceFilter(opts.filterCel),
     opts.optInVirtualTypes,
   );
 }
@@ -74,7 +87,9 @@ async function scanWith(
   return { devices, excluded, warnings: built.warnings };
 }
 
-export interface InventoryOptions extends DiscoverOptions {
+export interface InventoryOptions extends Omit<DiscoverOptions, 'filterCel'> {
+  /** The admin's filter, from loadDeviceFilter(expression). Default: keep every device. */
+  filter?: DeviceFilter;
   logger: Logger;
   onChange: (devices: readonly InventoryDevice[]) => void;
   /** Full resync period. Default 30 000. */
@@ -103,8 +118,7 @@ export interface Inventory {
 }
 
 export function startInventory(opts: InventoryOptions): Inventory {
-  const filter = compileDeviceFilter(opts.filterCel);
-  if (!filter.ok) throw filter.error;
+  const filter = opts.filter ?? keepAll;
   const log = opts.logger;
   const fs = sysfsReader(opts.sysfsRoot ?? '/sys');
   const netlink = netlinkOf(opts);
@@ -146,7 +160,7 @@ export function startInventory(opts: InventoryOptions): Inventory {
       // The poll compares against the listing this scan saw, so a change between the scan and
       // the next poll tick is never mistaken for the baseline.
       lastNetNames = (await fs.list('class/net')).join(',');
-      const r = await scanWith(fs, netlink, filter.value, opts.optInVirtualTypes);
+      const r = await scanWith(fs, netlink, filter, opts.optInVirtualTypes);
       lastExcluded = r.excluded;
       for (const w of r.warnings) log.warn('device attribute problem', { detail: w });
       publish(registry.apply(r.devices));
