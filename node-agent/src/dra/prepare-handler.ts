@@ -30,7 +30,6 @@ import type { AttachPlan } from '../plan-store/plan.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
 import { attachCompletionDir } from '../cdi/attach-completion.js';
 import { keptMessage } from '../plan-store/state-scan.js';
-import { specForPlan } from '../cdi/plan-cdi-spec.js';
 import type { CdiWriter } from '../cdi/cdi-writer.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
 import type { ClaimSource } from './claim-reader.js';
@@ -45,6 +44,7 @@ import {
   type PreparedDevice,
 } from './plan-claim.js';
 import { loadConfigValidator, type ConfigValidator } from './opaque-config.js';
+import { persistPlan } from './persist-plan.js';
 import { PlanReservations } from './plan-reservations.js';
 import { addPodsToSharedPlans, type PodRef, type SharedClaimResult } from './shared-claims.js';
 
@@ -212,19 +212,20 @@ export class DraHandler {
    * is persisting are answered from that call's outcome.
    */
   private async persist({ out, writes, waitFor }: Decided): Promise<Map<string, PrepareResult>> {
+    const deps = {
+      ...this.o,
+      completionDir: this.o.completionDir ?? attachCompletionDir(this.o.store.dir),
+    };
     await Promise.all([
       ...writes.map(async ({ plan, settle }) => {
         try {
-          const spec = specForPlan(plan, this.o.completionDir ?? attachCompletionDir(this.o.store.dir));
-          if (spec) await this.o.cdi.write(plan.claim.uid, spec);
-          await this.o.store.putPlan(plan);
-          for (const d of plan.devices) this.o.devices.pin?.(d.deviceName);
-        } catch (err) {
-          out.set(plan.claim.uid, {
-            devices: [],
-            error: `${claimLabel(plan.claim)}: cannot persist the attach plan: ${(err as Error).message}`,
-          });
-          await this.undoPersist(plan.claim.uid);
+          const error = await persistPlan(deps, plan);
+          if (error !== undefined) {
+            out.set(plan.claim.uid, {
+              devices: [],
+              error: `${claimLabel(plan.claim)}: cannot persist the attach plan: ${error}`,
+            });
+          }
         } finally {
           settle();
         }
@@ -248,24 +249,6 @@ export class DraHandler {
       else this.o.logger.info('prepared', { claimUid: uid, devices: r.devices.map((d) => d.device_name) });
     }
     return out;
-  }
-
-  /** Remove what a failed persist may have left (CDI spec, plan file); failures are logged. */
-  private async undoPersist(claimUid: string): Promise<void> {
-    for (const [what, undo] of [
-      ['CDI spec', () => this.o.cdi.remove(claimUid)],
-      ['plan', () => this.o.store.deletePlan(claimUid)],
-    ] as const) {
-      try {
-        await undo();
-      } catch (err) {
-        this.o.logger.error('cannot remove what a failed prepare wrote', {
-          claimUid,
-          file: what,
-          error: (err as Error).message,
-        });
-      }
-    }
   }
 
   /**
