@@ -56,12 +56,11 @@ export function kubeEndpoint(spec: EndpointSpec): KubeEndpoint {
   return {
     getCurrentCluster: () => ({ server: spec.server }),
     async applyToHTTPSOptions(o) {
-      const [ca, cert, key, token] = await Promise.all([
-        read(spec.ca, 'certificate authority'),
-        read(spec.clientCert, 'client certificate'),
-        read(spec.clientKey, 'client key'),
-        read(spec.token, 'token'),
-      ]);
+      // one after the other, so the first missing file is always the one reported
+      const ca = await read(spec.ca, 'certificate authority');
+      const cert = await read(spec.clientCert, 'client certificate');
+      const key = await read(spec.clientKey, 'client key');
+      const token = await read(spec.token, 'token');
       if (ca) o.ca = ca;
       if (cert) o.cert = cert;
       if (key) o.key = key;
