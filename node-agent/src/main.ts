@@ -17,6 +17,7 @@ import { AttachCompletionFiles, attachCompletionDir } from './cdi/attach-complet
 import { resyncCdiSpecs } from './cdi/cdi-resync.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
 import { agentUsage, parseAgentConfig, type AgentConfig } from './config.js';
+import { acquireInstanceLock } from './instance-lock.js';
 import { kubeClaimReader } from './dra/claim-reader.js';
 import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
@@ -106,6 +107,24 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const cfg = parsed.config;
   const log = createLogger({ level: cfg.logLevel, component: 'agent' });
   log.info('effective configuration', { config: cfg });
+
+  // one agent per state directory: a successor waits until its predecessor is gone
+  const stopWaiting = new AbortController();
+  const onSignalWhileWaiting = (): void => {
+    stopWaiting.abort();
+  };
+  process.once('SIGTERM', onSignalWhileWaiting);
+  process.once('SIGINT', onSignalWhileWaiting);
+  const instance = await acquireInstanceLock(cfg.stateDir, {
+    logger: log.child({ component: 'instance-lock' }),
+    signal: stopWaiting.signal,
+  }).catch((err: unknown) => {
+    log.info('stopped before taking the state directory', { error: (err as Error).message });
+    return undefined;
+  });
+  process.off('SIGTERM', onSignalWhileWaiting);
+  process.off('SIGINT', onSignalWhileWaiting);
+  if (!instance) return 0;
 
   const metrics = new Metrics({ prefix: 'knd_agent_', defaultMetrics: true });
   const dm = draMetrics(metrics);
@@ -233,6 +252,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         inventory.stop();
         await publisher?.stop();
         await http.close();
+        await instance.release();
         log.info('stopped');
         resolve(0);
       })().catch((err: unknown) => {
