@@ -1,4 +1,4 @@
-// Scenario presets for the sysfs fixture builder (sysfs-fixture.ts): the trees named in issue 4
+// Scenario presets for the sysfs fixture builder (sysfs-fixture.ts): the trees the discovery tests need
 // (one-NIC VM, 8-GPU/8-NIC server, SR-IOV PF, mlx5 RDMA NIC, virtual-only host) and a many-NIC tree
 // for benchmarks and the slice split.
 import type { NetdevSpec, PciSpec, PortType, SysfsSpec } from './sysfs-fixture.js';

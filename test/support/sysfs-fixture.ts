@@ -7,7 +7,7 @@
 //   devices/.../<BDF>/infiniband/<ib>, class/infiniband/<ib> -> ..., <ib>/device -> ../../../<BDF>
 //   devices/.../<BDF>/infiniband_verbs/uverbsN/{ibdev,dev}, class/infiniband_verbs/uverbsN -> ...
 //   devices/virtual/misc/rdma_cm/dev, class/misc/rdma_cm -> ...
-// The scenario presets named in issue 4 are in sysfs-fixture-scenarios.ts (re-exported here).
+// The scenario presets are in sysfs-fixture-scenarios.ts (re-exported here).
 import { lstat, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -233,5 +233,5 @@ export async function makeSysfsFixture(
   return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
-// Scenario presets (issue 4) live in sysfs-fixture-scenarios.ts; re-exported for one import path.
+// Scenario presets live in sysfs-fixture-scenarios.ts; re-exported for one import path.
 export * from './sysfs-fixture-scenarios.js';

@@ -1,5 +1,5 @@
 // Discovery on generated sysfs trees (test/support/sysfs-fixture.ts): every attribute of every
-// scenario in issue 4, pcieRoot/pciBusID/pcieSwitch checked against the trees' symlinks.
+// scenario, pcieRoot/pciBusID/pcieSwitch checked against the trees' symlinks.
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';

@@ -1,4 +1,4 @@
-// Device discovery for the node agent (issue 4). Read-only: sysfs under a configurable root plus
+// Device discovery for the node agent. Read-only: sysfs under a configurable root plus
 // netlink facts (link kinds, addresses, default routes). Exported API:
 //
 //   startInventory({ sysfsRoot?, netlink?, filter?, optInVirtualTypes?, rescanIntervalMs?,

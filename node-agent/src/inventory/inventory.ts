@@ -7,7 +7,7 @@
 //   names every pollIntervalMs (catches what events miss), and a full periodic resync every
 //   rescanIntervalMs. Rescans are rate-limited to one per minRescanIntervalMs, never overlap, and a
 //   trigger during a scan causes exactly one more scan afterwards. With the defaults an added or
-//   removed interface is published within ~0.5 s (< 2 s required by issue 4).
+//   removed interface is published within ~0.5 s (< 2 s required).
 // - Failures: a failed scan is logged and retried at the next trigger (at the latest after
 //   rescanIntervalMs); the previous device list stays in effect. The loop never stops on its own.
 // - Read-only: nothing here changes kernel state.

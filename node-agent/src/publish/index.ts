@@ -1,4 +1,4 @@
-// ResourceSlice publishing for the node agent (issue 4). Exported API:
+// ResourceSlice publishing for the node agent. Exported API:
 //
 //   startPublisher({ kubeConfig, nodeName, driverName, logger, requestTimeoutMs?, resyncIntervalMs?,
 //                    initialBackoffMs?, maxBackoffMs? }): Publisher

@@ -23,7 +23,7 @@ export class TtrpcStatusError extends Error {
   }
 }
 
-/** Map a handler failure to the status sent on the wire (one place, style rule 4). */
+/** Map a handler failure to the status sent on the wire (the one place that does it). */
 export function errorToStatus(e: unknown): { code: number; message: string } {
   if (e instanceof TtrpcStatusError) return { code: e.code, message: e.message };
   if (e instanceof Error) return { code: Code.UNKNOWN, message: e.message };
