@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { allCrds } from '../lib/api/crd-schema.js';
-import { KubeRestClient, isNotFound } from '../lib/kube/rest-client.js';
+import { isNotFound } from '../lib/kube/errors.js';
+import { KubeRestClient } from '../lib/kube/rest-client.js';
 
 const { values } = parseArgs({
   options: {

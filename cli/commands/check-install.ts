@@ -7,7 +7,8 @@
 // 1 with the failing checks at the timeout, 2 on bad flags.
 import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
-import { KubeRestClient, isNotFound, resourcePath } from '../../lib/kube/rest-client.js';
+import { isNotFound } from '../../lib/kube/errors.js';
+import { KubeRestClient, resourcePath } from '../../lib/kube/rest-client.js';
 import { parseFlags, type Command } from '../command.js';
 import { evaluateInstall, type CheckFacts, type CheckResult } from '../install-check/evaluate.js';
 

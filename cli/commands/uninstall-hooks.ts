@@ -13,7 +13,8 @@
 // deleting what is already gone counts as done). Exit 0 done, 1 refused or failed, 2 bad flags.
 import { KubeConfig } from '@kubernetes/client-node';
 import { DRIVER_NAME, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../lib/api/constants.js';
-import { KubeRestClient, isNotFound, resourcePath } from '../../lib/kube/rest-client.js';
+import { isNotFound } from '../../lib/kube/errors.js';
+import { KubeRestClient, resourcePath } from '../../lib/kube/rest-client.js';
 import { parseFlags, type Command, type CommandIO } from '../command.js';
 import {
   claimsHoldingDevices,

@@ -8,7 +8,9 @@
 // resourceVersion, so two candidates can never both win the same round (409 -> retry).
 // stop() releases the Lease (renewTime kept, holder cleared) when held, so a peer takes over fast.
 import { sleep } from '../util/backoff.js';
-import { isConflict, isNotFound, KubeApiError, type KubeRestClient } from './rest-client.js';
+import { isConflict, isNotFound } from './errors.js';
+import { microTime } from './meta-time.js';
+import type { KubeRestClient } from './rest-client.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -35,9 +37,6 @@ interface Lease {
     leaseTransitions?: number;
   };
 }
-
-/** MicroTime as the apiserver wants it (RFC 3339 with microseconds). */
-const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 export class LeaderElector {
   private leading = false;
@@ -90,7 +89,7 @@ export class LeaderElector {
         });
         return true;
       } catch (e) {
-        if (e instanceof KubeApiError && e.statusCode === 409) return false;
+        if (isConflict(e)) return false;
         throw e;
       }
     }

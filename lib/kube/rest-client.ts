@@ -3,11 +3,13 @@
 //
 // Contract: callers are controllers (operator) and tools. Bodies are plain JSON objects exactly as
 // on the wire (no client-node model classes, which rename fields such as DeviceAttribute.int).
-// Every request has a timeout (default 30 s); no retries here (the caller's work queue retries).
+// Every request is abandoned after timeoutMs (default 30 s) from its start, whatever the server
+// sends meanwhile; no retries here (the caller's queue or loop retries).
 // Credentials (TLS material, bearer token) are re-read from the endpoint at most every
 // credentialsTtlMs (default 60 s, as client-go caches a token file), so a rotated service account
 // token is picked up; a failed read is retried by the next request.
-// Non-2xx responses reject with KubeApiError carrying the status code and the apiserver's message.
+// Non-2xx responses reject with KubeApiError carrying the status code and the apiserver's message;
+// read errors only through errors.ts (isNotFound, isConflict, ...).
 // apply() is server-side apply with a fixed field manager and force=true (idempotent).
 // Every request is reported to `onRequest` (verb, path, status), which metrics and tests use to
 // count writes.
@@ -25,9 +27,6 @@ export class KubeApiError extends Error {
     this.reason = reason;
   }
 }
-
-export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.statusCode === 404;
-export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.statusCode === 409;
 
 export type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
 export const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'update', 'patch', 'apply', 'delete']);
@@ -50,6 +49,22 @@ export interface RestClientOptions {
 
 export interface JsonObject {
   [k: string]: unknown;
+}
+
+export interface ListSelectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** A whole collection, all pages read, and the resourceVersion to watch from. */
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+interface ListPage {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: unknown[];
 }
 
 export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
@@ -112,11 +127,12 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
     const started = performance.now();
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
-      const req = lib.request(url, { ...base, method, headers, timeout: this.timeoutMs }, (res) => {
+      const req = lib.request(url, { ...base, method, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
+          clearTimeout(deadline);
           const statusCode = res.statusCode ?? 0;
           this.onRequest?.({ verb, method, path, statusCode, durationMs: performance.now() - started });
           const text = Buffer.concat(chunks).toString('utf8');
@@ -140,9 +156,12 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
           }
         });
       });
-      req.on('timeout', () =>
-        req.destroy(new Error(`${method} ${path}: no response within ${this.timeoutMs} ms`)),
-      );
+      const deadline = setTimeout(() => {
+        req.destroy(new Error(`${method} ${path}: no response within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      req.on('close', () => {
+        clearTimeout(deadline);
+      });
       req.on('error', (e) => {
         this.onRequest?.({ verb, method, path, statusCode: 0, durationMs: performance.now() - started });
         reject(e);
@@ -158,6 +177,31 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
 
   list<T = JsonObject>(path: string): Promise<T> {
     return this.request<T>('list', 'GET', path);
+  }
+
+  /**
+   * Every item of the collection at `path` (pages of 500 followed through `continue`), each passed
+   * through `decode` (which throws on a malformed object), and the list's resourceVersion.
+   */
+  async listAll<T>(
+    path: string,
+    decode: (raw: unknown) => T,
+    sel: ListSelectors = {},
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let cont = '';
+    let resourceVersion = '';
+    do {
+      const q = new URLSearchParams({ limit: '500' });
+      if (sel.labelSelector) q.set('labelSelector', sel.labelSelector);
+      if (sel.fieldSelector) q.set('fieldSelector', sel.fieldSelector);
+      if (cont) q.set('continue', cont);
+      const page = await this.list<ListPage>(`${path}?${q.toString()}`);
+      for (const raw of page.items ?? []) items.push(decode(raw));
+      cont = page.metadata?.continue ?? '';
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (cont !== '');
+    return { items, resourceVersion };
   }
 
   create<T = JsonObject>(path: string, body: unknown): Promise<T> {

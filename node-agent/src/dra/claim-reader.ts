@@ -8,13 +8,14 @@
 // scheduler's allocation and reservedFor writes, which happened before the pod reached this node.
 // No retry here (the kubelet retries prepare, the runtime retries the sandbox); the request
 // timeout is the caller's (ClaimReaderOptions.timeoutMs). Errors reject with the API's message;
-// a 404 rejects with KubeApiError (isNotFound). The returned claim may carry another uid than the
+// a 404 rejects with KubeApiError (lib/kube/errors.ts isNotFound). The returned claim may carry another uid than the
 // kubelet's (claim deleted and recreated under the same name): callers compare (planClaim refuses
 // it, sameClaim() below). No cache: a claim with a plan is answered from the plan (keyed by the
 // kubelet's claim uid), and the other reads need the current reservedFor.
 import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
-import { isNotFound, KubeRestClient, type RequestRecord } from '../../../lib/kube/rest-client.js';
+import { isNotFound } from '../../../lib/kube/errors.js';
+import { KubeRestClient, type RequestRecord } from '../../../lib/kube/rest-client.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
 
 /** The one API call the reader needs (KubeRestClient has it; unit tests pass a fake). */

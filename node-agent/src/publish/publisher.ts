@@ -16,7 +16,8 @@
 import type { V1ResourceSlice } from '@kubernetes/client-node';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
 import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
-import { KubeRestClient, isNotFound, resourcePath } from '../../../lib/kube/rest-client.js';
+import { isNotFound } from '../../../lib/kube/errors.js';
+import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
 import { Backoff } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import { wrap } from '../../../lib/util/result.js';

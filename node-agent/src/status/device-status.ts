@@ -6,6 +6,7 @@
 // hardwareAddress <= 128 bytes, at most 8 conditions (knd writes one: Ready), data <= 10 KiB,
 // condition reason matching the metav1.Condition pattern, message <= 32768 characters.
 import { DRIVER_NAME, LIMITS } from '../../../lib/api/constants.js';
+import { metaTime } from '../../../lib/kube/meta-time.js';
 import type { AttachRecord } from '../netns/contract.js';
 import type { ClaimRef, DevicePlan } from '../plan-store/plan.js';
 import { canonicalCidr } from './canonical-cidr.js';
@@ -42,11 +43,6 @@ export interface ClaimStatusPatch {
   kind: 'ResourceClaim';
   metadata: { name: string; namespace: string };
   status: { devices: AllocatedDeviceStatus[] };
-}
-
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-export function metaTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function truncateMessage(m: string): string {

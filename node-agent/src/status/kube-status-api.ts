@@ -1,6 +1,6 @@
 // ClaimStatusApi on lib/kube's REST client (plain wire JSON, so fields this client-node version
 // does not model survive the read-modify-write): read-merge-patch of resourceclaims/status and
-// core/v1 Events.
+// core/v1 Events about the pod (lib/kube/events.ts).
 //
 // Contract: called only by the status writer's queue (never from an NRI hook). writeClaimStatus is
 // a GET of the claim and a JSON merge patch of status.devices carrying the resourceVersion read
@@ -15,9 +15,10 @@
 // knd.dev), create on events.
 import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
+import { postEvent } from '../../../lib/kube/events.js';
 import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
 import type { AllocatedDeviceStatus, ClaimStatusPatch } from './device-status.js';
-import { mergeDeviceStatuses, metaTime } from './device-status.js';
+import { mergeDeviceStatuses } from './device-status.js';
 import type { ClaimStatusApi, PodEvent } from './status-api.js';
 
 export interface KubeStatusApiOptions {
@@ -53,29 +54,19 @@ export function kubeStatusApi(opts: KubeStatusApiOptions): ClaimStatusApi {
         'application/merge-patch+json',
       );
     },
-    createPodEvent: async (event: PodEvent) => {
-      const t = metaTime(now());
-      await client.request('create', 'POST', resourcePath('v1', 'events', event.pod.namespace), {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: `${event.pod.name}.`, namespace: event.pod.namespace },
-        involvedObject: {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          name: event.pod.name,
-          namespace: event.pod.namespace,
-          uid: event.pod.uid,
+    createPodEvent: (event: PodEvent) =>
+      postEvent(
+        client,
+        {
+          regarding: { apiVersion: 'v1', kind: 'Pod', ...event.pod },
+          type: event.type,
+          reason: event.reason,
+          message: event.message,
+          reportingController: fieldManager,
+          reportingInstance: opts.nodeName,
+          host: opts.nodeName,
         },
-        type: event.type,
-        reason: event.reason,
-        message: event.message,
-        source: { component: fieldManager, host: opts.nodeName },
-        reportingComponent: fieldManager,
-        reportingInstance: opts.nodeName,
-        firstTimestamp: t,
-        lastTimestamp: t,
-        count: 1,
-      });
-    },
+        now(),
+      ),
   };
 }

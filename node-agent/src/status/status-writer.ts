@@ -16,7 +16,7 @@ import type { ClaimRef, DevicePlan } from '../plan-store/plan.js';
 import type { ClaimStatusPatch } from './device-status.js';
 import { claimStatusPatch, failedStatus, readyStatus } from './device-status.js';
 import type { ClaimStatusApi, PodEvent } from './status-api.js';
-import { isRetriable } from './status-api.js';
+import { isRetriable } from '../../../lib/kube/errors.js';
 
 /** Same shape as nri/handler-deps.ts ClaimStatusSink (status/ does not import nri/). */
 export interface PodIdentity {

@@ -2,14 +2,10 @@
 // Event for what was done. Idempotent: re-running after a failure converges. Errors the user can
 // fix (422 Invalid: e.g. CEL the apiserver's type checker rejects) become Ready=False with the
 // apiserver's message; anything else throws so the work queue retries with backoff.
-import { randomBytes } from 'node:crypto';
 import { FIELD_MANAGER_OPERATOR } from '../../../lib/api/constants.js';
-import {
-  KubeApiError,
-  isNotFound,
-  resourcePath,
-  type KubeRestClient,
-} from '../../../lib/kube/rest-client.js';
+import { isInvalid, isNotFound } from '../../../lib/kube/errors.js';
+import { postEvent } from '../../../lib/kube/events.js';
+import { resourcePath, type KubeRestClient } from '../../../lib/kube/rest-client.js';
 import type { Condition } from '../../../lib/api/network-device-class.js';
 import type { DeviceClass, ResourceClaimTemplate } from '../render/dra-objects.js';
 import { readyCondition, Reason, statusChanged, type ReadyState } from '../status/conditions.js';
@@ -29,7 +25,7 @@ export interface SourceRef {
 export interface ExecuteResult {
   wrote: boolean;
   /** Objects the apiserver returned from our writes (generated object, then the CR), for the cache. */
-  written: { metadata: { name: string; namespace?: string; resourceVersion?: string } }[];
+  written: { kind?: string; metadata: { name: string; namespace?: string; resourceVersion?: string } }[];
   statusWritten: boolean;
   ready: ReadyState;
 }
@@ -84,11 +80,11 @@ export class Executor {
         const verb = a.kind === 'create' ? 'Created' : a.kind === 'replace' ? 'Replaced' : 'Updated';
         await this.event(src, 'Normal', verb, `${verb} ${a.object.kind} ${a.object.metadata.name}`);
       } catch (err) {
-        if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 400)) {
+        if (isInvalid(err)) {
           ready = {
             ready: false,
             reason: Reason.InvalidSelector,
-            message: `the apiserver rejected the generated ${a.object.kind}: ${err.message}`,
+            message: `the apiserver rejected the generated ${a.object.kind}: ${(err as Error).message}`,
           };
         } else {
           throw err;
@@ -123,30 +119,30 @@ export class Executor {
     return { wrote, written, statusWritten: true, ready };
   }
 
-  /** core/v1 Event on the source CR (cluster-scoped sources: namespace default). */
-  async event(src: SourceRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const ns = src.namespace ?? 'default';
-    const t = this.now().toISOString();
-    await this.client.create(resourcePath('v1', 'events', ns), {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${src.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
-      involvedObject: {
-        apiVersion: src.apiVersion,
-        kind: src.kind,
-        name: src.name,
-        ...(src.namespace ? { namespace: src.namespace } : {}),
-        ...(src.uid ? { uid: src.uid } : {}),
+  /** core/v1 Event on the source CR (lib/kube/events.ts). */
+  private async event(
+    src: SourceRef,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    await postEvent(
+      this.client,
+      {
+        regarding: {
+          apiVersion: src.apiVersion,
+          kind: src.kind,
+          name: src.name,
+          ...(src.namespace ? { namespace: src.namespace } : {}),
+          ...(src.uid ? { uid: src.uid } : {}),
+        },
+        type,
+        reason,
+        message,
+        reportingController: FIELD_MANAGER_OPERATOR,
+        reportingInstance: FIELD_MANAGER_OPERATOR,
       },
-      reason,
-      message: message.slice(0, 1024),
-      type,
-      source: { component: FIELD_MANAGER_OPERATOR },
-      reportingComponent: FIELD_MANAGER_OPERATOR,
-      reportingInstance: FIELD_MANAGER_OPERATOR,
-      firstTimestamp: t,
-      lastTimestamp: t,
-      count: 1,
-    });
+      this.now(),
+    );
   }
 }
