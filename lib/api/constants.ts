@@ -7,7 +7,7 @@ export const DRIVER_NAME = 'knd.dev';
 /** API group and version of knd's own custom resources and of the NetworkConfig opaque parameters. */
 export const API_GROUP = 'knd.dev';
 export const API_VERSION = 'v1alpha1';
-export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}` as const;
 
 export const KIND_NETWORK_CONFIG = 'NetworkConfig';
 export const KIND_NETWORK_DEVICE_CLASS = 'NetworkDeviceClass';

@@ -14,7 +14,9 @@ import {
 } from '../../lib/api/constants.js';
 import type { NetworkDeviceClass } from '../../lib/api/network-device-class.js';
 import type { NetworkProfile } from '../../lib/api/network-profile.js';
-import { ListWatch, type KubeObject } from '../../lib/kube/list-watch.js';
+import type { Decode, KubeObject } from '../../lib/kube/decode.js';
+import { isNotFound } from '../../lib/kube/errors.js';
+import { Informer } from '../../lib/kube/informer.js';
 import type { KubeRestClient } from '../../lib/kube/rest-client.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/util/logger.js';
@@ -24,7 +26,16 @@ import { DeviceMatcher } from './match/device-matcher.js';
 import type { OperatorMetrics } from './operator-metrics.js';
 import { decideDeviceClass } from './reconcile/device-class-decision.js';
 import { Executor } from './reconcile/executor.js';
-import type { LiveObject } from './reconcile/ownership.js';
+import {
+  decodeClaimTemplate,
+  decodeDeviceClass,
+  decodeNetworkDeviceClass,
+  decodeNetworkProfile,
+  decodeResourceSlice,
+  type LiveClaimTemplate,
+  type LiveDeviceClass,
+  type LiveResourceSlice,
+} from './informed-kinds.js';
 import { decideProfile } from './reconcile/profile-decision.js';
 import { effectiveSlices } from './match/effective-slices.js';
 
@@ -36,17 +47,15 @@ export interface ControllerOptions {
   sliceDebounceMs?: number;
 }
 
-type Obj = KubeObject;
-
 export class Controller {
   private readonly queue = new WorkQueue({ backoff: { baseMs: 200, maxMs: 60_000 } });
   private readonly matcher = new DeviceMatcher();
   private readonly executor: Executor;
-  private readonly ndcs: ListWatch<Obj>;
-  private readonly profiles: ListWatch<Obj>;
-  private readonly deviceClasses: ListWatch<Obj>;
-  private readonly templates: ListWatch<Obj>;
-  private readonly slices: ListWatch<Obj>;
+  private readonly ndcs: Informer<NetworkDeviceClass>;
+  private readonly profiles: Informer<NetworkProfile>;
+  private readonly deviceClasses: Informer<LiveDeviceClass>;
+  private readonly templates: Informer<LiveClaimTemplate>;
+  private readonly slices: Informer<LiveResourceSlice>;
   private sliceTimer: NodeJS.Timeout | undefined;
   private workersDone: Promise<void>[] = [];
   private synced = false;
@@ -60,40 +69,43 @@ export class Controller {
     const onError = (what: string) => (err: unknown) => {
       this.log.warn('informer error', { informer: what, error: (err as Error).message });
     };
-    const lw = (
+    const lw = <T extends KubeObject>(
       path: string,
-      onEvent: (o: Obj, old: Obj | undefined, type: string) => void,
+      decode: Decode<T>,
+      onEvent: (o: T, old: T | undefined) => void,
       labelSelector?: string,
     ) =>
-      new ListWatch<Obj>(opts.client, {
+      new Informer<T>(opts.client, {
         path,
-        onEvent: (type, o, old) => {
-          onEvent(o, old, type);
+        decode,
+        onEvent: (_type, o, old) => {
+          onEvent(o, old);
         },
         onError: onError(path),
         ...(labelSelector ? { labelSelector } : {}),
       });
-    this.ndcs = lw(`/apis/${API_GROUP_VERSION}/networkdeviceclasses`, (o, old) => {
+    this.ndcs = lw(`/apis/${API_GROUP_VERSION}/networkdeviceclasses`, decodeNetworkDeviceClass, (o, old) => {
       this.queue.add(`ndc/${o.metadata.name}`);
       const names = new Set([o.metadata.name]);
       if (old) names.add(old.metadata.name);
       this.enqueueProfilesWhere((p) => names.has(p.spec.deviceClassName));
     });
-    this.profiles = lw(`/apis/${API_GROUP_VERSION}/networkprofiles`, (o) => {
+    this.profiles = lw(`/apis/${API_GROUP_VERSION}/networkprofiles`, decodeNetworkProfile, (o) => {
       this.queue.add(`np/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
     });
-    this.deviceClasses = lw('/apis/resource.k8s.io/v1/deviceclasses', (o) => {
+    this.deviceClasses = lw('/apis/resource.k8s.io/v1/deviceclasses', decodeDeviceClass, (o) => {
       if (this.ndcs.store.has(o.metadata.name)) this.queue.add(`ndc/${o.metadata.name}`);
       this.enqueueProfilesWhere((p) => p.spec.alignment?.deviceClassName === o.metadata.name);
     });
     this.templates = lw(
       '/apis/resource.k8s.io/v1/resourceclaimtemplates',
+      decodeClaimTemplate,
       (o) => {
         this.queue.add(`np/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
       },
       `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
     );
-    this.slices = lw('/apis/resource.k8s.io/v1/resourceslices', () => {
+    this.slices = lw('/apis/resource.k8s.io/v1/resourceslices', decodeResourceSlice, () => {
       this.onSliceChange();
     });
   }
@@ -108,8 +120,7 @@ export class Controller {
 
   private enqueueProfilesWhere(pred: (p: NetworkProfile) => boolean): void {
     for (const p of this.profiles.store.values()) {
-      const np = p as unknown as NetworkProfile;
-      if (pred(np)) this.queue.add(`np/${np.metadata.namespace ?? ''}/${np.metadata.name}`);
+      if (pred(p)) this.queue.add(`np/${p.metadata.namespace ?? ''}/${p.metadata.name}`);
     }
   }
 
@@ -191,7 +202,7 @@ export class Controller {
   async reconcile(key: string): Promise<void> {
     if (key.startsWith('ndc/')) {
       const name = key.slice(4);
-      const ndc = this.ndcs.store.get(name) as unknown as NetworkDeviceClass | undefined;
+      const ndc = this.ndcs.store.get(name);
       if (!ndc || ndc.metadata.deletionTimestamp) return; // generated DeviceClass goes with it (ownerReference GC)
       const decision = decideDeviceClass(
         ndc,
@@ -215,21 +226,21 @@ export class Controller {
       return;
     }
     const [, ns = '', name = ''] = key.split('/');
-    const p = this.profiles.store.get(`${ns}/${name}`) as unknown as NetworkProfile | undefined;
+    const p = this.profiles.store.get(`${ns}/${name}`);
     if (!p || p.metadata.deletionTimestamp) return;
-    let live = this.templates.store.get(`${ns}/${name}`) as LiveObject | undefined;
+    let live = this.templates.store.get(`${ns}/${name}`);
     if (!live) {
       // not in our (label-filtered) cache: make sure no foreign template holds the name
       live = await this.opts.client
-        .get<LiveObject>(`/apis/resource.k8s.io/v1/namespaces/${ns}/resourceclaimtemplates/${name}`)
-        .catch((e: unknown) => {
-          if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        .get<unknown>(`/apis/resource.k8s.io/v1/namespaces/${ns}/resourceclaimtemplates/${name}`)
+        .then(decodeClaimTemplate, (e: unknown) => {
+          if (isNotFound(e)) return undefined;
           throw e;
         });
     }
     const decision = decideProfile({
       profile: p,
-      networkClass: this.ndcs.store.get(p.spec.deviceClassName) as unknown as NetworkDeviceClass | undefined,
+      networkClass: this.ndcs.store.get(p.spec.deviceClassName),
       deviceClassExists: (n) => this.deviceClasses.store.has(n),
       liveTemplate: live,
       slices: this.sliceView(),
@@ -256,13 +267,13 @@ export class Controller {
    * that runs before the watch delivers them neither creates twice nor rewrites the same status.
    */
   private remember(
-    written: readonly Obj[] | readonly { metadata: { name: string } }[],
-    generated: ListWatch<Obj>,
-    source: ListWatch<Obj>,
+    written: readonly { kind?: string }[],
+    generated: Pick<Informer<KubeObject>, 'upsertRawIfNewer'>,
+    source: Pick<Informer<KubeObject>, 'upsertRawIfNewer'>,
   ): void {
-    for (const o of written as Obj[]) {
-      const store = o['kind'] === 'DeviceClass' || o['kind'] === 'ResourceClaimTemplate' ? generated : source;
-      store.upsertIfNewer(o);
+    for (const o of written) {
+      const store = o.kind === 'DeviceClass' || o.kind === 'ResourceClaimTemplate' ? generated : source;
+      store.upsertRawIfNewer(o);
     }
   }
 

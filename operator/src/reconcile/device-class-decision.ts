@@ -18,7 +18,7 @@ export function decideDeviceClass(
 ): Decision<DeviceClass> {
   const name = ndc.metadata.name;
   const zero = { devices: 0, nodes: 0 };
-  const problems = validateNetworkDeviceClass(ndc as unknown as Record<string, unknown>);
+  const problems = validateNetworkDeviceClass(ndc);
   if (problems.length > 0)
     return { action: NONE, ready: invalid(problems), generatedName: name, counts: zero };
   const counts = matcher.count(classExpressions(ndc), slices);

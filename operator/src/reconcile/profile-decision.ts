@@ -25,7 +25,7 @@ export function decideProfile(inp: ProfileInputs): Decision<ResourceClaimTemplat
   const p = inp.profile;
   const name = p.metadata.name;
   const zero = { devices: 0, nodes: 0 };
-  const problems = validateNetworkProfile(p as unknown as Record<string, unknown>);
+  const problems = validateNetworkProfile(p);
   if (problems.length > 0)
     return { action: NONE, ready: invalid(problems), generatedName: name, counts: zero };
   if (!inp.networkClass) {

@@ -6,8 +6,7 @@ import {
   KIND_NETWORK_DEVICE_CLASS,
   KIND_NETWORK_PROFILE,
 } from '../../../lib/api/constants.js';
-import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
-import type { NetworkProfile } from '../../../lib/api/network-profile.js';
+import { decodeNetworkDeviceClass, decodeNetworkProfile } from '../informed-kinds.js';
 import { renderClaimTemplate } from './claim-template.js';
 import { renderDeviceClass } from './device-class.js';
 import type { DeviceClass, ResourceClaimTemplate } from './dra-objects.js';
@@ -53,10 +52,15 @@ export function renderDocuments(docs: readonly unknown[], defaultNamespace = 'de
       out.problems.push(...problems.map((p) => ({ ...p, where })));
       return;
     }
-    if (kind === KIND_NETWORK_DEVICE_CLASS) {
-      out.objects.push(renderDeviceClass(doc as unknown as NetworkDeviceClass));
-    } else {
-      out.objects.push(renderClaimTemplate(doc as unknown as NetworkProfile, defaultNamespace));
+    // the same decoding as the operator's informers (metadata types the validators do not cover)
+    try {
+      out.objects.push(
+        kind === KIND_NETWORK_DEVICE_CLASS
+          ? renderDeviceClass(decodeNetworkDeviceClass(doc))
+          : renderClaimTemplate(decodeNetworkProfile(doc), defaultNamespace),
+      );
+    } catch (e) {
+      out.problems.push({ where, path: '', message: (e as Error).message });
     }
   });
   return out;

@@ -131,7 +131,9 @@ function specProblems(doc: Record<string, unknown>, v: ValidateFunction): FieldP
 const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
 
-export function validateNetworkDeviceClass(doc: Record<string, unknown>): FieldProblem[] {
+/** `doc` as read (YAML document or informer object); every field is checked, none trusted. */
+export function validateNetworkDeviceClass(input: object): FieldProblem[] {
+  const doc = input as Record<string, unknown>;
   ndcValidator ??= compile(networkDeviceClassSpecSchema);
   const spec = (doc['spec'] ?? {}) as Record<string, unknown>;
   return [
@@ -141,7 +143,9 @@ export function validateNetworkDeviceClass(doc: Record<string, unknown>): FieldP
   ];
 }
 
-export function validateNetworkProfile(doc: Record<string, unknown>): FieldProblem[] {
+/** `doc` as read (YAML document or informer object); every field is checked, none trusted. */
+export function validateNetworkProfile(input: object): FieldProblem[] {
+  const doc = input as Record<string, unknown>;
   profileValidator ??= compile(networkProfileSpecSchema);
   const spec = (doc['spec'] ?? {}) as Record<string, unknown>;
   const out = [...metaProblems(doc, true), ...specProblems(doc, profileValidator)];

@@ -1,33 +1,28 @@
-// An informer: list, then watch from the list's resourceVersion, keeping a local cache and calling
-// handlers on every change. Objects are raw JSON (client-node's Watch yields them untouched).
+// An informer: list, then watch from the list's resourceVersion, keeping a local cache of typed
+// objects and calling handlers on every change. Every object (list item or watch event) goes
+// through the caller's `decode` (lib/kube/decode.ts); one that does not decode is reported via
+// onError and left out of the cache.
 //
 // Contract: start() resolves once the first list is cached (hasSynced). Watch ends (server timeout,
 // network error) re-watch from the last seen resourceVersion after a jittered backoff; "410 Gone"
 // (resourceVersion too old) relists and emits the difference as add/update/delete, so handlers see
 // every change at least once (deletes missed during an outage arrive as deletes after the relist).
 // Handlers must not throw (they are wrapped; a throw is logged via onError). stop() aborts the watch.
+// (Named Informer, not ListWatch, so it is not confused with client-node's class of that name.)
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Backoff, sleep, type BackoffOptions } from '../util/backoff.js';
+import type { Decode, KubeObject } from './decode.js';
+import { isGone } from './errors.js';
 import type { KubeRestClient } from './rest-client.js';
 
-export interface KubeObject {
-  metadata: {
-    name: string;
-    namespace?: string;
-    resourceVersion?: string;
-    uid?: string;
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
+export type InformerEventType = 'add' | 'update' | 'delete';
 
-export type EventType = 'add' | 'update' | 'delete';
-
-export interface ListWatchOptions<T extends KubeObject> {
+export interface InformerOptions<T extends KubeObject> {
   /** Collection path, e.g. /apis/knd.dev/v1alpha1/networkprofiles (all namespaces). */
   path: string;
+  decode: Decode<T>;
   labelSelector?: string;
-  onEvent: (type: EventType, obj: T, old: T | undefined) => void;
+  onEvent: (type: InformerEventType, obj: T, old: T | undefined) => void;
   onError?: (err: unknown) => void;
   /** Re-list/re-watch backoff; default 200 ms .. 10 s. */
   backoff?: BackoffOptions;
@@ -38,12 +33,13 @@ const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 200, maxMs: 10_000 };
 export const objectKey = (o: KubeObject): string =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
-interface ListResponse<T> {
-  metadata?: { resourceVersion?: string; continue?: string };
-  items?: T[];
+/** resourceVersion of a raw watch object, if it has one (bookmarks carry nothing else). */
+function rawResourceVersion(raw: unknown): string | undefined {
+  const m = (raw as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
+  return typeof m?.resourceVersion === 'string' ? m.resourceVersion : undefined;
 }
 
-export class ListWatch<T extends KubeObject> {
+export class Informer<T extends KubeObject> {
   readonly store = new Map<string, T>();
   private resourceVersion = '';
   private synced = false;
@@ -51,9 +47,9 @@ export class ListWatch<T extends KubeObject> {
   private readonly abort = new AbortController();
   private watchCtl: AbortController | undefined;
   private readonly client: KubeRestClient<KubeConfig>;
-  private readonly opts: ListWatchOptions<T>;
+  private readonly opts: InformerOptions<T>;
 
-  constructor(client: KubeRestClient<KubeConfig>, opts: ListWatchOptions<T>) {
+  constructor(client: KubeRestClient<KubeConfig>, opts: InformerOptions<T>) {
     this.client = client;
     this.opts = opts;
   }
@@ -74,11 +70,17 @@ export class ListWatch<T extends KubeObject> {
     if (!cur || n(o.metadata.resourceVersion) > n(cur.metadata.resourceVersion)) this.store.set(k, o);
   }
 
+  /** upsertIfNewer() of an object as the apiserver returned it (decoded first; reported if malformed). */
+  upsertRawIfNewer(raw: unknown): void {
+    const o = this.decode(raw);
+    if (o) this.upsertIfNewer(o);
+  }
+
   list(): T[] {
     return [...this.store.values()];
   }
 
-  private emit(type: EventType, obj: T, old: T | undefined): void {
+  private emit(type: InformerEventType, obj: T, old: T | undefined): void {
     try {
       this.opts.onEvent(type, obj, old);
     } catch (err) {
@@ -86,21 +88,25 @@ export class ListWatch<T extends KubeObject> {
     }
   }
 
+  /** decode, or report and skip */
+  private decode(raw: unknown): T | undefined {
+    try {
+      return this.opts.decode(raw);
+    } catch (err) {
+      this.opts.onError?.(new Error(`${this.opts.path}: ${(err as Error).message}`, { cause: err }));
+      return undefined;
+    }
+  }
+
   private async relist(): Promise<void> {
-    const items: T[] = [];
-    let cont = '';
-    let rv = '';
-    do {
-      const q = new URLSearchParams({ limit: '500' });
-      if (this.opts.labelSelector) q.set('labelSelector', this.opts.labelSelector);
-      if (cont) q.set('continue', cont);
-      const r = await this.client.list<ListResponse<T>>(`${this.opts.path}?${q.toString()}`);
-      items.push(...(r.items ?? []));
-      cont = r.metadata?.continue ?? '';
-      rv = r.metadata?.resourceVersion ?? rv;
-    } while (cont !== '');
+    const { items, resourceVersion } = await this.client.listAll(
+      this.opts.path,
+      (raw) => this.decode(raw),
+      this.opts.labelSelector ? { labelSelector: this.opts.labelSelector } : {},
+    );
     const seen = new Set<string>();
     for (const o of items) {
+      if (!o) continue;
       const k = objectKey(o);
       seen.add(k);
       const old = this.store.get(k);
@@ -114,7 +120,7 @@ export class ListWatch<T extends KubeObject> {
         this.emit('delete', o, o);
       }
     }
-    this.resourceVersion = rv;
+    this.resourceVersion = resourceVersion;
   }
 
   /** Runs until stop(); resolves when the first list is in the cache. */
@@ -154,6 +160,30 @@ export class ListWatch<T extends KubeObject> {
     }
   }
 
+  private onWatchEvent(type: string, raw: unknown): 'gone' | undefined {
+    if (type === 'ERROR') {
+      // raw is a metav1.Status
+      if (isGone(raw)) return 'gone';
+      this.opts.onError?.(new Error(`watch ${this.opts.path}: ${JSON.stringify(raw)}`));
+      return undefined;
+    }
+    const rv = rawResourceVersion(raw);
+    if (rv) this.resourceVersion = rv;
+    if (type === 'BOOKMARK') return undefined;
+    const obj = this.decode(raw);
+    if (!obj) return undefined;
+    const k = objectKey(obj);
+    const old = this.store.get(k);
+    if (type === 'DELETED') {
+      this.store.delete(k);
+      this.emit('delete', obj, old);
+    } else {
+      this.store.set(k, obj);
+      this.emit(old ? 'update' : 'add', obj, old);
+    }
+    return undefined;
+  }
+
   /** One watch connection; resolves how it ended. */
   private watchOnce(): Promise<'closed' | 'gone' | 'error'> {
     return new Promise((resolve) => {
@@ -169,28 +199,11 @@ export class ListWatch<T extends KubeObject> {
         this.opts.path,
         q,
         (type: string, raw: unknown) => {
-          const obj = raw as T & { code?: number };
-          if (type === 'ERROR') {
-            if (obj.code === 410) gone = true;
-            else this.opts.onError?.(new Error(`watch ${this.opts.path}: ${JSON.stringify(raw)}`));
-            return;
-          }
-          const rv = obj.metadata.resourceVersion;
-          if (rv) this.resourceVersion = rv;
-          if (type === 'BOOKMARK') return;
-          const k = objectKey(obj);
-          const old = this.store.get(k);
-          if (type === 'DELETED') {
-            this.store.delete(k);
-            this.emit('delete', obj, old);
-          } else {
-            this.store.set(k, obj);
-            this.emit(old ? 'update' : 'add', obj, old);
-          }
+          if (this.onWatchEvent(type, raw) === 'gone') gone = true;
         },
         (err: unknown) => {
           this.watchCtl = undefined;
-          if ((err as { statusCode?: number } | null)?.statusCode === 410) gone = true;
+          if (isGone(err)) gone = true;
           else if (err && !this.stopped) this.opts.onError?.(err);
           resolve(gone ? 'gone' : err ? 'error' : 'closed');
         },
