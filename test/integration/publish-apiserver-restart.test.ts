@@ -2,25 +2,26 @@
 // to the latest device list once it is started again. Stops and restarts ONLY the apiserver
 // process of the test control plane (test/support/apiserver-process.ts); etcd keeps the data.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeRestClient } from '../../lib/kube/rest-client.js';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { silentLogger } from '../../lib/util/logger.js';
 import { discoverOnce } from '../../node-agent/src/inventory/inventory.js';
 import { startPublisher } from '../../node-agent/src/publish/publisher.js';
 import { startApiserver, stopApiserver, type ApiserverProcess } from '../support/apiserver-process.js';
 import { gpuServer8x8, makeSysfsFixture } from '../support/sysfs-fixture.js';
-import { FakeNodes, kubeConfig, slicesOf, waitFor } from './publish-helpers.js';
+import { FakeNodes, kubeConfig, slicesOf, waitFor, restClient } from './publish-helpers.js';
 
 let kc: KubeConfig;
 let core: CoreV1Api;
-let resource: ResourceV1Api;
+let rest: KubeRestClient;
 let fakes: FakeNodes;
 
 beforeAll(() => {
   kc = kubeConfig();
   core = kc.makeApiClient(CoreV1Api);
-  resource = kc.makeApiClient(ResourceV1Api);
-  fakes = new FakeNodes(core, resource);
+  rest = restClient(kc);
+  fakes = new FakeNodes(core, rest);
 });
 
 afterAll(async () => {
@@ -69,7 +70,7 @@ describe('apiserver stopped and restarted mid-publish', () => {
       const st = await p.waitForSync(60_000);
       expect(st.failures).toBe(0);
       expect(st.generation).toBe(first.generation + 1);
-      const slices = await slicesOf(resource, node.name);
+      const slices = await slicesOf(rest, node.name);
       expect(slices.map((s) => s.spec.devices.length)).toEqual([8]);
       expect(slices[0]?.spec.pool.generation).toBe(st.generation);
     } finally {

@@ -1,9 +1,11 @@
 // Shared helpers of the publish-*.test.ts integration suites (not a test file).
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, KubeConfig, ResourceV1Api, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
-import { fromModel } from '../../node-agent/src/publish/kube-codec.js';
-import type { ResourceSlice } from '../../node-agent/src/publish/slice-builder.js';
+import { isNotFound } from '../../lib/kube/errors.js';
+import { KubeRestClient, resourcePath } from '../../lib/kube/rest-client.js';
+import { RESOURCE_API_VERSION, type ResourceSlice } from '../../node-agent/src/publish/slice-builder.js';
+import { decodeManagedSlice } from '../../node-agent/src/publish/slice-decode.js';
 
 export function kubeConfig(): KubeConfig {
   const path = process.env['KND_KUBECONFIG'];
@@ -18,6 +20,13 @@ export function kubeConfig(): KubeConfig {
 
 export const suffix = (): string => randomBytes(3).toString('hex');
 
+/** lib/kube's client, as the publisher uses it (wire JSON). */
+export const restClient = (kc: KubeConfig): KubeRestClient =>
+  new KubeRestClient(kc, { fieldManager: 'knd-test' });
+
+export const slicePath = (name?: string): string =>
+  resourcePath(RESOURCE_API_VERSION, 'resourceslices', undefined, name);
+
 export function nodeBody(name: string): V1Node {
   return { metadata: { name } };
 }
@@ -25,10 +34,10 @@ export function nodeBody(name: string): V1Node {
 export class FakeNodes {
   readonly names: string[] = [];
   private readonly core: CoreV1Api;
-  private readonly resource: ResourceV1Api;
-  constructor(core: CoreV1Api, resource: ResourceV1Api) {
+  private readonly rest: KubeRestClient;
+  constructor(core: CoreV1Api, rest: KubeRestClient) {
     this.core = core;
-    this.resource = resource;
+    this.rest = rest;
   }
 
   async create(prefix: string): Promise<{ name: string; uid: string }> {
@@ -41,22 +50,21 @@ export class FakeNodes {
   /** Delete the nodes and their slices (slices first: no garbage collector may be running). */
   async cleanup(): Promise<void> {
     for (const n of this.names.splice(0)) {
-      for (const s of await slicesOf(this.resource, n))
-        await this.resource.deleteResourceSlice({ name: s.metadata.name });
+      for (const s of await slicesOf(this.rest, n)) await this.rest.delete(slicePath(s.metadata.name));
       try {
         await this.core.deleteNode({ name: n });
       } catch (e) {
-        if ((e as { code?: unknown }).code !== 404) throw e;
+        if (!isNotFound(e)) throw e;
       }
     }
   }
 }
 
-export async function slicesOf(resource: ResourceV1Api, node: string): Promise<ResourceSlice[]> {
-  const l = await resource.listResourceSlice({
+export async function slicesOf(rest: KubeRestClient, node: string): Promise<ResourceSlice[]> {
+  const l = await rest.listAll(slicePath(), decodeManagedSlice, {
     fieldSelector: `spec.driver=${DRIVER_NAME},spec.nodeName=${node}`,
   });
-  return l.items.map(fromModel).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+  return l.items.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
 }
 
 /** Poll `probe` every intervalMs until it returns true; resolves with the elapsed ms or rejects at timeoutMs. */

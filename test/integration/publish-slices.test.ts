@@ -1,25 +1,33 @@
 // ResourceSlice publishing against the real kube-apiserver (jest project `integration`; the global
 // setup starts the control plane and sets KND_KUBECONFIG). Fake Node objects stand in for nodes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeRestClient } from '../../lib/kube/rest-client.js';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { silentLogger } from '../../lib/util/logger.js';
 import { discoverOnce } from '../../node-agent/src/inventory/inventory.js';
 import type { InventoryDevice } from '../../node-agent/src/inventory/build-devices.js';
-import { toModel } from '../../node-agent/src/publish/kube-codec.js';
 import { startPublisher, type Publisher } from '../../node-agent/src/publish/publisher.js';
 import { buildSlices, type ResourceSlice } from '../../node-agent/src/publish/slice-builder.js';
 import { gpuServer8x8, makeSysfsFixture, manyNics, type SysfsSpec } from '../support/sysfs-fixture.js';
-import { FakeNodes, kubeConfig, nodeBody, slicesOf as listSlices, suffix } from './publish-helpers.js';
+import {
+  FakeNodes,
+  kubeConfig,
+  nodeBody,
+  slicesOf as listSlices,
+  suffix,
+  restClient,
+  slicePath,
+} from './publish-helpers.js';
 
 let kc: KubeConfig;
 let core: CoreV1Api;
-let resource: ResourceV1Api;
+let rest: KubeRestClient;
 let fakes: FakeNodes;
 const publishers: Publisher[] = [];
 
 const fakeNode = (prefix: string): Promise<{ name: string; uid: string }> => fakes.create(prefix);
-const slicesOf = (node: string): Promise<ResourceSlice[]> => listSlices(resource, node);
+const slicesOf = (node: string): Promise<ResourceSlice[]> => listSlices(rest, node);
 
 async function devicesOf(spec: SysfsSpec): Promise<InventoryDevice[]> {
   const fx = await makeSysfsFixture(spec);
@@ -48,8 +56,8 @@ function publisher(
 beforeAll(() => {
   kc = kubeConfig();
   core = kc.makeApiClient(CoreV1Api);
-  resource = kc.makeApiClient(ResourceV1Api);
-  fakes = new FakeNodes(core, resource);
+  rest = restClient(kc);
+  fakes = new FakeNodes(core, rest);
 });
 
 afterEach(async () => {
@@ -128,7 +136,7 @@ describe('ResourceSlice publisher against the real apiserver', () => {
       devices,
       maxDevicesPerSlice: 3,
     });
-    for (const s of old) await resource.createResourceSlice({ body: toModel(s) });
+    for (const s of old) await rest.create(slicePath(), s);
     expect(await slicesOf(node.name)).toHaveLength(3);
     const p = publisher(node.name);
     p.update(devices);
@@ -150,7 +158,7 @@ describe('ResourceSlice publisher against the real apiserver', () => {
     const p = publisher(node.name);
     p.update(await devicesOf(gpuServer8x8().spec));
     const st = await p.waitForSync(30_000);
-    for (const s of await slicesOf(node.name)) await resource.deleteResourceSlice({ name: s.metadata.name });
+    for (const s of await slicesOf(node.name)) await rest.delete(slicePath(s.metadata.name));
     expect(await slicesOf(node.name)).toEqual([]);
     p.resync();
     const st2 = await p.waitForSync(30_000);

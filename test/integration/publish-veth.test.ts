@@ -5,7 +5,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, ResourceV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeRestClient } from '../../lib/kube/rest-client.js';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import { silentLogger } from '../../lib/util/logger.js';
 import {
@@ -14,7 +15,7 @@ import {
   type Inventory,
 } from '../../node-agent/src/inventory/inventory.js';
 import { startPublisher, type Publisher } from '../../node-agent/src/publish/publisher.js';
-import { FakeNodes, kubeConfig, slicesOf, suffix, waitFor } from './publish-helpers.js';
+import { FakeNodes, kubeConfig, slicesOf, suffix, waitFor, restClient } from './publish-helpers.js';
 
 const run = promisify(execFile);
 const ip = async (...args: string[]): Promise<void> => {
@@ -22,7 +23,7 @@ const ip = async (...args: string[]): Promise<void> => {
 };
 
 let kc: KubeConfig;
-let resource: ResourceV1Api;
+let rest: KubeRestClient;
 let fakes: FakeNodes;
 const tag = suffix().slice(0, 4);
 const vethA = `kndp${tag}a`;
@@ -42,8 +43,8 @@ async function cleanupLinks(): Promise<void> {
 
 beforeAll(async () => {
   kc = kubeConfig();
-  resource = kc.makeApiClient(ResourceV1Api);
-  fakes = new FakeNodes(kc.makeApiClient(CoreV1Api), resource);
+  rest = restClient(kc);
+  fakes = new FakeNodes(kc.makeApiClient(CoreV1Api), rest);
   await cleanupLinks();
 });
 
@@ -82,7 +83,7 @@ describe('live veth pair in the published slice', () => {
     await i.ready;
     await p.waitForSync(30_000);
     const names = async (): Promise<string[]> =>
-      (await slicesOf(resource, node.name)).flatMap((s) => s.spec.devices.map((d) => d.name)).sort();
+      (await slicesOf(rest, node.name)).flatMap((s) => s.spec.devices.map((d) => d.name)).sort();
     expect(await names()).toEqual([]);
 
     await ip('link', 'add', vethA, 'type', 'veth', 'peer', 'name', vethB);
@@ -91,7 +92,7 @@ describe('live veth pair in the published slice', () => {
       2000,
       'veth pair published',
     );
-    const published = (await slicesOf(resource, node.name))[0]?.spec.devices.find((d) => d.name === vethA);
+    const published = (await slicesOf(rest, node.name))[0]?.spec.devices.find((d) => d.name === vethA);
     expect(published?.attributes['knd.dev/type']).toEqual({ string: 'veth' });
     expect(published?.attributes['knd.dev/virtual']).toEqual({ bool: true });
     expect(i.lookup(vethA)).toMatchObject({ ifName: vethA, present: true, pinned: false });

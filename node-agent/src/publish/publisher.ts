@@ -8,21 +8,28 @@
 //   at the highest existing generation; if anything differs, rebuild at generation+1 and
 //   create/replace/delete. Stale slices of an earlier run (other names, a larger split) are deleted
 //   by the first reconcile. Idempotent: re-running after a partial failure converges.
+// - API: lib/kube's REST client with plain wire JSON (slice-builder's shape; read back through
+//   slice-decode.ts); errors read through lib/kube/errors.ts. No writes when nothing changed.
 // - Time limits: every API call is abandoned after requestTimeoutMs (default 10 s).
 // - Retry: a failed reconcile is retried with exponential backoff and jitter (500 ms doubling to
 //   10 s, each delay drawn from [d/2, d]: lib/util/backoff.ts; reset on success); a periodic resync (default 60 s) repairs external changes. The
 //   apiserver being down never stops the loop or the process; it converges when the apiserver returns.
 // - Never: write slices of another node or driver; crash the agent.
-import type { V1ResourceSlice } from '@kubernetes/client-node';
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
-import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
 import { isNotFound } from '../../../lib/kube/errors.js';
+import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
 import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
 import { Backoff } from '../../../lib/util/backoff.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import { wrap } from '../../../lib/util/result.js';
-import { fromModel } from './kube-codec.js';
-import { RESOURCE_API_VERSION, buildSlices, type OwnerNode, type SliceDevice } from './slice-builder.js';
+import {
+  buildSlices,
+  RESOURCE_API_VERSION,
+  type OwnerNode,
+  type ResourceSlice,
+  type SliceDevice,
+} from './slice-builder.js';
+import { decodeManagedSlice } from './slice-decode.js';
 import { diffSlices, maxGeneration, type SliceAction } from './slice-diff.js';
 
 export interface PublisherOptions {
@@ -60,33 +67,16 @@ export interface Publisher {
   stop(opts?: { deleteSlices?: boolean }): Promise<void>;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => {
-      reject(new Error(`${what}: no answer within ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([p, timeout]).finally(() => {
-    clearTimeout(t);
-  });
-}
+const slicePath = (name?: string): string =>
+  resourcePath(RESOURCE_API_VERSION, 'resourceslices', undefined, name);
 
 export function startPublisher(opts: PublisherOptions): Publisher {
   const log = opts.logger;
-  const timeoutMs = opts.requestTimeoutMs ?? 10_000;
-  // wire JSON (no client-node models: int attributes stay `int`); withTimeout bounds each call
-  const client = new KubeRestClient(opts.kubeConfig, { fieldManager: FIELD_MANAGER_AGENT, timeoutMs });
-  const slicePath = (name?: string): string =>
-    resourcePath(RESOURCE_API_VERSION, 'resourceslices', undefined, name);
+  const client = new KubeRestClient(opts.kubeConfig, {
+    fieldManager: FIELD_MANAGER_AGENT,
+    timeoutMs: opts.requestTimeoutMs ?? 10_000,
+  });
   const fieldSelector = `spec.driver=${opts.driverName},spec.nodeName=${opts.nodeName}`;
-  const listSlices = (): Promise<{ items: V1ResourceSlice[] }> =>
-    call(
-      client.list<{ items: V1ResourceSlice[] }>(
-        `${slicePath()}?fieldSelector=${encodeURIComponent(fieldSelector)}`,
-      ),
-      'list ResourceSlices',
-    );
 
   // Nothing is written before the first update(): publishing an empty pool first would make
   // the scheduler see the node's devices vanish for a moment after every agent restart.
@@ -104,7 +94,11 @@ export function startPublisher(opts: PublisherOptions): Publisher {
   let loopDone: Promise<void> = Promise.resolve();
 
   const call = <T>(p: Promise<T>, what: string): Promise<T> =>
-    withTimeout(p, timeoutMs, what).catch((e: unknown) => Promise.reject(wrap(what, e)));
+    p.catch((e: unknown) => Promise.reject(wrap(what, e)));
+
+  const listSlices = async (): Promise<ResourceSlice[]> =>
+    (await call(client.listAll(slicePath(), decodeManagedSlice, { fieldSelector }), 'list ResourceSlices'))
+      .items;
 
   const lookupOwner = async (): Promise<void> => {
     if (owner) return;
@@ -115,7 +109,7 @@ export function startPublisher(opts: PublisherOptions): Publisher {
       );
       if (node.metadata?.uid) owner = { name: opts.nodeName, uid: node.metadata.uid };
     } catch (e) {
-      if (!isNotFound((e as Error).cause)) throw e;
+      if (!isNotFound(e)) throw e;
       if (!warnedNoNode)
         log.warn('node object not found; publishing slices without an owner reference', {
           node: opts.nodeName,
@@ -137,15 +131,14 @@ export function startPublisher(opts: PublisherOptions): Publisher {
       try {
         await call(client.delete(slicePath(a.name)), `delete ResourceSlice ${a.name}`);
       } catch (e) {
-        if (!isNotFound((e as Error).cause)) throw e;
+        if (!isNotFound(e)) throw e;
       }
     }
   };
 
   const reconcile = async (): Promise<void> => {
     await lookupOwner();
-    const listed = await listSlices();
-    const existing = listed.items.map(fromModel);
+    const existing = await listSlices();
     const devices = desired ?? [];
     const base = {
       driverName: opts.driverName,
@@ -260,8 +253,7 @@ export function startPublisher(opts: PublisherOptions): Publisher {
       await loopDone;
       if (o.deleteSlices) {
         try {
-          const listed = await listSlices();
-          for (const s of listed.items) await apply({ op: 'delete', name: s.metadata?.name ?? '' });
+          for (const s of await listSlices()) await apply({ op: 'delete', name: s.metadata.name });
         } catch (e) {
           log.warn('deleting ResourceSlices at stop failed', { error: (e as Error).message });
         }

@@ -1,0 +1,77 @@
+// An existing ResourceSlice as the apiserver returns it (wire JSON), reduced to the fields knd
+// manages, so slice-diff compares like with like (server-set metadata, fields of newer API
+// versions and attribute kinds knd never writes, such as `version`, are left out). Pure; throws a
+// field-path error on a malformed slice.
+import { decodeKubeObject } from '../../../lib/kube/decode.js';
+import type { AttributeValue } from '../inventory/attributes.js';
+import { RESOURCE_API_VERSION, type ResourceSlice } from './slice-builder.js';
+
+type Json = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function record(v: unknown, path: string): Json {
+  if (!isRecord(v)) throw new Error(`${path}: must be an object`);
+  return v;
+}
+
+function attributeValue(v: unknown): AttributeValue | undefined {
+  if (!isRecord(v)) return undefined;
+  if (typeof v['int'] === 'number') return { int: v['int'] };
+  if (typeof v['bool'] === 'boolean') return { bool: v['bool'] };
+  if (typeof v['string'] === 'string') return { string: v['string'] };
+  return undefined;
+}
+
+export function decodeManagedSlice(raw: unknown): ResourceSlice {
+  const o = decodeKubeObject(raw);
+  const name = o.metadata.name;
+  const at = (p: string): string => `ResourceSlice ${name}: ${p}`;
+  const spec = record(o['spec'], at('spec'));
+  const pool = record(spec['pool'], at('spec.pool'));
+  if (typeof spec['driver'] !== 'string') throw new Error(at('spec.driver: must be a string'));
+  if (typeof pool['name'] !== 'string') throw new Error(at('spec.pool.name: must be a string'));
+  if (typeof pool['generation'] !== 'number') throw new Error(at('spec.pool.generation: must be a number'));
+  const devices = spec['devices'] ?? [];
+  if (!Array.isArray(devices)) throw new Error(at('spec.devices: must be a list'));
+  const owners = (o.metadata.ownerReferences ?? []).filter((r) => r.kind === 'Node' && r.apiVersion === 'v1');
+  return {
+    apiVersion: RESOURCE_API_VERSION,
+    kind: 'ResourceSlice',
+    metadata: {
+      name,
+      labels: { ...(o.metadata.labels ?? {}) },
+      ...(owners.length > 0
+        ? {
+            ownerReferences: owners.map((r) => ({
+              apiVersion: 'v1' as const,
+              kind: 'Node' as const,
+              name: r.name ?? '',
+              uid: r.uid,
+              controller: true as const,
+            })),
+          }
+        : {}),
+      ...(o.metadata.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}),
+    },
+    spec: {
+      driver: spec['driver'],
+      nodeName: typeof spec['nodeName'] === 'string' ? spec['nodeName'] : '',
+      pool: {
+        name: pool['name'],
+        generation: pool['generation'],
+        resourceSliceCount: typeof pool['resourceSliceCount'] === 'number' ? pool['resourceSliceCount'] : 0,
+      },
+      devices: devices.map((d: unknown, i) => {
+        const dev = record(d, at(`spec.devices[${i}]`));
+        if (typeof dev['name'] !== 'string') throw new Error(at(`spec.devices[${i}].name: must be a string`));
+        const attributes: Partial<Record<string, AttributeValue>> = {};
+        for (const [k, v] of Object.entries(isRecord(dev['attributes']) ? dev['attributes'] : {})) {
+          const a = attributeValue(v);
+          if (a) attributes[k] = a;
+        }
+        return { name: dev['name'], attributes };
+      }),
+    },
+  };
+}
