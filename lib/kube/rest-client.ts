@@ -212,22 +212,30 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
     return this.request<T>('update', 'PUT', path, body);
   }
 
-  delete(path: string): Promise<JsonObject> {
-    return this.request('delete', 'DELETE', path);
+  /** DELETE, optionally with DeleteOptions (e.g. a uid precondition). */
+  delete(path: string, options?: JsonObject): Promise<JsonObject> {
+    return this.request('delete', 'DELETE', path, options);
+  }
+
+  /** JSON merge patch (RFC 7386) of `body` at `path`, with this client's field manager. */
+  mergePatch<T = JsonObject>(path: string, body: unknown): Promise<T> {
+    return this.request<T>(
+      'patch',
+      'PATCH',
+      withQuery(path, `fieldManager=${encodeURIComponent(this.fieldManager)}`),
+      body,
+      'application/merge-patch+json',
+    );
   }
 
   /** Server-side apply (force) of `body` at `path` (the object's URL, or its /status). */
   apply<T = JsonObject>(path: string, body: unknown): Promise<T> {
     const q = `fieldManager=${encodeURIComponent(this.fieldManager)}&force=true`;
-    return this.request<T>(
-      'apply',
-      'PATCH',
-      `${path}${path.includes('?') ? '&' : '?'}${q}`,
-      body,
-      'application/apply-patch+yaml',
-    );
+    return this.request<T>('apply', 'PATCH', withQuery(path, q), body, 'application/apply-patch+yaml');
   }
 }
+
+const withQuery = (path: string, q: string): string => `${path}${path.includes('?') ? '&' : '?'}${q}`;
 
 /** URL path of a resource: apiVersion "v1" -> /api/v1, "g/v" -> /apis/g/v. */
 export function resourcePath(apiVersion: string, plural: string, namespace?: string, name?: string): string {

@@ -42,17 +42,11 @@ export function kubeStatusApi(opts: KubeStatusApiOptions): ClaimStatusApi {
     writeClaimStatus: async (body: ClaimStatusPatch) => {
       const { name, namespace } = body.metadata;
       const path = `${resourcePath('resource.k8s.io/v1', 'resourceclaims', namespace, name)}/status`;
-      const live = await client.request<LiveClaim>('get', 'GET', path);
+      const live = await client.get<LiveClaim>(path);
       const resourceVersion = live.metadata?.resourceVersion;
       if (resourceVersion === undefined) throw new Error(`claim ${namespace}/${name} has no resourceVersion`);
       const devices = mergeDeviceStatuses(live.status?.devices ?? [], body.status.devices);
-      await client.request(
-        'patch',
-        'PATCH',
-        `${path}?fieldManager=${encodeURIComponent(fieldManager)}`,
-        { metadata: { resourceVersion }, status: { devices } },
-        'application/merge-patch+json',
-      );
+      await client.mergePatch(path, { metadata: { resourceVersion }, status: { devices } });
     },
     createPodEvent: (event: PodEvent) =>
       postEvent(

@@ -62,11 +62,7 @@ export class Executor {
       try {
         if (a.kind === 'replace') {
           await this.client
-            .request('delete', 'DELETE', item, {
-              kind: 'DeleteOptions',
-              apiVersion: 'v1',
-              preconditions: { uid: a.liveUid },
-            })
+            .delete(item, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: a.liveUid } })
             .catch((e: unknown) => {
               if (!isNotFound(e)) throw e;
             });
