@@ -5,17 +5,11 @@
 // kinds is the reconcile decision's job (lib/api validators -> Ready=False with field paths).
 // A malformed object throws an Error naming the field path.
 
+import type { ObjectMetaLite } from '../api/network-device-class.js';
+
 /** The metadata every stored object has, typed as knd reads it. */
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
+export interface ObjectMeta extends ObjectMetaLite {
   ownerReferences?: { apiVersion?: string; kind: string; name?: string; uid: string; controller?: boolean }[];
-  deletionTimestamp?: string;
 }
 
 export interface KubeObject {

@@ -125,13 +125,7 @@ export class Executor {
     await postEvent(
       this.client,
       {
-        regarding: {
-          apiVersion: src.apiVersion,
-          kind: src.kind,
-          name: src.name,
-          ...(src.namespace ? { namespace: src.namespace } : {}),
-          ...(src.uid ? { uid: src.uid } : {}),
-        },
+        regarding: src,
         type,
         reason,
         message,
