@@ -17,6 +17,7 @@ import {
   waitKubeletRegistered,
   type AgentSettings,
   type ManagedProcess,
+  type ProcessOptions,
 } from '../support/agent-process.js';
 import {
   HELM_AGENT_STATE_DIR,
@@ -45,14 +46,22 @@ export interface AgentTarget {
   tearDown(): Promise<void>;
 }
 
-export function processTarget(): AgentTarget {
+export interface ProcessTargetOptions {
+  /** The agent's --state-dir (default $KND_RUN_DIR/knd-agent/state). */
+  readonly stateDir?: string;
+  /** Passed to startAgent/startKndOperator: `{ build: false }` from a program already running from dist/. */
+  readonly process?: ProcessOptions;
+}
+
+export function processTarget(options: ProcessTargetOptions = {}): AgentTarget {
   let agent: ManagedProcess | undefined;
   let operator: ManagedProcess | undefined;
   let settings: AgentSettings | undefined;
-  const stateDir = path.join(runDirOf(), 'knd-agent', 'state');
+  const stateDir = options.stateDir ?? path.join(runDirOf(), 'knd-agent', 'state');
+  const processOptions = options.process ?? {};
   const restart = async (extraArgs: readonly string[] = []): Promise<void> => {
     if (!settings) throw new Error('processTarget.restart before setUp');
-    agent = await startAgent({ ...settings, extraArgs });
+    agent = await startAgent({ ...settings, extraArgs }, processOptions);
     await waitKubeletRegistered(settings.metricsPort);
   };
   return {
@@ -60,7 +69,10 @@ export function processTarget(): AgentTarget {
     stateDir,
     async setUp(node, suffix) {
       const kubeconfig = process.env['KND_KUBECONFIG'] ?? path.join(runDirOf(), 'admin.kubeconfig');
-      operator = await startKndOperator({ kubeconfig, healthPort: 18481, leaseName: `knd-e2e-${suffix}` });
+      operator = await startKndOperator(
+        { kubeconfig, healthPort: 18481, leaseName: `knd-e2e-${suffix}` },
+        processOptions,
+      );
       settings = {
         nodeName: node.nodeName,
         kubeconfig,
