@@ -6,7 +6,7 @@
 // attach record, completion mark or CDI spec left, the agent's RSS flat.
 //
 // Run (root, from the repository root; reuses a running control plane and node, leaves them running):
-//   npm run soak -- [--pods 300] [--concurrency 6] [--nics 6] [--fault-rate 0.05] [--seed N]
+//   npm run soak -- [--pods 300] [--concurrency 6] [--nics 4] [--fault-rate 0.05] [--seed N]
 //                   [--max-hold-ms 2000] [--max-fault-delay-ms 3000] [--pod-ready-timeout-ms 180000]
 //                   [--warmup-pods 10] [--rss-bound-ratio 1.5]
 // Prints the seed first (repeat a run with --seed), progress, then the report; exits 1 when a check

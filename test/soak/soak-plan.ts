@@ -35,7 +35,7 @@ export interface SoakParams {
 export const DEFAULT_SOAK_PARAMS: Omit<SoakParams, 'seed'> = {
   pods: 300,
   concurrency: 6,
-  nics: 6,
+  nics: 4,
   faultRate: 0.05,
   maxHoldMs: 2_000,
   maxFaultDelayMs: 3_000,
