@@ -48,6 +48,7 @@ describe('soak: claim pods created and deleted while the agent, containerd and t
     expect(report.podFailures).toEqual([]);
     expect(report.podsReady).toBe(params.pods);
     expect(report.sampling.withoutNet1).toEqual([]);
+    expect(report.nicsDestroyed).toEqual([]);
     // every pod was looked into at Ready, plus the sampler's looks
     expect(report.sampling.taken).toBeGreaterThanOrEqual(params.pods);
     expect(report.end).toEqual({

@@ -80,6 +80,8 @@ export interface TestNics {
   /** State of each NIC right after creation. */
   readonly initial: Map<string, HostNicState>;
   remove(): Promise<void>;
+  /** Creates the pair of test NIC `name` again, with its initial state (after it was destroyed). */
+  recreate(name: string): Promise<void>;
 }
 
 /** Creates `count` veth pairs `<prefix>0..` (host end) / `<prefix>Np` (in `<prefix>-peers`). */
@@ -90,32 +92,62 @@ export async function createTestNics(prefix: string, count: number): Promise<Tes
   const names: string[] = [];
   const initial = new Map<string, HostNicState>();
   for (let i = 0; i < count; i++) {
-    const name = `${prefix}${i}`;
-    const hex = i.toString(16).padStart(2, '0');
-    await ip([
-      'link',
-      'add',
-      name,
-      'mtu',
-      '1500',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      `${name}p`,
-      'netns',
-      peerNetns,
-    ]);
-    await ip(['link', 'set', name, 'address', `02:e2:e0:00:00:${hex}`]);
-    await ip(['addr', 'add', `198.18.${Math.floor(i / 250)}.${1 + (i % 250)}/32`, 'dev', name]);
-    await ip(['link', 'set', name, 'up']);
-    await ip(['-n', peerNetns, 'link', 'set', `${name}p`, 'up']);
-    const state = await hostNicState(name);
-    if (state === undefined) throw new Error(`${name} vanished right after creation`);
-    names.push(name);
-    initial.set(name, state);
+    const state = await addTestNic(prefix, i, peerNetns);
+    names.push(state.name);
+    initial.set(state.name, state);
   }
-  return { names, peerNetns, initial, remove: () => removeTestNics(prefix, count, peerNetns) };
+  return {
+    names,
+    peerNetns,
+    initial,
+    remove: () => removeTestNics(prefix, count, peerNetns),
+    recreate: async (name) => {
+      const i = names.indexOf(name);
+      if (i < 0) throw new Error(`${name} is not one of the test NICs ${names.join(', ')}`);
+      if ((await hostNicState(name)) !== undefined) await ip(['link', 'del', name]);
+      await addTestNic(prefix, i, peerNetns);
+    },
+  };
+}
+
+/** One veth pair of createTestNics: `<prefix><i>` on the host (fixed MAC, MTU, address), peer in peerNetns. */
+async function addTestNic(prefix: string, i: number, peerNetns: string): Promise<HostNicState> {
+  const name = `${prefix}${i}`;
+  const hex = i.toString(16).padStart(2, '0');
+  await ip([
+    'link',
+    'add',
+    name,
+    'mtu',
+    '1500',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    `${name}p`,
+    'netns',
+    peerNetns,
+  ]);
+  await ip(['link', 'set', name, 'address', `02:e2:e0:00:00:${hex}`]);
+  await ip(['addr', 'add', `198.18.${Math.floor(i / 250)}.${1 + (i % 250)}/32`, 'dev', name]);
+  await ip(['link', 'set', name, 'up']);
+  await ip(['-n', peerNetns, 'link', 'set', `${name}p`, 'up']);
+  const state = await hostNicState(name);
+  if (state === undefined) throw new Error(`${name} vanished right after creation`);
+  return state;
+}
+
+/**
+ * Names of the peer ends still in the peers' namespace. A veth pair lives and dies as a whole: a
+ * missing peer `<name>p` means the host end `<name>` was destroyed, wherever it was (e.g. in a pod
+ * namespace that the runtime removed).
+ */
+export async function testNicPeers(nics: TestNics): Promise<string[]> {
+  const out = await ip(['-n', nics.peerNetns, '-o', 'link', 'show']);
+  return out.split('\n').flatMap((line) => {
+    const m = /^\d+:\s+([^@:\s]+)/.exec(line);
+    return m?.[1] === undefined ? [] : [m[1]];
+  });
 }
 
 async function removeTestNics(prefix: string, count: number, peerNetns: string): Promise<void> {

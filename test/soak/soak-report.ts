@@ -49,6 +49,8 @@ export interface SoakReport {
   readonly podsReady: number;
   /** "<pod>: <reason>" for each pod that was not Ready in time, lacked net1, or was not deleted. */
   readonly podFailures: readonly string[];
+  /** "<nic> at <s> s [(agent down)]" for each veth destroyed during the run (created again after). */
+  readonly nicsDestroyed: readonly string[];
   readonly faultsPlanned: number;
   readonly faults: readonly FaultRecord[];
   readonly sampling: NetSampling;
@@ -78,6 +80,7 @@ export function soakFailures(report: SoakReport): string[] {
     report.faults.flatMap((f) => (f.error === undefined ? [] : [`${f.kind}: ${f.error}`])),
   );
   none('running claim pod(s) without net1', report.sampling.withoutNet1);
+  none('NIC(s) destroyed with a pod network namespace during the run', report.nicsDestroyed);
   none('NIC(s) lost or changed', report.end.nicsLost);
   none('network namespace(s) leaked in containerd', report.end.netnsLeaked);
   none('ip netns namespace(s) leaked', report.end.ipNetnsLeaked);
@@ -109,6 +112,7 @@ export function formatSoakReport(report: SoakReport): string {
     `duration ${(report.durationMs / 1000).toFixed(1)} s; pods Ready ${report.podsReady}/${p.pods}; pod failures ${report.podFailures.length}`,
     `faults ${report.faults.length}/${report.faultsPlanned}: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; failed ${report.faults.filter((f) => f.error !== undefined).length}`,
     `net1 sampling: ${report.sampling.taken} running claim pods looked into, ${report.sampling.withoutNet1.length} without net1, ${report.sampling.unreachable} exec attempts did not go through`,
+    `NICs destroyed during the run: ${report.nicsDestroyed.length}${report.nicsDestroyed.length > 0 ? ` (${listed(report.nicsDestroyed)})` : ''}`,
     `end state (clean ${(report.end.convergedAfterMs / 1000).toFixed(1)} s after the last deletion): NICs lost/changed ${report.end.nicsLost.length}, netns leaked ${report.end.netnsLeaked.length} (containerd) + ${report.end.ipNetnsLeaked.length} (ip netns), agent netns holds ${report.end.agentNetnsHolds}, sandboxes left ${report.end.sandboxesLeft.length}, state files left ${report.end.stateFilesLeft.length}, CDI specs left ${report.end.cdiSpecsLeft.length}`,
     report.rss === undefined
       ? 'agent RSS: no sample'

@@ -11,7 +11,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { kubectl, restartContainerd, restartKubelet } from '../support/node.js';
-import { apply, busyboxPod, hostNicState } from '../e2e/knd-e2e-env.js';
+import { apply, busyboxPod, hostNicState, testNicPeers } from '../e2e/knd-e2e-env.js';
 import { SOAK_NIC_PREFIX, SOAK_TEMPLATE, type SoakEnv } from './soak-env.js';
 import {
   agentPid,
@@ -70,6 +70,8 @@ export async function runSoak(
   let podsReady = 0;
   let completed = 0;
   let warm = params.warmupPods === 0;
+  let agentDown = false;
+  const nicsDestroyed: string[] = [];
 
   /** The agent's RSS now; none while the agent is down (a kill in progress), logged. */
   const sampleRss = async (label: string): Promise<void> => {
@@ -89,9 +91,14 @@ export async function runSoak(
     log(`fault ${faults.length + 1}/${plannedFaults.length}: ${f.kind} (after pod ${f.afterPod})`);
     try {
       if (f.kind === 'agent-kill') {
-        await env.target.kill();
-        await sleep(f.downMs);
-        await env.target.restart();
+        agentDown = true;
+        try {
+          await env.target.kill();
+          await sleep(f.downMs);
+          await env.target.restart();
+        } finally {
+          agentDown = false;
+        }
       } else if (f.kind === 'containerd-restart') {
         await restartContainerd();
       } else {
@@ -187,6 +194,29 @@ export async function runSoak(
     }
   })();
 
+  /**
+   * A veth destroyed with a pod namespace (its peer is gone too) is recorded and created again, so the
+   * run goes on with all its NICs; each such event fails the run.
+   */
+  const watchNics = async (): Promise<void> => {
+    const peers = new Set(await testNicPeers(nics));
+    for (const name of nics.names) {
+      if (peers.has(`${name}p`)) continue;
+      const when = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      nicsDestroyed.push(`${name} at ${when}${agentDown ? ' (agent down)' : ''}`);
+      log(`${name} was destroyed (${when}${agentDown ? ', agent down' : ''}): creating it again`);
+      await nics.recreate(name);
+    }
+  };
+  const nicWatcher = (async () => {
+    while (samplingOn) {
+      await sleep(1_000);
+      await watchNics().catch((error: unknown) => {
+        log(`NIC watch failed: ${firstLine(error)}`);
+      });
+    }
+  })();
+
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < params.pods; i = next++) await lifecycle(i);
@@ -198,6 +228,7 @@ export async function runSoak(
   } finally {
     samplingOn = false;
     await sampler;
+    await nicWatcher;
     await board.stop();
   }
 
@@ -225,6 +256,7 @@ export async function runSoak(
       cdiSpecsLeft: (await claimCdiSpecs(env.cdiDir)).filter((n) => !baseline.cdiSpecs.has(n)),
     };
   };
+  await watchNics(); // a NIC destroyed by the last deletions is counted here, not as "not on the host"
   let left = await measure();
   const clean = (e: typeof left): boolean =>
     [e.nicsLost, e.netnsLeaked, e.ipNetnsLeaked, e.sandboxesLeft, e.stateFilesLeft, e.cdiSpecsLeft].every(
@@ -244,6 +276,7 @@ export async function runSoak(
     durationMs: Date.now() - t0,
     podsReady,
     podFailures,
+    nicsDestroyed,
     faultsPlanned: plannedFaults.length,
     faults,
     sampling,

@@ -145,6 +145,7 @@ describe('soakFailures', () => {
     durationMs: 1_000,
     podsReady: 3,
     podFailures: [],
+    nicsDestroyed: [],
     faultsPlanned: 1,
     faults: [{ kind: 'agent-kill', afterPod: 1, atMs: 10, tookMs: 5 }],
     sampling: { taken: 5, unreachable: 1, withoutNet1: [] },
@@ -184,6 +185,11 @@ describe('soakFailures', () => {
       'a pod without net1',
       { sampling: { taken: 1, unreachable: 0, withoutNet1: ['sk-1: eth0 inet 10.88.0.5/24'] } },
       /^1 running claim pod\(s\) without net1: sk-1/,
+    ],
+    [
+      'a NIC destroyed during the run',
+      { nicsDestroyed: ['kndSk1 at 12.5 s (agent down)'] },
+      /^1 NIC\(s\) destroyed with a pod network namespace during the run: kndSk1 at 12\.5 s \(agent down\)$/,
     ],
     [
       'a lost NIC',
