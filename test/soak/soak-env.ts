@@ -10,7 +10,7 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { kubectl, ensureNode, type NodeInfo } from '../support/node.js';
+import { kubectl, ensureNode, type NodeInfo, type NodeOptions } from '../support/node.js';
 import { repoRootOf, runDirOf, type ProcessOptions } from '../support/agent-process.js';
 import { uniqueName, waitFor } from '../support/kube.js';
 import { processTarget, type AgentTarget } from '../e2e-workflow/agent-targets.js';
@@ -39,6 +39,8 @@ export interface SoakEnv {
   /** The runtime's dynamic CDI directory (containerd-up.sh cdi_spec_dirs). */
   readonly cdiDir: string;
   readonly target: AgentTarget;
+  /** For the node-tier helpers: the repository root also when running from a dist/ copy. */
+  readonly nodeOptions: NodeOptions;
   node?: NodeInfo;
   nics?: TestNics;
   namespaceCreated: boolean;
@@ -58,12 +60,13 @@ export function newSoakEnv(processOptions: ProcessOptions = {}): SoakEnv {
     stateDir,
     cdiDir: '/var/run/cdi',
     target: processTarget({ stateDir, process: processOptions }),
+    nodeOptions: { repoRoot: repoRootOf(processOptions) },
     namespaceCreated: false,
   };
 }
 
 export async function setUpSoak(env: SoakEnv, nicCount: number): Promise<void> {
-  env.node = await ensureNode();
+  env.node = await ensureNode(env.nodeOptions);
   env.nics = await createTestNics(SOAK_NIC_PREFIX, nicCount);
   const config = await exampleSecondaryNicConfig(repoRootOf());
   await installCrds(repoRootOf());

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { crictl } from '../support/node.js';
+import { crictl, type NodeOptions } from '../support/node.js';
 import { ip } from '../e2e/knd-e2e-env.js';
 
 async function entries(dir: string, recursive = false): Promise<string[]> {
@@ -39,8 +39,8 @@ export async function ipNetnsNames(): Promise<string[]> {
  * Ready sandboxes containerd still has for pods of `namespace` (stopped ones wait for the kubelet's
  * garbage collection and hold no network namespace).
  */
-export async function sandboxesOf(namespace: string): Promise<string[]> {
-  const out = await crictl(['pods', '--namespace', namespace, '--state', 'ready', '-q']);
+export async function sandboxesOf(namespace: string, options: NodeOptions): Promise<string[]> {
+  const out = await crictl(['pods', '--namespace', namespace, '--state', 'ready', '-q'], options);
   return out.split('\n').filter((id) => id.trim() !== '');
 }
 

@@ -100,9 +100,9 @@ export async function runSoak(
           agentDown = false;
         }
       } else if (f.kind === 'containerd-restart') {
-        await restartContainerd();
+        await restartContainerd(env.nodeOptions);
       } else {
-        await restartKubelet();
+        await restartKubelet(env.nodeOptions);
       }
       await sleep(SETTLE_MS);
       if (warm) await sampleRss(`after ${f.kind} (pod ${f.afterPod})`);
@@ -251,7 +251,7 @@ export async function runSoak(
         (n) => n.startsWith(SOAK_NIC_PREFIX) && n !== nics.peerNetns,
       ),
       agentNetnsHolds: await heldNetnsCount(pid),
-      sandboxesLeft: await sandboxesOf(env.namespace),
+      sandboxesLeft: await sandboxesOf(env.namespace, env.nodeOptions),
       stateFilesLeft: await agentStateFiles(env.stateDir),
       cdiSpecsLeft: (await claimCdiSpecs(env.cdiDir)).filter((n) => !baseline.cdiSpecs.has(n)),
     };
