@@ -7,10 +7,10 @@
 // its RSS flat. KND_SOAK_SEED repeats a run (the seed is printed).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { newSoakEnv, setUpSoak, tearDownSoak } from '../soak/soak-env.js';
-import { FAULT_KINDS, parseSoakParams } from '../soak/soak-plan.js';
-import { formatSoakReport, soakFailures, type SoakReport } from '../soak/soak-report.js';
-import { runSoak } from '../soak/soak-run.js';
+import { newSoakEnv, setUpSoak, tearDownSoak } from './soak-env.js';
+import { FAULT_KINDS, parseSoakParams } from './soak-plan.js';
+import { formatSoakReport, soakFailures, type SoakReport } from './soak-report.js';
+import { runSoak } from './soak-run.js';
 
 const params = parseSoakParams(
   {
