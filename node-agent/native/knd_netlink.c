@@ -15,6 +15,9 @@
 //   not run two transactions on one fd at the same time (the TS socket wrapper serialises).
 // - transactSync(fd, request, seq, timeoutMs) -> Buffer: the same on the JS thread (fast requests).
 // - close(fd). Idempotence is the caller's job (each fd is closed once).
+// - bindMount(source, target) / unmountDetach(target): mount(MS_BIND) and umount2(MNT_DETACH) for
+//   the netns pins (node-agent/src/netns/netns-pins.ts). Synchronous (~tens of µs); throw with
+//   err.code set (EINVAL from unmountDetach: target is not a mount point).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +62,7 @@ static const char *errno_code(int e) {
     case EMSGSIZE: return "EMSGSIZE";
     case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
     case ENOTDIR: return "ENOTDIR";
+    case EBUSY: return "EBUSY";
     default: return "EIO";
   }
 }
@@ -186,6 +191,40 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (close(fd) != 0) throw_errno(env, "close", errno);
+  return NULL;
+}
+
+/** Copy string argument `i` into buf; false (with a TypeError thrown) when it is not a string. */
+static int get_path(napi_env env, napi_value v, char *buf, size_t size, const char *what) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok || len == 0 || len >= size - 1) {
+    napi_throw_type_error(env, NULL, what);
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value js_bind_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char src[4096], dst[4096];
+  const char *usage = "bindMount(source, target): both must be non-empty paths";
+  if (argc < 2 || !get_path(env, argv[0], src, sizeof src, usage) ||
+      !get_path(env, argv[1], dst, sizeof dst, usage))
+    return NULL;
+  if (mount(src, dst, NULL, MS_BIND, NULL) != 0) throw_errno(env, "mount --bind", errno);
+  return NULL;
+}
+
+static napi_value js_unmount_detach(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char dst[4096];
+  if (argc < 1 || !get_path(env, argv[0], dst, sizeof dst, "unmountDetach(target): target must be a non-empty path"))
+    return NULL;
+  if (umount2(dst, MNT_DETACH) != 0) throw_errno(env, "umount2", errno);
   return NULL;
 }
 
@@ -399,6 +438,8 @@ NAPI_MODULE_INIT() {
       {"transact", NULL, js_transact, NULL, NULL, NULL, napi_default, NULL},
       {"transactSync", NULL, js_transact_sync, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"bindMount", NULL, js_bind_mount, NULL, NULL, NULL, napi_default, NULL},
+      {"unmountDetach", NULL, js_unmount_detach, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

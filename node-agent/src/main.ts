@@ -28,6 +28,8 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { PlanStore } from './plan-store/plan-store.js';
 import { startPublisher } from './publish/index.js';
 import { KernelNetnsOps } from './netns/kernel-netns-ops.js';
+import { loadNativeNetlink } from './netns/netlink-socket.js';
+import { netnsPinsIn } from './netns/netns-pins.js';
 import type { PodIdentity, SharedClaimLookup } from './nri/handler-deps.js';
 import { startNriPlugin, type NriPlugin } from './nri/nri-plugin.js';
 import { ClaimStatusWriter } from './status/status-writer.js';
@@ -66,6 +68,8 @@ function startNri(
     logger: log.child({ component: 'status' }),
   });
   const netns = new KernelNetnsOps({
+    // pod namespaces outlive an agent kill until their device is back on the host
+    pins: netnsPinsIn(cfg.stateDir, loadNativeNetlink()),
     // what the attach guard checks (the DRA handler points the CDI hooks at the same directory)
     completion: new AttachCompletionFiles(attachCompletionDir(cfg.stateDir)),
     onGone: (record, reason) => {

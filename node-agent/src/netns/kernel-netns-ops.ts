@@ -5,13 +5,21 @@
 // Contract: attach/detach as in contract.ts. Time: attach ≈ one kernel netns move (~20 ms here)
 // plus ~1 ms; timeoutMs (default 10 s) bounds each netlink request. No retries inside: the caller
 // (the kubelet/runtime retrying a hook) retries, and both operations are idempotent.
+import { existsSync } from 'node:fs';
 import type { DevicePlan } from '../plan-store/plan.js';
 import { attachDevice, type AttachStep } from './attach.js';
-import type { AttachCompletion, AttachHooks, AttachRecord, NetnsOps } from './contract.js';
+import {
+  attachRolledBack,
+  type AttachCompletion,
+  type AttachHooks,
+  type AttachRecord,
+  type NetnsOps,
+} from './contract.js';
 import { detachDevice, type DetachOutcome } from './detach.js';
 import { execEthtool, type EthtoolRunner } from './ethtool.js';
 import type { NativeNetlink } from './netlink-socket.js';
 import { NetnsHolds } from './netns-holds.js';
+import type { NetnsPins } from './netns-pins.js';
 
 export interface KernelNetnsOptions {
   /** The agent's own network namespace (where detached devices go). */
@@ -30,6 +38,11 @@ export interface KernelNetnsOptions {
   completion?: AttachCompletion;
   /** Descriptors keeping pod namespaces alive until detach (default: a fresh NetnsHolds). */
   holds?: NetnsHolds;
+  /**
+   * Bind mounts keeping pod namespaces alive across an agent kill (netns-pins.ts), made before
+   * the NIC moves and removed once it is back. None: descriptor holds only (tests, bench).
+   */
+  pins?: NetnsPins;
 }
 
 export class KernelNetnsOps implements NetnsOps {
@@ -52,27 +65,49 @@ export class KernelNetnsOps implements NetnsOps {
     ids: { claimUid: string; podUid: string },
     hooks?: AttachHooks,
   ): Promise<AttachRecord> {
-    const record = await attachDevice(
-      {
-        hostNetnsPath: this.hostNetnsPath,
-        timeoutMs: this.timeoutMs,
-        ethtool: this.opts.ethtool ?? execEthtool(),
-        ...(this.opts.native ? { native: this.opts.native } : {}),
-        ...(this.opts.beforeStep ? { beforeStep: this.opts.beforeStep } : {}),
-        ...(this.opts.completion ? { completion: this.opts.completion } : {}),
-      },
-      plan,
-      netnsPath,
-      ids,
-      hooks,
-    );
+    const pinned = { ...ids, deviceName: plan.deviceName };
+    this.opts.pins?.pin(pinned, netnsPath);
+    let record: AttachRecord;
+    try {
+      record = await attachDevice(
+        {
+          hostNetnsPath: this.hostNetnsPath,
+          timeoutMs: this.timeoutMs,
+          ethtool: this.opts.ethtool ?? execEthtool(),
+          ...(this.opts.native ? { native: this.opts.native } : {}),
+          ...(this.opts.beforeStep ? { beforeStep: this.opts.beforeStep } : {}),
+          ...(this.opts.completion ? { completion: this.opts.completion } : {}),
+        },
+        plan,
+        netnsPath,
+        ids,
+        hooks,
+      );
+    } catch (e) {
+      // not rolled back: the NIC may be in the pod; the pin stays with the kept intent record
+      if (attachRolledBack(e)) this.opts.pins?.release(pinned);
+      throw e;
+    }
     this.holds.hold(record);
     return record;
   }
 
-  /** Hold the namespaces of records persisted by an earlier agent process (startup). */
+  /**
+   * Hold the namespaces of records persisted by an earlier agent process (startup): through the
+   * runtime's path, or through the pod's pin when the runtime already removed that path.
+   */
   adopt(records: readonly AttachRecord[]): number {
-    return this.holds.adopt(records);
+    const pins = this.opts.pins;
+    pins?.adopt(records);
+    let held = 0;
+    for (const r of records) {
+      if (this.holds.hold(r)) held++;
+      else {
+        const pin = pins?.path(r);
+        if (pin !== undefined && this.holds.hold(r, pin)) held++;
+      }
+    }
+    return held;
   }
 
   async detach(record: AttachRecord): Promise<void> {
@@ -90,11 +125,20 @@ export class KernelNetnsOps implements NetnsOps {
         ...(this.opts.native ? { native: this.opts.native } : {}),
         ...(this.opts.onGone ? { onGone: this.opts.onGone } : {}),
       },
-      // enter the namespace through the held descriptor: it exists even after the runtime
-      // removed its bind mount
-      { ...record, netnsPath: this.holds.path(record) },
+      // enter the namespace through the held descriptor or the pin: they exist even after the
+      // runtime removed its bind mount
+      { ...record, netnsPath: this.entryPath(record) },
     );
     this.holds.release(record);
+    // only now: the device is back on the host (or was never there), the namespace may go
+    this.opts.pins?.release(record);
     return outcome;
+  }
+
+  /** Held descriptor, else the pod's pin when the runtime's path is gone, else the recorded path. */
+  private entryPath(record: AttachRecord): string {
+    const held = this.holds.path(record);
+    if (held !== record.netnsPath || existsSync(record.netnsPath)) return held;
+    return this.opts.pins?.path(record) ?? record.netnsPath;
   }
 }

@@ -35,6 +35,10 @@ export interface NativeNetlink {
   transact(fd: number, request: Buffer, seq: number, timeoutMs: number): Promise<Buffer>;
   transactSync(fd: number, request: Buffer, seq: number, timeoutMs: number): Buffer;
   close(fd: number): void;
+  /** mount(source, target, MS_BIND): the netns pins (netns-pins.ts). */
+  bindMount(source: string, target: string): void;
+  /** umount2(target, MNT_DETACH); err.code EINVAL when target is not a mount point. */
+  unmountDetach(target: string): void;
 }
 
 const ADDON_RELATIVE = join('node-agent', 'native', 'build', 'Release', 'knd_netlink.node');

@@ -46,8 +46,11 @@ export class NetnsHolds {
     this.pid = pid;
   }
 
-  /** Keep the record's namespace alive; false when it cannot be opened any more. */
-  hold(record: AttachRecord): boolean {
+  /**
+   * Keep the record's namespace alive, opened through `openPath` (default: the recorded path; the
+   * pod's pin when the runtime removed that); false when it cannot be opened any more.
+   */
+  hold(record: AttachRecord, openPath: string = record.netnsPath): boolean {
     const entry = this.byPath.get(record.netnsPath);
     if (entry !== undefined) {
       entry.records.add(keyOf(record));
@@ -55,7 +58,7 @@ export class NetnsHolds {
     }
     let fd: number;
     try {
-      fd = this.fs.open(record.netnsPath);
+      fd = this.fs.open(openPath);
     } catch {
       return false;
     }
