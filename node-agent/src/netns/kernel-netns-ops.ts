@@ -19,7 +19,7 @@ import { detachDevice, type DetachOutcome } from './detach.js';
 import { execEthtool, type EthtoolRunner } from './ethtool.js';
 import type { NativeNetlink } from './netlink-socket.js';
 import { NetnsHolds } from './netns-holds.js';
-import type { NetnsPins } from './netns-pins.js';
+import { entryPath, keepPinAfterFailedAttach, type NetnsPins } from './netns-pins.js';
 
 export interface KernelNetnsOptions {
   /** The agent's own network namespace (where detached devices go). */
@@ -85,7 +85,7 @@ export class KernelNetnsOps implements NetnsOps {
       );
     } catch (e) {
       // not rolled back: the NIC may be in the pod; the pin stays with the kept intent record
-      if (attachRolledBack(e)) this.opts.pins?.release(pinned);
+      if (!keepPinAfterFailedAttach(attachRolledBack(e))) this.opts.pins?.release(pinned);
       throw e;
     }
     this.holds.hold(record);
@@ -135,10 +135,13 @@ export class KernelNetnsOps implements NetnsOps {
     return outcome;
   }
 
-  /** Held descriptor, else the pod's pin when the runtime's path is gone, else the recorded path. */
   private entryPath(record: AttachRecord): string {
     const held = this.holds.path(record);
-    if (held !== record.netnsPath || existsSync(record.netnsPath)) return held;
-    return this.opts.pins?.path(record) ?? record.netnsPath;
+    return entryPath({
+      recorded: record.netnsPath,
+      held: held === record.netnsPath ? undefined : held,
+      recordedExists: existsSync(record.netnsPath),
+      pin: this.opts.pins?.path(record),
+    });
   }
 }

@@ -70,6 +70,27 @@ export function pinAction(
   return pinId === netnsId ? 'pinned' : 'mount';
 }
 
+/**
+ * Pure: the path a detach enters for a record: the held descriptor (the very namespace the device
+ * went into); else the runtime's path while it exists; else the pod's pin (the agent was restarted
+ * after the runtime removed its path); else the recorded path (detach then looks on the host).
+ */
+export function entryPath(p: {
+  recorded: string;
+  held: string | undefined;
+  recordedExists: boolean;
+  pin: string | undefined;
+}): string {
+  if (p.held !== undefined) return p.held;
+  if (p.recordedExists) return p.recorded;
+  return p.pin ?? p.recorded;
+}
+
+/** Pure: after a failed attach the pin goes only when the NIC is provably home (else it may be in the pod). */
+export function keepPinAfterFailedAttach(rolledBack: boolean): boolean {
+  return !rolledBack;
+}
+
 export class NetnsPins {
   readonly dir: string;
   private readonly fs: PinFs;
