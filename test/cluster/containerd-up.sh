@@ -197,6 +197,17 @@ share_netns_dir() {
   mount --make-shared "$dir" || die "mount --make-shared $dir failed"
 }
 
+# share_state_dir: the agent (as a DaemonSet pod) pins pod network namespaces under its state dir
+# /var/lib/knd with Bidirectional propagation, so the pins live in the host mount namespace and
+# outlive its container; that needs the host side to be a shared mount (see share_netns_dir).
+# Idempotent.
+share_state_dir() {
+  local dir=/var/lib/knd
+  mkdir -p "$dir"
+  findmnt -n -M "$dir" >/dev/null 2>&1 || mount --bind "$dir" "$dir" || die "mount --bind $dir failed"
+  mount --make-shared "$dir" || die "mount --make-shared $dir failed"
+}
+
 start_containerd() {
   if pid_alive "$PIDFILE" && ctr_node version >/dev/null 2>&1; then
     log "containerd: already running (pid $(cat "$PIDFILE")), reusing it"
@@ -278,6 +289,7 @@ main() {
   fi
   ensure_bridge
   share_netns_dir
+  share_state_dir
   start_containerd
   import_images
   wait_for "CRI RuntimeReady+NetworkReady" "$READY_TIMEOUT_S" "$LOGFILE" runtime_ready
