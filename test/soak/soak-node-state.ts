@@ -44,10 +44,10 @@ export async function sandboxesOf(namespace: string, options: NodeOptions): Prom
   return out.split('\n').filter((id) => id.trim() !== '');
 }
 
-/** Plans, attach records and completion marks below the agent's state dir, as relative paths. */
+/** Plans, attach records, completion marks and netns pins below the agent's state dir, as relative paths. */
 export async function agentStateFiles(stateDir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const sub of ['plans', 'attachments', 'attached']) {
+  for (const sub of ['plans', 'attachments', 'attached', 'pins']) {
     for (const name of await entries(path.join(stateDir, sub), true)) out.push(path.join(sub, name));
   }
   return out.sort();
