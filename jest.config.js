@@ -1,5 +1,5 @@
 // Two projects: `unit` (pure code, co-located *.test.ts, no services) and `integration`
-// (test/integration, test/e2e, test/e2e-workflow: real kube-apiserver/etcd/KCM/scheduler started once per run by
+// (test/integration, test/e2e, test/e2e-workflow, test/soak: real kube-apiserver/etcd/KCM/scheduler started once per run by
 // test/support/global-setup.ts, real containerd/kubelet where a suite says so).
 import { createDefaultEsmPreset } from 'ts-jest';
 
@@ -30,19 +30,13 @@ export default {
       ...common,
       displayName: 'integration',
       // test/e2e-workflow: the full user workflow on the real kubelet + containerd (issue 8);
-      // `npm run test:workflow` runs it alone
-      roots: ['<rootDir>/test/integration', '<rootDir>/test/e2e', '<rootDir>/test/e2e-workflow'],
-      testMatch: ['**/*.test.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
-    },
-    {
-      ...common,
-      // the short soak (test/soak/knd-soak.test.ts, `npm run test:soak`): not in `npm test` while it
-      // still finds the veth lost when a pod goes away during an agent restart (docs/e2e.md, "Soak")
-      displayName: 'soak',
-      roots: ['<rootDir>/test/soak'],
+      // `npm run test:workflow` runs it alone; test/soak: the short soak (`npm run test:soak` alone)
+      roots: [
+        '<rootDir>/test/integration',
+        '<rootDir>/test/e2e',
+        '<rootDir>/test/e2e-workflow',
+        '<rootDir>/test/soak',
+      ],
       testMatch: ['**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
