@@ -13,8 +13,7 @@ import { stopPodSandbox } from '../../node-agent/src/nri/stop-pod-sandbox.js';
 import { MemoryPlanStore } from '../support/nri/memory-plan-store.js';
 import { RecordingStatus } from '../support/nri/recording-status.js';
 import { samplePlan, samplePod } from '../support/sample-plan.js';
-import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
-import { ip, ipJson, makeVethFixture, snapshot, type VethFixture } from './netns-fixture.js';
+import { ip, ipJson, makeVethFixture, snapshot, type VethFixture, vethPlan } from './netns-fixture.js';
 
 let fixtures: VethFixture[] = [];
 const extraLinks: string[] = [];
@@ -33,27 +32,7 @@ async function fixture(): Promise<VethFixture> {
 /** A link name derived from the fixture's tag (IFNAMSIZ allows 15 characters). */
 const named = (f: VethFixture, suffix: string): string => `${f.hostIf.slice(0, -1)}${suffix}`;
 
-function planFor(f: VethFixture, extra: Partial<DevicePlan> = {}): DevicePlan {
-  return {
-    request: 'nic',
-    poolName: 'node1',
-    deviceName: `dev-${f.hostIf}`,
-    host: { ifName: f.hostIf },
-    podIfName: 'net1',
-    mtu: 9000,
-    hardwareAddr: '02:00:5e:10:00:01',
-    addresses: ['203.0.113.10/24', '2001:db8:1::10/64'],
-    routes: [
-      { destination: '198.51.100.0/24', gateway: '203.0.113.1' },
-      { destination: '198.18.0.0/15', scope: 253 },
-    ],
-    rules: [],
-    neighbors: [],
-    ethtoolFeatures: {},
-    cdiDeviceIds: [],
-    ...extra,
-  };
-}
+const planFor = vethPlan;
 
 const ids = { claimUid: 'claim-1', podUid: 'pod-1' };
 

@@ -5,7 +5,7 @@ import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 import { AttachError, type AttachStep } from '../../node-agent/src/netns/attach.js';
 import type { AttachRecord } from '../../node-agent/src/netns/contract.js';
 import { KernelNetnsOps } from '../../node-agent/src/netns/kernel-netns-ops.js';
-import { ip, makeVethFixture, snapshot, type VethFixture } from './netns-fixture.js';
+import { ip, makeVethFixture, snapshot, type VethFixture, vethPlan } from './netns-fixture.js';
 
 let fixtures: VethFixture[] = [];
 afterEach(async () => {
@@ -20,25 +20,12 @@ async function fixture(): Promise<VethFixture> {
 }
 
 function planFor(f: VethFixture, extra: Partial<DevicePlan> = {}): DevicePlan {
-  return {
-    request: 'nic',
-    poolName: 'node1',
-    deviceName: `dev-${f.hostIf}`,
-    host: { ifName: f.hostIf },
-    podIfName: 'net1',
-    mtu: 9000,
-    hardwareAddr: '02:00:5e:10:00:01',
-    addresses: ['203.0.113.10/24', '2001:db8:1::10/64'],
-    routes: [
-      { destination: '198.51.100.0/24', gateway: '203.0.113.1' },
-      { destination: '198.18.0.0/15', scope: 253 },
-    ],
+  return vethPlan(f, {
     rules: [{ priority: 1000, source: '203.0.113.10/32', table: 100 }],
     neighbors: [{ destination: '203.0.113.1', hardwareAddr: '02:00:5e:10:00:99' }],
     ethtoolFeatures: { 'tcp-segmentation-offload': false },
-    cdiDeviceIds: [],
     ...extra,
-  };
+  });
 }
 
 const ids = { claimUid: 'claim-1', podUid: 'pod-1' };

@@ -3,6 +3,7 @@
 // `ip -j` reports it. Needs root. Names start with the caller's prefix; cleanup() removes them.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 
 const run = promisify(execFile);
 
@@ -146,4 +147,30 @@ export async function makeVethFixture(prefix: string): Promise<VethFixture> {
     f.hostIf,
   );
   return f;
+}
+
+/**
+ * The plan of one claimed veth host end for the kernel tests: net1, MTU 9000, a fixed MAC, two
+ * addresses and two routes; `extra` overrides any field (rules, neighbors, ethtool, addresses...).
+ */
+export function vethPlan(f: VethFixture, extra: Partial<DevicePlan> = {}): DevicePlan {
+  return {
+    request: 'nic',
+    poolName: 'node1',
+    deviceName: `dev-${f.hostIf}`,
+    host: { ifName: f.hostIf },
+    podIfName: 'net1',
+    mtu: 9000,
+    hardwareAddr: '02:00:5e:10:00:01',
+    addresses: ['203.0.113.10/24', '2001:db8:1::10/64'],
+    routes: [
+      { destination: '198.51.100.0/24', gateway: '203.0.113.1' },
+      { destination: '198.18.0.0/15', scope: 253 },
+    ],
+    rules: [],
+    neighbors: [],
+    ethtoolFeatures: {},
+    cdiDeviceIds: [],
+    ...extra,
+  };
 }

@@ -18,7 +18,7 @@ import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 import { MemoryPlanStore } from '../support/nri/memory-plan-store.js';
 import { RecordingStatus } from '../support/nri/recording-status.js';
 import { samplePlan, samplePod } from '../support/sample-plan.js';
-import { ip, makeVethFixture, snapshot, type VethFixture } from './netns-fixture.js';
+import { ip, makeVethFixture, snapshot, type VethFixture, vethPlan } from './netns-fixture.js';
 
 let fixture: VethFixture | undefined;
 let stateDir: string | undefined;
@@ -30,21 +30,7 @@ afterEach(async () => {
 });
 
 function planFor(f: VethFixture): DevicePlan {
-  return {
-    request: 'nic',
-    poolName: 'node1',
-    deviceName: `dev-${f.hostIf}`,
-    host: { ifName: f.hostIf },
-    podIfName: 'net1',
-    mtu: 9000,
-    hardwareAddr: '02:00:5e:10:00:02',
-    addresses: ['203.0.113.20/24'],
-    routes: [],
-    rules: [],
-    neighbors: [],
-    ethtoolFeatures: {},
-    cdiDeviceIds: [],
-  };
+  return vethPlan(f, { hardwareAddr: '02:00:5e:10:00:02', addresses: ['203.0.113.20/24'], routes: [] });
 }
 
 /** One agent process: its own KernelNetnsOps (holds, pins) over the persisted state. */
