@@ -44,12 +44,14 @@ done
 export KND_RUN_DIR=${KND_RUN_DIR:-/var/tmp/knd-cluster}
 node_name=${KND_NODE_NAME:-knd-node}
 cache=${KND_CACHE_DIR:-$HOME/.cache/knd}
-kubectl_bin="$cache/kube-${KND_KUBE_VERSION:-v1.35.4}/bin/kubectl"
+# shellcheck source=../test/cluster/versions.sh
+. "$(dirname "$0")/../test/cluster/versions.sh"
+kubectl_bin="$cache/kube-$KND_KUBE_VERSION/bin/kubectl"
 state="$KND_RUN_DIR/knd-start"
 demo_ns=knd-demo
 demo_created=false started_cluster=false node_up=false installed=false demo_pod=knd-demo-pod
 release=knd release_ns=knd-system
-helm_bin="$cache/helm-${KND_HELM_VERSION:-v3.19.0}/bin/helm"
+helm_bin="$cache/helm-$KND_HELM_VERSION/bin/helm"
 problems=()
 want_dcs=4 # rdma-nics, secondary-nics, sriov-vfs, fast-nics (+ demo-nics with --demo-nic)
 tty=false

@@ -54,13 +54,21 @@ step build-native npm run build:native
 step generated-files-in-sync node dist/hack/gen.js --check
 step unit npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json"
 step cluster-binaries bash test/cluster/build.sh kube etcd containerd crictl helm
+# the older minors of the compat runs and the skew case's kubelet (test/cluster/versions.sh)
+step cluster-binaries-matrix bash test/cluster/build.sh matrix
 # knd's two images from its Dockerfiles (buildah); the helm suites import them into the node
 step images bash hack/images/build.sh
 step integration npx jest --selectProjects integration --runInBand --json --outputFile="$results_dir/integration.json"
+# the control-plane tier again on each older minor of the supported window (versions.sh), each on
+# its own control plane beside the default one
+for pair in $KND_COMPAT_VERSIONS; do
+  step "compat-${pair%%:*}" bash test/compat/run.sh "${pair%%:*}" "${pair#*:}" "$results_dir/compat-${pair%%:*}.json"
+done
 
 node -e '
 const fs = require("fs"); let p = 0, f = 0;
-for (const n of ["unit", "integration"]) {
+const names = ["unit", "integration", ...process.argv[3].split(" ").filter(Boolean).map((p) => "compat-" + p.split(":")[0])];
+for (const n of names) {
   try { const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + n + ".json", "utf8"));
         p += r.numPassedTests; f += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
         if (r.numTotalTests === 0) { console.log(n + ": ran no test"); f++; } }
@@ -68,5 +76,5 @@ for (const n of ["unit", "integration"]) {
 }
 if (process.argv[2] !== "0" && f === 0) f = 1;
 console.log(`${p} passed, ${f} failed`);
-process.exitCode = f > 0 ? 1 : 0;' "$results_dir" "$status" || status=1
+process.exitCode = f > 0 ? 1 : 0;' "$results_dir" "$status" "$KND_COMPAT_VERSIONS" || status=1
 exit $status

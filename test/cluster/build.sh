@@ -2,14 +2,16 @@
 # Builds the real Kubernetes peers knd is tested against, from the Go module proxy, into a cache
 # outside the repository keyed by version. A second run with the same inputs is a no-op (stamp file).
 #
-# Usage: test/cluster/build.sh [kube|etcd|containerd|crictl|helm|all]...   (default: kube etcd)
+# Usage: test/cluster/build.sh [kube|etcd|containerd|crictl|helm|matrix|all]...   (default: kube etcd)
+#   matrix: Kubernetes (and etcd) of every KND_COMPAT_VERSIONS entry and KND_SKEW_KUBELET_VERSION
 #
 # Environment (all optional):
-#   KND_KUBE_VERSION        Kubernetes release (default v1.35.4); staging modules use v0.<minor>.<patch>
-#   KND_ETCD_VERSION        etcd release (default v3.6.16)
-#   KND_CONTAINERD_VERSION  containerd release (default v2.3.7)
-#   KND_CRICTL_VERSION      cri-tools release (default v1.37.0)
-#   KND_HELM_VERSION        helm release (default v3.19.0)
+#   KND_KUBE_VERSION        Kubernetes release; staging modules use v0.<minor>.<patch>
+#   KND_ETCD_VERSION        etcd release
+#   KND_CONTAINERD_VERSION  containerd release
+#   KND_CRICTL_VERSION      cri-tools release
+#   KND_HELM_VERSION        helm release
+#                           (defaults for all five: test/cluster/versions.sh)
 #   KND_CACHE_DIR           cache root (default ~/.cache/knd)
 #
 # Technique (docs/cluster-harness.md, "What the scripts install and build"): k8s.io/kubernetes requires its staging modules at
@@ -23,11 +25,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-KUBE_VERSION=${KND_KUBE_VERSION:-v1.35.4}
-ETCD_VERSION=${KND_ETCD_VERSION:-v3.6.16}
-CONTAINERD_VERSION=${KND_CONTAINERD_VERSION:-v2.3.7}
-CRICTL_VERSION=${KND_CRICTL_VERSION:-v1.37.0}
-HELM_VERSION=${KND_HELM_VERSION:-v3.19.0}
+# defaults: versions.sh (sourced by lib.sh)
+KUBE_VERSION=$KND_KUBE_VERSION
+ETCD_VERSION=$KND_ETCD_VERSION
+CONTAINERD_VERSION=$KND_CONTAINERD_VERSION
+CRICTL_VERSION=$KND_CRICTL_VERSION
+HELM_VERSION=$KND_HELM_VERSION
 
 export GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw -buildvcs=false"
 
@@ -246,7 +249,20 @@ main() {
       containerd) run_build "containerd-$CONTAINERD_VERSION" "$(stamp_key containerd "$CONTAINERD_VERSION" 1)" build_containerd ;;
       crictl) run_build "crictl-$CRICTL_VERSION" "$(stamp_key crictl "$CRICTL_VERSION" 1)" build_crictl ;;
       helm) run_build "helm-$HELM_VERSION" "$(stamp_key helm "$HELM_VERSION" 2)" build_helm ;;
-      *) die "unknown component '$c' (kube, etcd, containerd, crictl, helm, all)" ;;
+      matrix)
+        # the older minors the control-plane tier also runs on, and the skew case's kubelet
+        local pair
+        for pair in $KND_COMPAT_VERSIONS "$KND_SKEW_KUBELET_VERSION:"; do
+          KUBE_VERSION=${pair%%:*}
+          run_build "kube-$KUBE_VERSION" "$(stamp_key kube "$KUBE_VERSION" 2)" build_kube
+          if [ -n "${pair#*:}" ]; then
+            ETCD_VERSION=${pair#*:}
+            run_build "etcd-$ETCD_VERSION" "$(stamp_key etcd "$ETCD_VERSION" 1)" build_etcd
+          fi
+        done
+        KUBE_VERSION=$KND_KUBE_VERSION ETCD_VERSION=$KND_ETCD_VERSION
+        ;;
+      *) die "unknown component '$c' (kube, etcd, containerd, crictl, helm, matrix, all)" ;;
     esac
   done
 }

@@ -1,8 +1,8 @@
 # shellcheck shell=bash disable=SC2034
 # Control-plane variables and process helpers shared by up.sh and down.sh (sourced, not executed).
 KND_RUN_DIR=${KND_RUN_DIR:-/var/tmp/knd-cluster}
-KUBE_VERSION=${KND_KUBE_VERSION:-v1.35.4}
-ETCD_VERSION=${KND_ETCD_VERSION:-v3.6.16}
+KUBE_VERSION=$KND_KUBE_VERSION # defaults: versions.sh (sourced by lib.sh)
+ETCD_VERSION=$KND_ETCD_VERSION
 NODE_NAME=${KND_NODE_NAME:-knd-node}
 ETCD_PORT=${KND_ETCD_PORT:-2379}
 ETCD_PEER_PORT=${KND_ETCD_PEER_PORT:-2380}

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Shared helpers for the cluster scripts (sourced, not executed).
 KND_CACHE_DIR=${KND_CACHE_DIR:-$HOME/.cache/knd}
+# shellcheck source=versions.sh
+. "$(dirname "${BASH_SOURCE[0]}")/versions.sh"
 # The pod /24 of the node tier, and the node's InternalIP: the gateway address of the pod bridge (the
 # kubelet refuses a loopback node IP, and the apiserver must reach the kubelet for exec/logs).
 # containerd-up.sh puts it on the bridge; the apiserver's certificate names it, because pods on the
@@ -11,7 +13,7 @@ KND_NODE_IP=${KND_NODE_IP:-$(printf '%s' "${KND_POD_SUBNET%/*}" | awk -F. '{prin
 log() { printf '[knd-cluster %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { printf '[knd-cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# bin_dir_for NAME -> where the build of NAME (e.g. kube-v1.35.4) keeps its binaries
+# bin_dir_for NAME -> where the build of NAME (e.g. kube-v1.37.2) keeps its binaries
 bin_dir_for() { printf '%s/%s/bin\n' "$KND_CACHE_DIR" "$1"; }
 
 # is_build_error LINE: 0 when LINE is a real failure from the go command, the compiler or the linker.

@@ -12,15 +12,15 @@
 #   KND_POD_SUBNET           pod /24 on that bridge                   (default 10.88.0.0/24)
 #   KND_NODE_NAME            node name / kubelet hostname-override     (default knd-node)
 #   KND_KUBELET_ROOT         kubelet --root-dir                       (default /var/lib/kubelet)
+#   KND_KUBELET_VERSION      the kubelet's release (default KND_KUBE_VERSION; the skew case sets an older one)
 #   KND_NODE_APT             1 = install missing Debian packages (default), 0 = only check
 here_node=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here_node/lib.sh"
 
 KND_RUN_DIR=${KND_RUN_DIR:-/var/tmp/knd-cluster}
-KND_CONTAINERD_VERSION=${KND_CONTAINERD_VERSION:-v2.3.7}
-KND_CRICTL_VERSION=${KND_CRICTL_VERSION:-v1.37.0}
-KND_KUBE_VERSION=${KND_KUBE_VERSION:-v1.35.4}
+# versions: versions.sh (sourced by lib.sh); the kubelet may be older than the control plane
+KND_KUBELET_VERSION=${KND_KUBELET_VERSION:-$KND_KUBE_VERSION}
 KND_CONTAINERD_ROOT=${KND_CONTAINERD_ROOT:-/var/lib/knd-containerd}
 KND_CONTAINERD_STATE=${KND_CONTAINERD_STATE:-/run/knd-containerd}
 KND_NRI_SOCKET=${KND_NRI_SOCKET:-/var/run/nri/nri.sock}
@@ -38,6 +38,7 @@ CONTAINERD_SOCK=$KND_CONTAINERD_STATE/containerd.sock
 CONTAINERD_BIN=$(bin_dir_for "containerd-$KND_CONTAINERD_VERSION")
 CRICTL_BIN=$(bin_dir_for "crictl-$KND_CRICTL_VERSION")
 KUBE_BIN=$(bin_dir_for "kube-$KND_KUBE_VERSION")
+KUBELET_BIN=$(bin_dir_for "kube-$KND_KUBELET_VERSION")
 PID_DIR=$KND_RUN_DIR/pids
 LOG_DIR=$KND_RUN_DIR/logs
 CRICTL_CONFIG=$CONTAINERD_CONF_DIR/crictl.yaml
@@ -95,7 +96,13 @@ ensure_built() {
     case $c in
       containerd) [ -f "$CONTAINERD_BIN/.stamp" ] || missing+=(containerd) ;;
       crictl) [ -f "$CRICTL_BIN/.stamp" ] || missing+=(crictl) ;;
-      kube) [ -f "$KUBE_BIN/.stamp" ] || missing+=(kube) ;;
+      kube)
+        [ -f "$KUBE_BIN/.stamp" ] || missing+=(kube)
+        if [ ! -f "$KUBELET_BIN/.stamp" ]; then
+          log "node: building the kubelet's release $KND_KUBELET_VERSION (test/cluster/build.sh)"
+          KND_KUBE_VERSION=$KND_KUBELET_VERSION bash "$here_node/build.sh" kube
+        fi
+        ;;
       *) die "ensure_built: unknown component $c" ;;
     esac
   done

@@ -159,12 +159,19 @@ EOF
 
 start_kubelet() {
   if pid_alive "$PIDFILE"; then
-    log "kubelet: already running (pid $(cat "$PIDFILE")), reusing it"
-    return 0
+    local exe
+    exe=$(readlink "/proc/$(cat "$PIDFILE")/exe" 2>/dev/null || true)
+    if [ "$exe" = "$KUBELET_BIN/kubelet" ]; then
+      log "kubelet: already running (pid $(cat "$PIDFILE")), reusing it"
+      return 0
+    fi
+    # another release was asked for (KND_KUBELET_VERSION): restart under the running pods
+    log "kubelet: running $exe, not $KUBELET_BIN/kubelet; restarting it as $KND_KUBELET_VERSION"
+    stop_pidfile "$PIDFILE" kubelet 15
   fi
   mkdir -p "$KND_KUBELET_ROOT"
-  log "kubelet: starting $KUBE_BIN/kubelet as node $KND_NODE_NAME (root-dir $KND_KUBELET_ROOT, log $LOGFILE)"
-  setsid "$KUBE_BIN/kubelet" \
+  log "kubelet: starting $KUBELET_BIN/kubelet as node $KND_NODE_NAME (root-dir $KND_KUBELET_ROOT, log $LOGFILE)"
+  setsid "$KUBELET_BIN/kubelet" \
     --config="$KUBELET_DIR/config.yaml" \
     --kubeconfig="$KUBELET_DIR/kubelet.kubeconfig" \
     --hostname-override="$KND_NODE_NAME" \

@@ -10,7 +10,7 @@
 #
 # Environment (all optional):
 #   KND_RUN_DIR        state, PKI, logs, kubeconfigs (default /var/tmp/knd-cluster)
-#   KND_KUBE_VERSION   Kubernetes version (default v1.35.4); KND_ETCD_VERSION (default v3.6.16)
+#   KND_KUBE_VERSION, KND_ETCD_VERSION  releases to run (defaults: versions.sh)
 #   KND_NODE_NAME      node name of the kubelet identity generated here (default knd-node):
 #                      pki/kubelet-<node>.{crt,key} and kubelet-<node>.kubeconfig
 #   KND_CACHE_DIR      binary cache of build.sh (default ~/.cache/knd)

@@ -19,6 +19,7 @@ import {
   restartKubelet,
 } from '../support/node.js';
 import type { NodeInfo } from '../support/node.js';
+import { kubeletVersion } from '../support/versions.js';
 
 const NAMESPACE = 'default';
 const POD_READY_TIMEOUT_MS = 90_000;
@@ -139,7 +140,7 @@ describe('node tier: kubelet + containerd', () => {
     const ready = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
     expect(ready?.status).toBe('True');
     expect(n.spec?.taints ?? []).toEqual([]);
-    expect(n.status?.nodeInfo?.kubeletVersion).toBe('v1.35.4');
+    expect(n.status?.nodeInfo?.kubeletVersion).toBe(kubeletVersion());
     expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/2\./);
     const internal = (n.status?.addresses ?? []).find((a) => a.type === 'InternalIP');
     expect(internal?.address).toBe(node.nodeIp);

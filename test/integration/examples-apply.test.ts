@@ -7,14 +7,13 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { cachedBinary } from '../support/versions.js';
 import { uniqueName } from '../support/kube.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const cacheDir = process.env['KND_CACHE_DIR'] ?? join(homedir(), '.cache', 'knd');
-const kubectlBin = join(cacheDir, `kube-${process.env['KND_KUBE_VERSION'] ?? 'v1.35.4'}`, 'bin', 'kubectl');
+const kubectlBin = cachedBinary('kube', 'kubectl');
 const CLUSTER_SCOPED = new Set(['NetworkDeviceClass', 'Namespace']);
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: unknown } & Record<

@@ -14,7 +14,6 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { homedir } from 'node:os';
 import { promisify } from 'node:util';
 import { load } from 'js-yaml';
 import { KubeRestClient } from '../../lib/kube/rest-client.js';
@@ -23,6 +22,7 @@ import { silentLogger } from '../../lib/util/logger.js';
 import type { AttachRecord } from '../../node-agent/src/netns/contract.js';
 import type { DevicePlan } from '../../node-agent/src/plan-store/plan.js';
 import { kubeStatusApi } from '../../node-agent/src/status/kube-status-api.js';
+import { cachedBinary } from '../support/versions.js';
 import { waitFor } from '../support/kube.js';
 import { ClaimStatusWriter } from '../../node-agent/src/status/status-writer.js';
 import { sampleDevice } from '../support/sample-plan.js';
@@ -41,8 +41,7 @@ function kubeconfigPath(): string {
 
 /** The agent ClusterRole's rules exactly as the chart renders them. */
 async function chartAgentRules(): Promise<V1PolicyRule[]> {
-  const cache = process.env['KND_CACHE_DIR'] ?? join(homedir(), '.cache', 'knd');
-  const helm = join(cache, `helm-${process.env['KND_HELM_VERSION'] ?? 'v3.19.0'}`, 'bin', 'helm');
+  const helm = cachedBinary('helm', 'helm');
   if (!existsSync(helm)) throw new Error(`helm not found at ${helm}: run test/cluster/build.sh helm`);
   const chart = join(import.meta.dirname, '..', '..', 'charts', 'knd');
   const { stdout } = await pexec(helm, [
@@ -60,7 +59,7 @@ async function chartAgentRules(): Promise<V1PolicyRule[]> {
 }
 
 function kubectlPath(): string {
-  const p = join(process.env.HOME ?? '/root', '.cache', 'knd', 'kube-v1.35.4', 'bin', 'kubectl');
+  const p = cachedBinary('kube', 'kubectl');
   if (!existsSync(p)) throw new Error(`kubectl not found at ${p}: run test/cluster/build.sh`);
   return p;
 }

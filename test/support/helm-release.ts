@@ -8,19 +8,13 @@
  * Helpers that wait take a timeout in ms and fail with what they last saw.
  */
 import { execFile } from 'node:child_process';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crictl, kubectl, outputTail } from './node.js';
+import { cachedBinary } from './versions.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cacheDir = process.env['KND_CACHE_DIR'] ?? path.join(homedir(), '.cache', 'knd');
-export const HELM_BIN = path.join(
-  cacheDir,
-  `helm-${process.env['KND_HELM_VERSION'] ?? 'v3.19.0'}`,
-  'bin',
-  'helm',
-);
+export const HELM_BIN = cachedBinary('helm', 'helm');
 /** Host directory of the agent's durable state (the chart's agent.stateDir default). */
 export const HELM_AGENT_STATE_DIR = '/var/lib/knd';
 

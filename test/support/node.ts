@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { kubeVersion as defaultKubeVersion } from './versions.js';
 
 /** Images imported by containerd-up.sh into namespace k8s.io; use imagePullPolicy: Never. */
 export const PAUSE_IMAGE = 'localhost/pause:local';
@@ -196,7 +197,7 @@ export async function kubectl(args: readonly string[], options: NodeOptions = {}
   const home = process.env.HOME ?? '/root';
   const runDir = envValue(options, 'KND_RUN_DIR', '/var/tmp/knd-cluster');
   const cacheDir = envValue(options, 'KND_CACHE_DIR', path.join(home, '.cache', 'knd'));
-  const kubeVersion = envValue(options, 'KND_KUBE_VERSION', 'v1.35.4');
+  const kubeVersion = envValue(options, 'KND_KUBE_VERSION', defaultKubeVersion());
   const kubeconfig = envValue(options, 'KND_KUBECONFIG', path.join(runDir, 'admin.kubeconfig'));
   const binary = path.join(cacheDir, `kube-${kubeVersion}`, 'bin', 'kubectl');
   const { stdout } = await run(

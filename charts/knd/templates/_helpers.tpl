@@ -72,11 +72,6 @@ app.kubernetes.io/component: agent
 {{/* The DRA driver name; fixed: it is knd's public API (lib/api/constants.ts DRIVER_NAME). */}}
 {{- define "knd.driverName" -}}knd.dev{{- end -}}
 
-{{/* Kubernetes >= 1.36 authorizes claim status writes per driver (resourceclaims/driver). */}}
-{{- define "knd.granularStatusAuthz" -}}
-{{- if semverCompare ">=1.36.0-0" .Capabilities.KubeVersion.Version -}}true{{- end -}}
-{{- end -}}
-
 {{/* KUBERNETES_SERVICE_HOST/PORT overrides, for clusters where the `kubernetes` Service is not served
 to pods (no kube-proxy or replacement); empty values keep what the kubelet injects. */}}
 {{- define "knd.apiServerEnv" -}}
