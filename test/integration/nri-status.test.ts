@@ -104,6 +104,7 @@ describe('KEP-4817 claim status on the real API server', () => {
 
   afterAll(async () => {
     await core.deleteNamespace({ name: NS }).catch(() => undefined);
+    await core.deleteNode({ name: NODE }).catch(() => undefined);
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     await rbac.deleteClusterRoleBinding({ name: NS }).catch(() => undefined);
     await rbac.deleteClusterRole({ name: NS }).catch(() => undefined);
@@ -184,12 +185,16 @@ describe('KEP-4817 claim status on the real API server', () => {
     return resource.replaceNamespacedResourceClaimStatus({ name, namespace: NS, body: claim });
   }
 
-  async function pod(name: string) {
+  async function pod(name: string, serviceAccountName?: string) {
     return core.createNamespacedPod({
       namespace: NS,
       body: {
         metadata: { name },
-        spec: { nodeName: NODE, containers: [{ name: 'c', image: 'localhost/busybox:local' }] },
+        spec: {
+          nodeName: NODE,
+          containers: [{ name: 'c', image: 'localhost/busybox:local' }],
+          ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
+        },
       },
     });
   }
@@ -326,6 +331,12 @@ describe('KEP-4817 claim status on the real API server', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'agent', namespace: NS }],
       },
     });
+    // the agent's token as the kubelet projects it into the agent pod: bound to a pod on the claim's
+    // node, so it carries that node's name. From 1.36 the apiserver also authorizes each driver's
+    // status.devices entries (resourceclaims/driver, associated-node: verbs) with it; before 1.36
+    // resourceclaims/status alone decides. The same rules and token work on both.
+    await core.createNode({ body: { metadata: { name: NODE } } });
+    const agentPod = await pod('agent-pod', 'agent');
     const { stdout: token } = await pexec(kubectlPath(), [
       '--kubeconfig',
       kubeconfigPath(),
@@ -336,6 +347,12 @@ describe('KEP-4817 claim status on the real API server', () => {
       NS,
       '--duration',
       '10m',
+      '--bound-object-kind',
+      'Pod',
+      '--bound-object-name',
+      'agent-pod',
+      '--bound-object-uid',
+      agentPod.metadata?.uid ?? '',
     ]);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('admin kubeconfig has no current cluster');
