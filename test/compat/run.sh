@@ -20,6 +20,7 @@ export KND_RUN_DIR=/var/tmp/knd-compat-$kube
 export KND_ETCD_PORT=$base KND_ETCD_PEER_PORT=$((base + 1)) KND_APISERVER_PORT=$((base + 2))
 export KND_KCM_PORT=$((base + 3)) KND_SCHEDULER_PORT=$((base + 4))
 unset KND_KUBECONFIG KND_KEEP_CLUSTER
+export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning"
 
 # The control-plane suites: real apiserver, KCM and scheduler; no kubelet, no containerd.
 suites=(
