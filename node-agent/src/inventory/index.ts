@@ -38,4 +38,4 @@ export type { InventoryDevice, DeviceHostInfo, Exclusion } from './build-devices
 export type { DeviceLookup } from './device-registry.js';
 export type { CharDevice, NetlinkFacts } from './facts.js';
 export { ipCommandSource, type NetlinkSource } from './netlink-facts.js';
-export { ipMonitorEvents, type LinkEventSource } from './link-events.js';
+export { netlinkLinkEvents, type LinkEventSource } from './link-events.js';
