@@ -20,7 +20,7 @@ import type { DeviceFilter } from './cel-filter.js';
 import { DeviceRegistry, type DeviceLookup } from './device-registry.js';
 import { EMPTY_NETLINK_FACTS } from './facts.js';
 import { netlinkLinkEvents, type LinkEventSource } from './link-events.js';
-import { ipCommandSource, type NetlinkSource } from './netlink-facts.js';
+import { netlinkFactsSource, type NetlinkSource } from './netlink-facts.js';
 import { scanSysfs } from './scan-sysfs.js';
 import { sysfsReader, type SysfsReader } from './sysfs-reader.js';
 
@@ -65,7 +65,7 @@ export async function discoverOnce(opts: DiscoverOptions = {}): Promise<Discover
 }
 
 function netlinkOf(opts: DiscoverOptions): NetlinkSource | null {
-  return opts.netlink === undefined ? ipCommandSource() : opts.netlink;
+  return opts.netlink === undefined ? netlinkFactsSource() : opts.netlink;
 }
 
 async function scanWith(
