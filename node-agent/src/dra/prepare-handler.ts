@@ -436,6 +436,9 @@ export class DraHandler {
     out: Map<string, { error: string }>,
     started: bigint,
   ): void {
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    // one line per call: the exact latency (bench/pod-startup.ts reads it; the histogram is bucketed)
+    this.o.logger.info('dra call', { method, claims: out.size, durationMs });
     const m = this.o.metrics;
     if (!m) return;
     let failed = 0;
@@ -445,6 +448,6 @@ export class DraHandler {
       m.claims.inc({ method, result });
     }
     m.calls.inc({ method, result: failed > 0 ? 'error' : 'ok' });
-    m.callSeconds.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
+    m.callSeconds.observe({ method }, durationMs / 1000);
   }
 }
