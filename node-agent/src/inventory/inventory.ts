@@ -222,8 +222,8 @@ export function startInventory(opts: InventoryOptions): Inventory {
       return registry.pin(name);
     },
     unpin(name) {
-      registry.unpin(name);
-      schedule();
+      // a device the last scan saw on the host is published as it is: nothing to rescan for
+      if (registry.unpin(name)) schedule();
     },
     rescanNow() {
       return new Promise<void>((resolve) => {
