@@ -1,5 +1,5 @@
 // Idle footprint of the discovery + publishing half of the agent: a child process runs
-// startInventory (live /sys, netlink, ip monitor, 500 ms poll, 30 s resync) feeding startPublisher
+// startInventory (live /sys, netlink facts and notifications, 30 s resync) feeding startPublisher
 // for a fake Node on the real apiserver. After it is synced, RSS (VmRSS) and CPU time are sampled
 // for `seconds`, next to a bare `node` process doing nothing, for the ratio.
 // Run: KND_KUBECONFIG=... node /tmp/knd-dist/bench/discovery-agent-rss.js [seconds]

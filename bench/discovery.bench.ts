@@ -3,7 +3,7 @@
 // (c) the live host with netlink facts (`ip -j -d addr` + /proc routes), (d) the netlink source alone.
 // Run: npx tsc -p tsconfig.build.json --outDir /tmp/knd-dist && node /tmp/knd-dist/bench/discovery.bench.js [runs]
 import { discoverOnce } from '../node-agent/src/inventory/inventory.js';
-import { ipCommandSource } from '../node-agent/src/inventory/netlink-facts.js';
+import { netlinkFactsSource } from '../node-agent/src/inventory/netlink-facts.js';
 import { makeSysfsFixture, manyNics } from '../test/support/sysfs-fixture.js';
 import { summarize, timeRuns } from './discovery-stats.js';
 
@@ -31,7 +31,7 @@ try {
         }),
     },
     { name: 'live host, sysfs + netlink', fn: () => discoverOnce({ optInVirtualTypes: ['veth'] }) },
-    { name: 'live host, netlink facts only', fn: () => ipCommandSource().read() },
+    { name: 'live host, netlink facts only', fn: () => netlinkFactsSource().read() },
   ];
   const check = await discoverOnce({ sysfsRoot: fx.root, netlink: null });
   if (check.devices.length !== 64) throw new Error(`expected 64 devices, got ${check.devices.length}`);

@@ -4,8 +4,12 @@
 // Reports: time from the first create until all are Ready, per-profile create->Ready percentiles,
 // API writes per profile (by resource), then writes during a steady-state window (default 60 s)
 // that starts with a forced resync of every profile (the class is touched).
+// Memory: the operator's VmRSS once ready (idle, before the profiles), after the steady window, and
+// its peak (VmHWM). KND_BENCH_OPERATOR_MAIN=<another build's dist/operator/src/main.js> measures that
+// build instead (before/after comparisons).
 // Run: KND_KUBECONFIG=... node <dist>/bench/operator-profiles.js [--profiles N] [--namespaces M] [--steady-seconds S]
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -78,6 +82,13 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
+/** VmRSS and VmHWM (peak) of a process, in MiB. */
+async function memoryMiB(pid: number | undefined): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
 interface Listed {
   items: {
     metadata: { name: string; namespace: string };
@@ -122,7 +133,8 @@ async function main(): Promise<void> {
     c.apply(`/api/v1/namespaces/${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }),
   );
 
-  const main = join(import.meta.dirname, '..', 'operator', 'src', 'main.js');
+  const main =
+    process.env['KND_BENCH_OPERATOR_MAIN'] ?? join(import.meta.dirname, '..', 'operator', 'src', 'main.js');
   const child = spawn(
     process.execPath,
     [
@@ -154,6 +166,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 1000));
+    const memIdle = await memoryMiB(child.pid);
     const before = await scrape();
     const items = Array.from({ length: N }, (_, i) => ({ ns: nss[i % M] ?? '', name: `p${i}` }));
     const createdAt = new Map<string, number>();
@@ -215,6 +228,7 @@ async function main(): Promise<void> {
       }
     }
     const afterSteady = await scrape();
+    const memEnd = await memoryMiB(child.pid);
     const steady = diff(afterCreate, afterSteady);
 
     const rows: [string, string][] = [
@@ -237,6 +251,10 @@ async function main(): Promise<void> {
       [`  slice updates in that window (each re-reconciles all ${N + 1} CRs)`, String(churns)],
       [`  lease renewals in that window`, String(steady.get('update leases') ?? 0)],
       [`  reads in that window`, String(total(steady) - total(writes(steady, false)))],
+      [
+        'operator RSS ready (idle) / after steady state / peak',
+        `${memIdle.rss.toFixed(1)} / ${memEnd.rss.toFixed(1)} / ${memEnd.peak.toFixed(1)} MiB`,
+      ],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     console.log(`\noperator-profiles (${new Date().toISOString()})`);

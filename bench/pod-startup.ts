@@ -6,21 +6,22 @@
 // test/cluster/node-up.sh), N veth pairs as NICs (host ends kndB0..), the real operator and agent as
 // processes (test/support/agent-process.ts), one NetworkDeviceClass selecting kndB* and one
 // NetworkProfile (net1, one address, one route).
-// Measurement: 2N busybox pods, interleaved (claim, plain, claim, ...), created in waves of P; a wave
-// starts when the previous one is Ready. Latency = pod created (just before the POST) -> Ready=True
-// seen on a watch (pod conditions only have 1 s resolution, so the watch gives the milliseconds).
-// Driver share: the agent's NodePrepareResources latency (knd_agent_dra_call_duration_seconds
-// histogram, method=prepare, bucket-interpolated) and its RunPodSandbox NRI hook (`nri hook` log
-// lines, exact per pod).
-// Output: P50/P90/P99/max for both kinds, their ratio, the driver share; targets ratio <= 1.10 and
-// driver share <= 50 ms at P99.
-//
+// Measurement, two phases in one run (the issue-18 table for knd): N busybox pods with a claim and N
+// without, interleaved (claim, plain, ...), first one at a time, then in waves of P (a wave starts
+// when the previous one is Ready); each phase's pods are deleted (NICs back) before the next.
+// Latency = pod created (just before the POST) -> Ready=True seen on a watch.
+// Driver cost: the agent's exact NodePrepareResources latency per call ('dra call' log lines) and
+// its RunPodSandbox NRI hook for the claim pods ('nri hook' log lines); the agent's RSS idle (median
+// of 5 s after warm-up and settling) and peak (sampled every 200 ms through both phases); its CPU
+// time (user + system, /proc/<pid>/stat) while each phase's pods start.
+// Output: the driver-cost table (prepare, hook, RSS, CPU), then creation -> Ready per phase and kind.
+// Only knd is measured: the Go peer (DraNet) is not built here.
 // Run (root, from the repository root):
-//   npx tsc -p tsconfig.build.json && node dist/bench/pod-startup.js [--pods N] [--parallel P]
+//   npx tsc -p tsconfig.build.json && node dist/bench/pod-startup.js [--pods N (30)] [--parallel P (10)] [--warmup W (2)] [--nics K (52)]
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,7 +31,6 @@ import { percentile } from './discovery-stats.js';
 import {
   repoRootOf,
   runDirOf,
-  scrapeMetrics,
   startAgent,
   startKndOperator,
   waitKubeletRegistered,
@@ -50,14 +50,16 @@ import {
 
 const { values } = parseArgs({
   options: {
-    pods: { type: 'string', default: '100' },
+    pods: { type: 'string', default: '30' },
     parallel: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
+    nics: { type: 'string', default: '52' },
   },
 });
 const podsPerKind = Number(values.pods);
 const parallel = Number(values.parallel);
 const warmupPerKind = Number(values.warmup);
+const nicCount = Math.max(Number(values.nics), podsPerKind + warmupPerKind);
 if (!Number.isInteger(podsPerKind) || podsPerKind < 1 || podsPerKind > 120) throw new Error('--pods: 1..120');
 if (!Number.isInteger(parallel) || parallel < 1) throw new Error('--parallel: a positive integer');
 
@@ -105,48 +107,55 @@ function stats(samples: readonly number[]): Stats {
   };
 }
 
-/** Quantile of a Prometheus histogram (cumulative buckets), linear inside the bucket. */
-export function histogramQuantile(buckets: readonly { le: number; count: number }[], q: number): number {
-  const total = buckets.at(-1)?.count ?? 0;
-  if (total === 0) return Number.NaN;
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (const b of buckets) {
-    if (b.count >= rank) {
-      if (!Number.isFinite(b.le)) return prevLe;
-      const inBucket = b.count - prevCount;
-      return inBucket === 0 ? b.le : prevLe + ((b.le - prevLe) * (rank - prevCount)) / inBucket;
-    }
-    prevLe = b.le;
-    prevCount = b.count;
-  }
-  return prevLe;
+interface Phase {
+  label: string;
+  parallel: number;
+  elapsedS: number;
+  withClaim: Stats;
+  plain: Stats;
+  prepare: Stats;
+  hook: Stats;
+  cpuS: number;
 }
 
-function histogramBuckets(text: string, metric: string, labelMatch: string): { le: number; count: number }[] {
-  const out: { le: number; count: number }[] = [];
+/** VmRSS (MiB) and CPU seconds (user + system, the process and its waited children) of a process. */
+async function procSample(pid: number): Promise<{ rssMiB: number; cpuS: number }> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+  const stat = (await readFile(`/proc/${String(pid)}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(stat[i] ?? Number.NaN), 0);
+  return { rssMiB: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024, cpuS: ticks / 100 };
+}
+
+/**
+ * The agent's exact per-call prepare latency ('dra call' log lines, method prepare) and its
+ * RunPodSandbox hook durations ('nri hook' lines) for the pods whose "namespace/name" starts with
+ * `claimPodPrefix`.
+ */
+export function parseAgentLog(
+  text: string,
+  claimPodPrefix: string,
+): { prepareMs: number[]; hookMs: number[] } {
+  const prepareMs: number[] = [];
+  const hookMs: number[] = [];
   for (const line of text.split('\n')) {
-    if (!line.startsWith(`${metric}_bucket{`) || !line.includes(labelMatch)) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    const value = Number(line.split(' ').at(-1));
-    if (le === undefined) continue;
-    out.push({ le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count: value });
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as { message?: string; method?: string; durationMs?: number; pod?: string };
+    if (typeof e.durationMs !== 'number') continue;
+    if (e.message === 'dra call' && e.method === 'prepare') prepareMs.push(e.durationMs);
+    if (
+      e.message === 'nri hook' &&
+      e.method === 'RunPodSandbox' &&
+      e.pod?.startsWith(claimPodPrefix) === true
+    )
+      hookMs.push(e.durationMs);
   }
-  return out.sort((a, b) => a.le - b.le);
-}
-
-function subtractBuckets(
-  after: readonly { le: number; count: number }[],
-  before: readonly { le: number; count: number }[],
-): { le: number; count: number }[] {
-  return after.map((b) => ({ le: b.le, count: b.count - (before.find((x) => x.le === b.le)?.count ?? 0) }));
+  return { prepareMs, hookMs };
 }
 
 async function main(): Promise<void> {
   await sh('bash', [path.join(repoRootOf(), 'test', 'cluster', 'up.sh')]);
   const node = await ensureNode({ repoRoot: repoRootOf() });
-  const nics = await createTestNics(nicPrefix, podsPerKind + warmupPerKind);
+  const nics = await createTestNics(nicPrefix, nicCount);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
@@ -234,87 +243,120 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
+    const deletePods = async (names: readonly string[]): Promise<void> => {
+      if (names.length > 0)
+        await kubectl(['delete', 'pod', '-n', namespace, '--wait=true', '--timeout=300s', ...names]);
+    };
 
     const warm: { name: string; claim: boolean }[] = [];
     for (let i = 0; i < warmupPerKind; i++)
       warm.push({ name: `warm-c-${i}`, claim: true }, { name: `warm-p-${i}`, claim: false });
     if (warm.length > 0) await runWave(warm);
-    const metricsBefore = await scrapeMetrics(metricsPort);
-    const logBefore = (await agent.log()).length;
+    await deletePods(warm.map((w) => w.name));
 
-    const order: { name: string; claim: boolean }[] = [];
-    for (let i = 0; i < podsPerKind; i++)
-      order.push({ name: `c-${i}`, claim: true }, { name: `p-${i}`, claim: false });
-    const started = Date.now();
-    for (let i = 0; i < order.length; i += parallel) await runWave(order.slice(i, i + parallel));
-    const elapsedS = (Date.now() - started) / 1000;
-
-    const latency = (claim: boolean): number[] =>
-      order
-        .filter((p) => p.claim === claim)
-        .map((p) => (readyAt.get(p.name) ?? Number.NaN) - (createdAt.get(p.name) ?? Number.NaN));
-    const withClaim = stats(latency(true));
-    const plain = stats(latency(false));
-
-    const metricsAfter = await scrapeMetrics(metricsPort);
-    const prepBuckets = subtractBuckets(
-      histogramBuckets(metricsAfter, 'knd_agent_dra_call_duration_seconds', 'method="prepare"'),
-      histogramBuckets(metricsBefore, 'knd_agent_dra_call_duration_seconds', 'method="prepare"'),
-    );
-    const prepareMs = (q: number): number => histogramQuantile(prepBuckets, q) * 1000;
-    const hookMs: number[] = [];
-    for (const line of (await agent.log()).slice(logBefore).split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as { message?: string; method?: string; durationMs?: number };
-      if (
-        entry.message === 'nri hook' &&
-        entry.method === 'RunPodSandbox' &&
-        typeof entry.durationMs === 'number'
-      ) {
-        hookMs.push(entry.durationMs);
-      }
+    // idle: devices published, warm-up done and cleaned up, 5 s of settling, then 5 s of samples
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const idleSamples: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      idleSamples.push((await procSample(agent.pid)).rssMiB);
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const hook = stats(hookMs);
+    const rssIdleMiB = stats(idleSamples).p50Ms;
+    let rssPeakMiB = Math.max(...idleSamples);
+    const rssTimer = setInterval(() => {
+      void procSample(agent?.pid ?? 0).then(
+        (x) => {
+          rssPeakMiB = Math.max(rssPeakMiB, x.rssMiB);
+        },
+        () => undefined,
+      );
+    }, 200);
+
+    const phases: Phase[] = [];
+    try {
+      for (const [label, p] of [
+        ['one at a time', 1],
+        [`${String(parallel)} at a time`, parallel],
+      ] as const) {
+        const order: { name: string; claim: boolean }[] = [];
+        const tag = phases.length === 0 ? 'a' : 'b';
+        for (let i = 0; i < podsPerKind; i++)
+          order.push({ name: `c${tag}-${i}`, claim: true }, { name: `p${tag}-${i}`, claim: false });
+        const logBefore = (await agent.log()).length;
+        const cpuBefore = await procSample(agent.pid);
+        const started = Date.now();
+        for (let i = 0; i < order.length; i += p) await runWave(order.slice(i, i + p));
+        const elapsedS = (Date.now() - started) / 1000;
+        const cpuAfter = await procSample(agent.pid);
+        const latency = (claim: boolean): number[] =>
+          order
+            .filter((x) => x.claim === claim)
+            .map((x) => (readyAt.get(x.name) ?? Number.NaN) - (createdAt.get(x.name) ?? Number.NaN));
+        const log = parseAgentLog((await agent.log()).slice(logBefore), `${namespace}/c${tag}-`);
+        phases.push({
+          label,
+          parallel: p,
+          elapsedS,
+          withClaim: stats(latency(true)),
+          plain: stats(latency(false)),
+          prepare: stats(log.prepareMs),
+          hook: stats(log.hookMs),
+          cpuS: cpuAfter.cpuS - cpuBefore.cpuS,
+        });
+        await deletePods(order.map((x) => x.name));
+      }
+    } finally {
+      clearInterval(rssTimer);
+    }
 
     const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : 'n/a');
     const fmt1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
     const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
     const kernel = (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim();
+    const [one, many] = phases;
+    if (!one || !many) throw new Error('both phases must have run');
     console.log(
-      `pod startup, ${podsPerKind} pods with a knd claim + ${podsPerKind} without, interleaved, waves of ${parallel}, ${elapsedS.toFixed(1)} s`,
+      `pod startup on the real node: per phase ${podsPerKind} pods with a knd claim + ${podsPerKind} without, interleaved; ${nics.names.length} veth NICs`,
     );
     console.log(
-      `machine: ${cpus().length} x ${cpuModel}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, kernel ${kernel}`,
+      `machine: ${cpus().length} x ${cpuModel}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, kernel ${kernel}, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
     );
     console.log('');
-    console.log('| creation -> Ready | P50 ms | P90 ms | P99 ms | max ms |');
-    console.log('|---|---|---|---|---|');
+    console.log('| driver cost (issue 18 table shape) | knd |');
+    console.log('|---|---|');
+    const pp = (x: Stats): string => `${fmt1(x.p50Ms)} / ${fmt1(x.p99Ms)} ms (n=${x.n})`;
+    console.log(`| prepare P50 / P99, one pod at a time | ${pp(one.prepare)} |`);
+    console.log(`| prepare P50 / P99, ${many.label} | ${pp(many.prepare)} |`);
+    console.log(`| RunPodSandbox hook (claim pods) P50 / P99, one at a time | ${pp(one.hook)} |`);
+    console.log(`| RunPodSandbox hook (claim pods) P50 / P99, ${many.label} | ${pp(many.hook)} |`);
     console.log(
-      `| without claim (n=${plain.n}) | ${fmt(plain.p50Ms)} | ${fmt(plain.p90Ms)} | ${fmt(plain.p99Ms)} | ${fmt(plain.maxMs)} |`,
+      `| agent RSS idle (${nics.names.length} NICs) / peak | ${fmt1(rssIdleMiB)} / ${fmt1(rssPeakMiB)} MiB |`,
     );
     console.log(
-      `| with knd claim (n=${withClaim.n}) | ${fmt(withClaim.p50Ms)} | ${fmt(withClaim.p90Ms)} | ${fmt(withClaim.p99Ms)} | ${fmt(withClaim.maxMs)} |`,
+      `| agent CPU for ${podsPerKind} + ${podsPerKind} pods one at a time | ${one.cpuS.toFixed(2)} s |`,
     );
     console.log(
-      `| ratio with/without | ${(withClaim.p50Ms / plain.p50Ms).toFixed(2)} | ${(withClaim.p90Ms / plain.p90Ms).toFixed(2)} | ${(withClaim.p99Ms / plain.p99Ms).toFixed(2)} | |`,
-    );
-    console.log(`| KND paper (GKE, with claim) | ${PAPER.p50Ms} | ${PAPER.p90Ms} | ${PAPER.p99Ms} | |`);
-    console.log('');
-    console.log('| driver share | P50 ms | P90 ms | P99 ms | n |');
-    console.log('|---|---|---|---|---|');
-    console.log(
-      `| NodePrepareResources (histogram) | ${fmt1(prepareMs(0.5))} | ${fmt1(prepareMs(0.9))} | ${fmt1(prepareMs(0.99))} | ${prepBuckets.at(-1)?.count ?? 0} |`,
-    );
-    console.log(
-      `| RunPodSandbox NRI hook (log) | ${fmt1(hook.p50Ms)} | ${fmt1(hook.p90Ms)} | ${fmt1(hook.p99Ms)} | ${hook.n} |`,
-    );
-    console.log(
-      `| sum (upper bound) | ${fmt1(prepareMs(0.5) + hook.p50Ms)} | ${fmt1(prepareMs(0.9) + hook.p90Ms)} | ${fmt1(prepareMs(0.99) + hook.p99Ms)} | |`,
+      `| agent CPU for ${podsPerKind} + ${podsPerKind} pods ${many.label} | ${many.cpuS.toFixed(2)} s |`,
     );
     console.log('');
     console.log(
-      `targets: ratio P99 <= 1.10 -> ${(withClaim.p99Ms / plain.p99Ms).toFixed(2)}; driver share P99 <= 50 ms -> ${fmt1(prepareMs(0.99) + hook.p99Ms)}`,
+      '| creation -> Ready | P50 ms | P90 ms | P99 ms | max ms | ratio P99 with/without | phase s |',
     );
+    console.log('|---|---|---|---|---|---|---|');
+    for (const ph of phases) {
+      for (const [kind, x] of [
+        ['without claim', ph.plain],
+        ['with knd claim', ph.withClaim],
+      ] as const) {
+        console.log(
+          `| ${ph.label}, ${kind} (n=${x.n}) | ${fmt(x.p50Ms)} | ${fmt(x.p90Ms)} | ${fmt(x.p99Ms)} | ${fmt(x.maxMs)} | ${kind === 'with knd claim' ? (x.p99Ms / ph.plain.p99Ms).toFixed(2) : ''} | ${kind === 'with knd claim' ? ph.elapsedS.toFixed(1) : ''} |`,
+        );
+      }
+    }
+    console.log(`| KND paper (GKE, with claim) | ${PAPER.p50Ms} | ${PAPER.p90Ms} | ${PAPER.p99Ms} | | | |`);
+    console.log('');
     // Pods whose start was delayed by a failed step: the kubelet retries those on its next resync.
     const events = JSON.parse(
       await kubectl(['get', 'events', '-n', namespace, '-o', 'json', '--field-selector', 'type=Warning']),

@@ -68,6 +68,8 @@ const SHAPES: readonly Shape[] = [
   { perCall: 1, inFlight: 10 },
 ];
 
+// e.g. KND_BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the agents
+const agentNodeArgs = (process.env['KND_BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 const baselineMain = process.env['KND_BENCH_BASELINE_AGENT'];
 const agents: { label: string; main: string }[] = [
   ...(baselineMain
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
         kubeconfig,
         logLevel: 'info',
         main: a.main,
+        nodeArgs: agentNodeArgs,
       });
       running.push({ agent, base: dirs.base });
       const { client } = await registerLikeKubelet(agent.registrationSocket);

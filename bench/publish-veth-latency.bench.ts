@@ -1,6 +1,6 @@
 // End-to-end latency from a kernel link change to the ResourceSlice on the real apiserver: a veth
-// pair is created (then deleted) `rounds` times on the live host while startInventory (ip monitor +
-// 500 ms poll) feeds startPublisher; the time until the slice lists (no longer lists) the pair is
+// pair is created (then deleted) `rounds` times on the live host while startInventory (rtnetlink
+// notifications) feeds startPublisher; the time until the slice lists (no longer lists) the pair is
 // measured by polling the apiserver every 10 ms. Needs root.
 // Run: KND_KUBECONFIG=... node /tmp/knd-dist/bench/publish-veth-latency.bench.js [rounds]
 import { execFile } from 'node:child_process';

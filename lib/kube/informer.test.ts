@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { objectDecoder, type KubeObject } from './decode.js';
-import { Informer } from './informer.js';
+import { Informer, dropManagedFields } from './informer.js';
 import type { KubeRestClient } from './rest-client.js';
 
 interface Widget extends KubeObject {
@@ -12,7 +11,7 @@ interface Widget extends KubeObject {
 
 function informer(errors: unknown[]): Informer<Widget> {
   // upsertRawIfNewer never calls the client
-  const client = {} as KubeRestClient<KubeConfig>;
+  const client = {} as KubeRestClient;
   return new Informer<Widget>(client, {
     path: '/apis/example.com/v1/widgets',
     decode: objectDecoder<Widget>('example.com/v1', 'Widget'),
@@ -50,5 +49,36 @@ describe('Informer write-through (upsertRawIfNewer)', () => {
     expect(errors.map((e) => (e as Error).message)).toEqual([
       '/apis/example.com/v1/widgets: Widget b: spec: must be an object',
     ]);
+  });
+});
+
+describe('the informer cache keeps no managedFields', () => {
+  it('drops metadata.managedFields before decoding, leaves everything else', () => {
+    const inf = informer([]);
+    const raw = widget('c', '1', 4);
+    const withFields = {
+      ...raw,
+      metadata: {
+        ...raw.metadata,
+        labels: { a: 'b' },
+        managedFields: [{ manager: 'kubectl', fieldsV1: {} }],
+      },
+    };
+    inf.upsertRawIfNewer(withFields);
+    expect(inf.store.get('ns/c')).toEqual({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'c', namespace: 'ns', resourceVersion: '1', labels: { a: 'b' } },
+      spec: { size: 4 },
+    });
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a string', 'x'],
+    ['no metadata', { spec: {} }],
+    ['metadata not an object', { metadata: 3 }],
+  ])('leaves %s alone', (_name, raw) => {
+    expect(dropManagedFields(raw)).toEqual(raw);
   });
 });

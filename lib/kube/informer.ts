@@ -8,8 +8,8 @@
 // (resourceVersion too old) relists and emits the difference as add/update/delete, so handlers see
 // every change at least once (deletes missed during an outage arrive as deletes after the relist).
 // Handlers must not throw (they are wrapped; a throw is logged via onError). stop() aborts the watch.
+// The cache keeps objects without metadata.managedFields (dropManagedFields).
 // (Named Informer, not ListWatch, so it is not confused with client-node's class of that name.)
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Backoff, sleep, type BackoffOptions } from '../util/backoff.js';
 import type { Decode, KubeObject } from './decode.js';
 import { isGone } from './errors.js';
@@ -39,6 +39,19 @@ function rawResourceVersion(raw: unknown): string | undefined {
   return typeof m?.resourceVersion === 'string' ? m.resourceVersion : undefined;
 }
 
+/**
+ * The object without metadata.managedFields (server-side apply bookkeeping: one entry per field
+ * manager listing every field it set, often larger than the object itself). knd never reads it, and
+ * every cached object would otherwise keep it for the life of the process (docs/operator.md,
+ * "Memory"). Mutates and returns `raw`, which is freshly parsed JSON nobody else holds.
+ */
+export function dropManagedFields(raw: unknown): unknown {
+  const m = (raw as { metadata?: unknown } | null)?.metadata;
+  if (typeof m === 'object' && m !== null && 'managedFields' in m)
+    delete (m as { managedFields?: unknown }).managedFields;
+  return raw;
+}
+
 export class Informer<T extends KubeObject> {
   readonly store = new Map<string, T>();
   private resourceVersion = '';
@@ -46,10 +59,10 @@ export class Informer<T extends KubeObject> {
   private stopped = false;
   private readonly abort = new AbortController();
   private watchCtl: AbortController | undefined;
-  private readonly client: KubeRestClient<KubeConfig>;
+  private readonly client: KubeRestClient;
   private readonly opts: InformerOptions<T>;
 
-  constructor(client: KubeRestClient<KubeConfig>, opts: InformerOptions<T>) {
+  constructor(client: KubeRestClient, opts: InformerOptions<T>) {
     this.client = client;
     this.opts = opts;
   }
@@ -88,10 +101,10 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  /** decode, or report and skip */
+  /** decode, or report and skip; metadata.managedFields is dropped first (see dropManagedFields) */
   private decode(raw: unknown): T | undefined {
     try {
-      return this.opts.decode(raw);
+      return this.opts.decode(dropManagedFields(raw));
     } catch (err) {
       this.opts.onError?.(new Error(`${this.opts.path}: ${(err as Error).message}`, { cause: err }));
       return undefined;
@@ -185,38 +198,35 @@ export class Informer<T extends KubeObject> {
   }
 
   /** One watch connection; resolves how it ended. */
-  private watchOnce(): Promise<'closed' | 'gone' | 'error'> {
-    return new Promise((resolve) => {
-      let gone = false;
-      const q: Record<string, string | number | boolean> = {
-        resourceVersion: this.resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: 240 + Math.floor(Math.random() * 120),
-      };
-      if (this.opts.labelSelector) q['labelSelector'] = this.opts.labelSelector;
-      const w = new Watch(this.client.kubeConfig);
-      w.watch(
-        this.opts.path,
-        q,
-        (type: string, raw: unknown) => {
+  private async watchOnce(): Promise<'closed' | 'gone' | 'error'> {
+    let gone = false;
+    const timeoutSeconds = 240 + Math.floor(Math.random() * 120);
+    const q = new URLSearchParams({
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(timeoutSeconds),
+    });
+    if (this.opts.labelSelector) q.set('labelSelector', this.opts.labelSelector);
+    const ctl = new AbortController();
+    this.watchCtl = ctl;
+    if (this.stopped) ctl.abort();
+    try {
+      await this.client.watch(
+        `${this.opts.path}?${q.toString()}`,
+        (type, raw) => {
           if (this.onWatchEvent(type, raw) === 'gone') gone = true;
         },
-        (err: unknown) => {
-          this.watchCtl = undefined;
-          if (isGone(err)) gone = true;
-          else if (err && !this.stopped) this.opts.onError?.(err);
-          resolve(gone ? 'gone' : err ? 'error' : 'closed');
-        },
-      )
-        .then((ctl) => {
-          this.watchCtl = ctl;
-          if (this.stopped) ctl.abort();
-        })
-        .catch((err: unknown) => {
-          this.opts.onError?.(err);
-          resolve('error');
-        });
-    });
+        // the server ends the stream after timeoutSeconds; silence well past that is a dead connection
+        { signal: ctl.signal, idleTimeoutMs: (timeoutSeconds + 60) * 1000 },
+      );
+      return gone ? 'gone' : 'closed';
+    } catch (err) {
+      if (isGone(err)) return 'gone';
+      if (!this.stopped) this.opts.onError?.(err);
+      return 'error';
+    } finally {
+      this.watchCtl = undefined;
+    }
   }
 
   stop(): void {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import {
+  defaultKubeconfigPath,
   endpointFromKubeconfig,
   inClusterEndpoint,
   kubeEndpoint,
@@ -140,5 +141,18 @@ describe('inClusterEndpoint', () => {
     await expect(e.applyToHTTPSOptions({})).rejects.toThrow(
       /certificate authority: cannot read .*nope\/ca.crt/,
     );
+  });
+});
+
+describe("defaultKubeconfigPath (kubectl's order)", () => {
+  const home = '/home/u';
+  const hasHomeConfig = (p: string): boolean => p === '/home/u/.kube/config';
+  it.each<[string, string | undefined, Record<string, string>, (p: string) => boolean, string | undefined]>([
+    ['the flag wins', '/etc/kc', { KUBECONFIG: '/a' }, hasHomeConfig, '/etc/kc'],
+    ['then the first file in $KUBECONFIG', undefined, { KUBECONFIG: ':/a:/b' }, hasHomeConfig, '/a'],
+    ['then ~/.kube/config when it exists', undefined, {}, hasHomeConfig, '/home/u/.kube/config'],
+    ['else nothing: in-cluster', undefined, { KUBECONFIG: '' }, () => false, undefined],
+  ])('%s', (_name, flag, env, exists, want) => {
+    expect(defaultKubeconfigPath(flag, env, home, exists)).toBe(want);
   });
 });

@@ -4,8 +4,10 @@
 // "Memory").
 //
 // Contract:
-// - Callers: the node agent's main (its KubeRestClient instances). The operator and the tests keep
-//   client-node's KubeConfig, which has the same two methods (KubeEndpoint, rest-client.ts).
+// - Callers: the node agent's and the operator's main (their KubeRestClient instances). Tests may
+//   pass client-node's KubeConfig, which has the same two methods (KubeEndpoint, rest-client.ts).
+// - defaultEndpoint(flag, env, home): the kubeconfig named by the flag, else the first file in
+//   $KUBECONFIG, else ~/.kube/config when it exists, else in-cluster (kubectl's order).
 // - loadKubeconfigFile(path): the current context's cluster (server, certificate-authority(-data),
 //   insecure-skip-tls-verify, tls-server-name) and user (client-certificate(-data) + client-key(-data),
 //   token, tokenFile). Relative file paths are relative to the kubeconfig's directory, like kubectl.
@@ -18,7 +20,7 @@ import { readFile } from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type * as https from 'node:https';
 import { dirname, isAbsolute, join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -170,4 +172,28 @@ export function loadKubeconfigFile(path: string): KubeEndpoint {
   } catch (err) {
     throw new Error(`kubeconfig ${path}: ${(err as Error).message}`);
   }
+}
+
+/** Where the kubeconfig comes from when none was given: kubectl's order, as a pure choice. */
+export function defaultKubeconfigPath(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  home: string | undefined,
+  exists: (path: string) => boolean = existsSync,
+): string | undefined {
+  if (flag) return flag;
+  const first = env['KUBECONFIG']?.split(':').find((p) => p !== '');
+  if (first !== undefined) return first;
+  const homeConfig = home ? join(home, '.kube', 'config') : undefined;
+  return homeConfig !== undefined && exists(homeConfig) ? homeConfig : undefined;
+}
+
+/** The endpoint for `--kubeconfig` (or its defaults, defaultKubeconfigPath), else in-cluster. */
+export function defaultEndpoint(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string | undefined = env['HOME'],
+): KubeEndpoint {
+  const path = defaultKubeconfigPath(flag, env, home);
+  return path === undefined ? inClusterEndpoint(env) : loadKubeconfigFile(path);
 }

@@ -11,10 +11,15 @@
 // Non-2xx responses reject with KubeApiError carrying the status code and the apiserver's message;
 // read errors only through errors.ts (isNotFound, isConflict, ...).
 // apply() is server-side apply with a fixed field manager and force=true (idempotent).
+// watch() streams one watch connection: each event ({type, object}) goes to onEvent in order; it
+// resolves when the server ends the stream (its timeoutSeconds) or the signal aborts, rejects with
+// KubeApiError on a non-2xx answer (410 Gone: resourceVersion too old) or on a network error, or
+// when nothing (not even a bookmark) arrived for idleTimeoutMs. No retries (the informer re-watches).
 // Every request is reported to `onRequest` (verb, path, status), which metrics and tests use to
 // count writes.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { JsonLines } from './json-lines.js';
 import type { KubeEndpoint } from './kube-endpoint.js';
 
 export class KubeApiError extends Error {
@@ -28,7 +33,7 @@ export class KubeApiError extends Error {
   }
 }
 
-export type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
 export const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'update', 'patch', 'apply', 'delete']);
 
 export interface RequestRecord {
@@ -202,6 +207,108 @@ export class KubeRestClient<K extends KubeEndpoint = KubeEndpoint> {
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (cont !== '');
     return { items, resourceVersion };
+  }
+
+  /** One watch connection on `path` (query included); see the contract above. */
+  async watch(
+    path: string,
+    onEvent: (type: string, object: unknown) => void,
+    opts: { signal: AbortSignal; idleTimeoutMs: number },
+  ): Promise<void> {
+    const base = await this.requestOptions();
+    const url = new URL(withQuery(path, 'watch=true'), this.server);
+    const headers = { ...((base.headers ?? {}) as Record<string, string>), Accept: 'application/json' };
+    const started = performance.now();
+    const lib = url.protocol === 'https:' ? https : http;
+    let reported = false;
+    const report = (statusCode: number): void => {
+      if (reported) return;
+      reported = true;
+      this.onRequest?.({
+        verb: 'watch',
+        method: 'GET',
+        path,
+        statusCode,
+        durationMs: performance.now() - started,
+      });
+    };
+    if (opts.signal.aborted) return;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        opts.signal.removeEventListener('abort', onAbort);
+        if (err && !opts.signal.aborted) reject(err);
+        else resolve();
+      };
+      const onAbort = (): void => {
+        req.destroy();
+        finish();
+      };
+      const req = lib.request(url, { ...base, method: 'GET', headers }, (res) => {
+        const statusCode = res.statusCode ?? 0;
+        if (statusCode < 200 || statusCode >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            report(statusCode);
+            const text = Buffer.concat(chunks).toString('utf8');
+            let j: { message?: string; reason?: string } = {};
+            try {
+              j = JSON.parse(text) as typeof j;
+            } catch {
+              j = { message: text };
+            }
+            finish(
+              new KubeApiError(
+                statusCode,
+                j.reason ?? '',
+                `WATCH ${path}: ${statusCode} ${j.message ?? text}`,
+              ),
+            );
+          });
+          return;
+        }
+        const lines = new JsonLines();
+        const deliver = (docs: unknown[]): void => {
+          for (const d of docs) {
+            const e = d as { type?: unknown; object?: unknown };
+            if (typeof e.type !== 'string') throw new Error(`WATCH ${path}: an event without a type`);
+            onEvent(e.type, e.object);
+          }
+        };
+        res.on('data', (c: Buffer) => {
+          try {
+            deliver(lines.push(c));
+          } catch (err) {
+            req.destroy();
+            finish(err as Error);
+          }
+        });
+        res.on('error', (err) => {
+          finish(err);
+        });
+        res.on('end', () => {
+          report(statusCode);
+          try {
+            deliver(lines.end());
+            finish();
+          } catch (err) {
+            finish(err as Error);
+          }
+        });
+      });
+      req.setTimeout(opts.idleTimeoutMs, () => {
+        req.destroy(new Error(`WATCH ${path}: nothing received for ${opts.idleTimeoutMs} ms`));
+      });
+      req.on('error', (err) => {
+        report(0);
+        finish(err);
+      });
+      opts.signal.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    });
   }
 
   create<T = JsonObject>(path: string, body: unknown): Promise<T> {

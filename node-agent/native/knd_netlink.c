@@ -1,7 +1,8 @@
 // knd_netlink: the only native code in knd. It opens a netlink socket (optionally inside a network
 // namespace given by path), sends one request and collects the replies until the kernel's ACK,
-// error or NLMSG_DONE for that request's sequence number, and closes the socket. Nothing else:
-// every message is encoded and decoded in TypeScript (node-agent/src/netns/).
+// error or NLMSG_DONE for that request's sequence number, or delivers the multicast notifications a
+// subscribed socket receives, and closes the socket. Nothing else: every message is encoded and
+// decoded in TypeScript (node-agent/src/netns/).
 //
 // Contract:
 // - open(protocol, netnsPath|null) -> fd. Synchronous (~0.1 ms). When netnsPath is given, a
@@ -18,6 +19,13 @@
 // - bindMount(source, target) / unmountDetach(target): mount(MS_BIND) and umount2(MNT_DETACH) for
 //   the netns pins (node-agent/src/netns/netns-pins.ts). Synchronous (~tens of µs); throw with
 //   err.code set (EINVAL from unmountDetach: target is not a mount point).
+// - subscribe(fd, groups[]): NETLINK_ADD_MEMBERSHIP for each multicast group (RTNLGRP_* numbers).
+//   Synchronous. A subscribed fd must not be used for transactions (notifications would interleave).
+// - watch(fd, callback): the fd joins the event loop (uv_poll, no thread); whenever it is readable
+//   every pending datagram is read without blocking and callback(null, Buffer) runs once with them
+//   concatenated, or callback(err) on a receive error (err.code "ENOBUFS": the kernel dropped
+//   notifications because the socket buffer overflowed; the caller must resynchronise). One watch
+//   per fd; unwatch(fd) stops it and must be called before close(fd). Idempotent.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +42,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10
@@ -432,6 +441,201 @@ static napi_value js_transact_sync(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value js_subscribe(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  bool is_array = false;
+  const char *usage = "subscribe(fd, groups: number[]): fd and groups must be non-negative numbers";
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  uint32_t n = 0;
+  napi_get_array_length(env, argv[1], &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    uint32_t group = 0;
+    if (napi_get_element(env, argv[1], i, &v) != napi_ok || napi_get_value_uint32(env, v, &group) != napi_ok ||
+        group == 0) {
+      napi_throw_type_error(env, NULL, usage);
+      return NULL;
+    }
+    if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) {
+      throw_errno(env, "setsockopt NETLINK_ADD_MEMBERSHIP", errno);
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+struct watcher {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  int fd;
+  struct watcher *next;
+};
+
+static struct watcher *watchers = NULL; /* only touched on the JS thread */
+
+static void watcher_closed(uv_handle_t *h) { free(h->data); }
+
+static void watcher_call(struct watcher *w, napi_value arg0, napi_value arg1) {
+  napi_handle_scope scope;
+  napi_open_handle_scope(w->env, &scope);
+  napi_value cb, global, result;
+  napi_get_reference_value(w->env, w->callback, &cb);
+  napi_get_global(w->env, &global);
+  napi_value args[2] = {arg0, arg1};
+  if (arg1 == NULL) napi_get_undefined(w->env, &args[1]);
+  /* napi_make_callback runs the microtask queue afterwards, as for any libuv-driven callback. */
+  if (napi_make_callback(w->env, w->context, global, cb, 2, args, &result) == napi_pending_exception) {
+    napi_value ex;
+    napi_get_and_clear_last_exception(w->env, &ex);
+    napi_fatal_exception(w->env, ex);
+  }
+  napi_close_handle_scope(w->env, scope);
+}
+
+static void watcher_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  struct watcher *w = h->data;
+  napi_handle_scope scope;
+  napi_open_handle_scope(w->env, &scope);
+  napi_value null_value;
+  napi_get_null(w->env, &null_value);
+  if (status < 0) {
+    watcher_call(w, make_error(w->env, "netlink poll", -status), NULL);
+    napi_close_handle_scope(w->env, scope);
+    return;
+  }
+  uint8_t *all = NULL;
+  size_t len = 0, cap = 0;
+  int err = 0;
+  uint8_t *buf = malloc(RECV_BUF_BYTES);
+  if (buf == NULL) err = ENOMEM;
+  while (err == 0) {
+    ssize_t n = recv(w->fd, buf, RECV_BUF_BYTES, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    if ((size_t)n > RECV_BUF_BYTES) {
+      err = EMSGSIZE;
+      break;
+    }
+    if (len + (size_t)n > cap) {
+      size_t ncap = cap == 0 ? RECV_BUF_BYTES : cap * 2;
+      while (ncap < len + (size_t)n) ncap *= 2;
+      uint8_t *nb = realloc(all, ncap);
+      if (nb == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      all = nb;
+      cap = ncap;
+    }
+    memcpy(all + len, buf, (size_t)n);
+    len += (size_t)n;
+    if (len >= MAX_REPLY_BYTES) break; /* the rest on the next readable callback */
+  }
+  free(buf);
+  if (len > 0) {
+    napi_value out;
+    void *dst = NULL;
+    napi_create_buffer(w->env, len, &dst, &out);
+    memcpy(dst, all, len);
+    watcher_call(w, null_value, out);
+  }
+  free(all);
+  /* After the messages that did arrive: an overflow (ENOBUFS) means some were lost. */
+  if (err != 0) watcher_call(w, make_error(w->env, "netlink recv", err), NULL);
+  napi_close_handle_scope(w->env, scope);
+}
+
+static struct watcher **find_watcher(int fd) {
+  struct watcher **p = &watchers;
+  while (*p != NULL && (*p)->fd != fd) p = &(*p)->next;
+  return p;
+}
+
+static napi_value js_watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  napi_valuetype t = napi_undefined;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "watch(fd, callback: (err, messages) => void)");
+    return NULL;
+  }
+  if (*find_watcher(fd) != NULL) {
+    throw_errno(env, "watch: fd is already watched", EBUSY);
+    return NULL;
+  }
+  uv_loop_t *loop = NULL;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) {
+    throw_errno(env, "watch: no event loop", EINVAL);
+    return NULL;
+  }
+  struct watcher *w = calloc(1, sizeof *w);
+  if (w == NULL) {
+    throw_errno(env, "watch", ENOMEM);
+    return NULL;
+  }
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r != 0) {
+    free(w);
+    throw_errno(env, "uv_poll_init", -r);
+    return NULL;
+  }
+  w->poll.data = w;
+  w->env = env;
+  w->fd = fd;
+  napi_value name;
+  napi_create_string_utf8(env, "knd_netlink.watch", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &w->context);
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  r = uv_poll_start(&w->poll, UV_READABLE, watcher_readable);
+  if (r != 0) {
+    napi_delete_reference(env, w->callback);
+    napi_async_destroy(env, w->context);
+    uv_close((uv_handle_t *)&w->poll, watcher_closed);
+    throw_errno(env, "uv_poll_start", -r);
+    return NULL;
+  }
+  w->next = watchers;
+  watchers = w;
+  return NULL;
+}
+
+static napi_value js_unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "unwatch(fd): fd must be a non-negative number");
+    return NULL;
+  }
+  struct watcher **p = find_watcher(fd);
+  struct watcher *w = *p;
+  if (w == NULL) return NULL;
+  *p = w->next;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->callback);
+  napi_async_destroy(env, w->context);
+  uv_close((uv_handle_t *)&w->poll, watcher_closed);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -440,6 +644,9 @@ NAPI_MODULE_INIT() {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"bindMount", NULL, js_bind_mount, NULL, NULL, NULL, napi_default, NULL},
       {"unmountDetach", NULL, js_unmount_detach, NULL, NULL, NULL, napi_default, NULL},
+      {"subscribe", NULL, js_subscribe, NULL, NULL, NULL, napi_default, NULL},
+      {"watch", NULL, js_watch, NULL, NULL, NULL, napi_default, NULL},
+      {"unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -8,8 +8,9 @@
 //   4. NRI plugin (replays plans; see the note in startNri)
 //   5. metrics/health server; /readyz turns ready when the DRA sockets listen, the kubelet registered
 //      the plugin, and the first scan is done.
-import { DRIVER_NAME } from '../../lib/api/constants.js';
+import { DRIVER_NAME, FIELD_MANAGER_AGENT } from '../../lib/api/constants.js';
 import { inClusterEndpoint, loadKubeconfigFile, type KubeEndpoint } from '../../lib/kube/kube-endpoint.js';
+import { KubeRestClient } from '../../lib/kube/rest-client.js';
 import { reportFlags } from '../../lib/util/flags.js';
 import { createLogger, type Logger } from '../../lib/util/logger.js';
 import { Metrics } from '../../lib/util/metrics.js';
@@ -19,6 +20,7 @@ import { CdiWriter } from './cdi/cdi-writer.js';
 import { agentUsage, parseAgentConfig, type AgentConfig } from './config.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { kubeClaimReader } from './dra/claim-reader.js';
+import { podClaimSource } from './dra/pod-claims.js';
 import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
 import { DraHandler } from './dra/prepare-handler.js';
@@ -208,6 +210,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     driverName: DRIVER_NAME,
     poolName: cfg.nodeName,
     claims,
+    pods: podClaimSource(new KubeRestClient(kc, { fieldManager: FIELD_MANAGER_AGENT })),
     devices: inventory,
     store,
     cdi,

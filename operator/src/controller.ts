@@ -18,7 +18,6 @@ import type { Decode, KubeObject } from '../../lib/kube/decode.js';
 import { isNotFound } from '../../lib/kube/errors.js';
 import { Informer } from '../../lib/kube/informer.js';
 import type { KubeRestClient } from '../../lib/kube/rest-client.js';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/util/logger.js';
 import { WorkQueue } from '../../lib/util/work-queue.js';
 import type { ResourceSliceJson } from '../../lib/cel/device-model.js';
@@ -40,7 +39,7 @@ import { decideProfile } from './reconcile/profile-decision.js';
 import { effectiveSlices } from './match/effective-slices.js';
 
 export interface ControllerOptions {
-  client: KubeRestClient<KubeConfig>;
+  client: KubeRestClient;
   logger: Logger;
   metrics: OperatorMetrics;
   workers?: number;

@@ -1,7 +1,7 @@
 // knd operator entry point: flags (config.ts) -> startOperator(); SIGTERM/SIGINT -> graceful stop
 // (release the Lease so a standby takes over at once). Exits 0 after --help, 1 when leadership is
 // lost (restart re-campaigns) and 2 on bad flags (with the reason).
-import { KubeConfig } from '@kubernetes/client-node';
+import { defaultEndpoint } from '../../lib/kube/kube-endpoint.js';
 import { reportFlags } from '../../lib/util/flags.js';
 import { createLogger } from '../../lib/util/logger.js';
 import { operatorUsage, parseOperatorConfig } from './config.js';
@@ -18,9 +18,8 @@ if (parsed.kind !== 'ok') {
 }
 const f = parsed.config;
 const logger = createLogger({ level: f.logLevel, component: 'knd-operator' });
-const kc = new KubeConfig();
-if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
-else kc.loadFromDefault();
+// Not client-node's KubeConfig: importing it loads every generated model (docs/operator.md, "Memory").
+const kc = defaultEndpoint(f.kubeconfig);
 
 const op = await startOperator({
   kubeConfig: kc,

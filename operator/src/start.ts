@@ -4,7 +4,7 @@
 // production, so a fresh start re-campaigns with clean caches).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeEndpoint } from '../../lib/kube/kube-endpoint.js';
 import { FIELD_MANAGER_OPERATOR } from '../../lib/api/constants.js';
 import { LeaderElector } from '../../lib/kube/leader-election.js';
 import {
@@ -19,7 +19,7 @@ import { startHealthServer } from './http/health-server.js';
 import { createOperatorMetrics, type OperatorMetrics } from './operator-metrics.js';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeEndpoint;
   logger: Logger;
   /** Lease identity; default <hostname>-<random>. */
   identity?: string;

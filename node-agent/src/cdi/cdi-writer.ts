@@ -1,9 +1,10 @@
 // Writes and removes knd's per-claim transient CDI specs (default directory /var/run/cdi, the
 // runtime's dynamic spec directory). Called by DRA prepare (write, before answering the kubelet, so
 // the spec exists before containerd creates the container) and unprepare (remove). Writes are atomic
-// (temp + fsync + rename + dir fsync); removal of a missing spec is a no-op. Idempotent.
+// (temp + fsync + rename + dir fsync; stage() + commit() split them so prepare can overlap the temp
+// file's fsync with the plan's); removal of a missing spec is a no-op. Idempotent.
 import { mkdir, readFile, unlink } from 'node:fs/promises';
-import { fsyncDir, writeFileAtomic } from '../plan-store/durable-file.js';
+import { fsyncDir, stageFile, type StagedFile } from '../plan-store/durable-file.js';
 import { join } from 'node:path';
 import { cdiSpecFileName, type CdiSpec } from './cdi-spec.js';
 
@@ -21,9 +22,14 @@ export class CdiWriter {
   }
 
   async write(claimUid: string, spec: CdiSpec): Promise<void> {
+    await (await this.stage(claimUid, spec)).commit();
+  }
+
+  /** write() in two steps (durable-file.ts stageFile): the spec durable under a temp name, then commit. */
+  async stage(claimUid: string, spec: CdiSpec): Promise<StagedFile> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     // the runtime (root) reads it; no secrets inside
-    await writeFileAtomic(this.dir, cdiSpecFileName(claimUid), cdiSpecText(spec), 0o644);
+    return stageFile(this.dir, cdiSpecFileName(claimUid), cdiSpecText(spec), 0o644);
   }
 
   async remove(claimUid: string): Promise<void> {

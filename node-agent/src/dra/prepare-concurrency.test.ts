@@ -9,6 +9,7 @@ import { CdiWriter } from '../cdi/cdi-writer.js';
 import type { CdiSpec } from '../cdi/cdi-spec.js';
 import { PlanStore } from '../plan-store/plan-store.js';
 import type { AttachPlan } from '../plan-store/plan.js';
+import type { StagedFile } from '../plan-store/durable-file.js';
 import type { ResourceClaim } from './claim-types.js';
 import { DraHandler } from './prepare-handler.js';
 
@@ -44,19 +45,31 @@ class GatedCdiWriter extends CdiWriter {
   open(uid: string): void {
     this.gates.get(uid)?.open();
   }
-  override async write(claimUid: string, spec: CdiSpec): Promise<void> {
+  override async stage(claimUid: string, spec: CdiSpec): Promise<StagedFile> {
     this.writes.push(claimUid);
     await this.gates.get(claimUid)?.wait;
-    await super.write(claimUid, spec);
+    return super.stage(claimUid, spec);
   }
 }
 
-/** A plan store whose next putPlan of a claim in `failFor` fails (once per claim). */
+/**
+ * A plan store whose next plan write of a claim in `failFor` fails (once per claim) when it is put
+ * in place, i.e. after prepare committed the claim's CDI spec.
+ */
 async function failingStore(failFor: Set<string>): Promise<PlanStore> {
   const store = await PlanStore.open({ dir: join(dir, 'state'), bootIdPath: join(dir, 'boot_id') });
-  const put = store.putPlan.bind(store);
-  store.putPlan = (plan: AttachPlan) =>
-    failFor.delete(plan.claim.uid) ? Promise.reject(new Error('disk full')) : put(plan);
+  const stage = store.stagePlan.bind(store);
+  store.stagePlan = async (plan: AttachPlan) => {
+    const staged = await stage(plan);
+    if (!failFor.delete(plan.claim.uid)) return staged;
+    return {
+      commit: async () => {
+        await staged.discard();
+        throw new Error('disk full');
+      },
+      discard: () => staged.discard(),
+    };
+  };
   return store;
 }
 

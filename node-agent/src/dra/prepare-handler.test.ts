@@ -181,6 +181,65 @@ describe('DraHandler', () => {
     expect(reads).toEqual([]);
   });
 
+  it('with a pod reader, reads only the prepared claims the new pod names (one pod GET, not one GET per prepared claim)', async () => {
+    for (let i = 0; i < 5; i++) addClaim(`c${i}`, `u${i}`, `nic${i}`, [`pod-${i}`]);
+    const podReads: string[] = [];
+    const podClaims = new Map<string, string[]>([['pod-9', ['c2']]]);
+    const h = new DraHandler({
+      driverName: 'knd.dev',
+      poolName: 'node-a',
+      claims: source,
+      pods: {
+        claimNames(namespace, name, uid) {
+          podReads.push(`${namespace}/${name}/${uid}`);
+          return Promise.resolve(new Set(podClaims.get(uid) ?? []));
+        },
+      },
+      devices: lookup,
+      store: await openStore(),
+      cdi: new CdiWriter({ dir: join(dir, 'cdi') }),
+      logger: silentLogger(),
+    });
+    // the first claim of a namespace: no candidate plans, so no pod read either
+    await h.prepare([ref('c0', 'u0')]);
+    expect(podReads).toEqual([]);
+    for (let i = 1; i < 5; i++) await h.prepare([ref(`c${i}`, `u${i}`)]);
+    // pod-9 has its own claim and shares c2 (already prepared): one pod GET, then c2 only
+    addClaim('c2', 'u2', 'nic2', ['pod-2', 'pod-9']);
+    addClaim('own', 'uown', 'nic8', ['pod-9']);
+    reads.length = 0;
+    podReads.length = 0;
+    expect((await h.prepare([ref('own', 'uown')])).get('uown')?.error).toBe('');
+    expect(podReads).toEqual(['default/pod-9/pod-9']);
+    expect(reads).toEqual(['default/own', 'default/c2']);
+    const store = await openStore();
+    expect((await store.plansForPod('pod-9')).map((p) => p.claim.uid).sort()).toEqual(['u2', 'uown']);
+  });
+
+  it('without a pod reader, or when the pod cannot be read, reads every prepared claim of the namespace', async () => {
+    for (let i = 0; i < 3; i++) addClaim(`c${i}`, `u${i}`, `nic${i}`, [`pod-${i}`]);
+    const h = new DraHandler({
+      driverName: 'knd.dev',
+      poolName: 'node-a',
+      claims: source,
+      pods: { claimNames: () => Promise.reject(new KubeApiError(403, 'Forbidden', 'pods is forbidden')) },
+      devices: lookup,
+      store: await openStore(),
+      cdi: new CdiWriter({ dir: join(dir, 'cdi') }),
+      logger: silentLogger(),
+    });
+    for (let i = 0; i < 3; i++) await h.prepare([ref(`c${i}`, `u${i}`)]);
+    addClaim('c1', 'u1', 'nic1', ['pod-1', 'pod-9']);
+    addClaim('own', 'uown', 'nic8', ['pod-9']);
+    reads.length = 0;
+    expect((await h.prepare([ref('own', 'uown')])).get('uown')?.error).toBe('');
+    expect(reads.sort()).toEqual(['default/c0', 'default/c1', 'default/c2', 'default/own']);
+    expect((await (await openStore()).plansForPod('pod-9')).map((p) => p.claim.uid).sort()).toEqual([
+      'u1',
+      'uown',
+    ]);
+  });
+
   it('fails a new claim whose pod could not be checked for shared claims; the retry prepares it', async () => {
     addClaim('s', 'us', 'nic7', ['pod-1']);
     const h = await handler();

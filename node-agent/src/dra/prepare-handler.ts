@@ -6,9 +6,10 @@
 //   an entry; a failure of one claim never affects another. Before returning, each successful
 //   claim's AttachPlan and CDI spec (attach guard + RDMA char devices) are durable on disk.
 // - Reads from the API only what it prepares: one GET per claim without a plan (claim-reader.ts),
-//   plus, for the pods of those claims, the claims this node already prepared in their namespace
-//   (shared-claims.ts), so a pod that also uses an already prepared claim is in that plan before
-//   its sandbox starts. A failure of that check fails the new claim (the kubelet retries).
+//   plus, for the pods of those claims when this node already prepared claims in their namespace,
+//   one GET of the pod (pod-claims.ts) and of each prepared claim the pod names (shared-claims.ts),
+//   so a pod that also uses an already prepared claim is in that plan before its sandbox starts. A
+//   failure of that check fails the new claim (the kubelet retries).
 // - Idempotent: a claim with a plan from this boot is answered from that plan without any API call
 //   (after a restart too; the plan is keyed by the kubelet's claim uid). A device held by another
 //   claim's plan, or named by a state entry the store cannot read (written by a newer agent), is an
@@ -46,7 +47,13 @@ import {
 import { loadConfigValidator, type ConfigValidator } from './opaque-config.js';
 import { persistPlan } from './persist-plan.js';
 import { PlanReservations } from './plan-reservations.js';
-import { addPodsToSharedPlans, type PodRef, type SharedClaimResult } from './shared-claims.js';
+import { reservedPods, type PodClaimSource } from './pod-claims.js';
+import {
+  addPodsToSharedPlans,
+  candidatePlans,
+  type PodRef,
+  type SharedClaimResult,
+} from './shared-claims.js';
 
 export interface PrepareResult {
   devices: PreparedDevice[];
@@ -58,6 +65,11 @@ export interface DraHandlerOptions {
   /** This node's pool name (= node name). */
   poolName: string;
   claims: ClaimSource;
+  /**
+   * Reads which claims a pod names (pod-claims.ts), so prepare checks only those of the already
+   * prepared claims for sharing. Without it, every prepared claim of the pod's namespace is read.
+   */
+  pods?: PodClaimSource;
   devices: DeviceLookup;
   store: PlanStore;
   cdi: CdiWriter;
@@ -162,9 +174,11 @@ export class DraHandler {
    */
   private async addSharingPods(fetched: Fetched[], inThisCall: ReadonlySet<string>): Promise<void> {
     const byPods = new Map<string, { pods: PodRef[]; claims: Fetched[] }>();
-    for (const f of fetched) {
-      if (!f.claim || f.claim.metadata?.uid !== f.req.uid) continue; // planClaim reports it
-      const pods = reservedPodUids(f.claim).map((uid) => ({ namespace: f.req.namespace, uid }));
+    const claimed = fetched.filter((f) => f.claim && f.claim.metadata?.uid === f.req.uid); // else planClaim reports it
+    if (claimed.length === 0) return;
+    const plans = await this.o.store.listPlans();
+    for (const f of claimed) {
+      const pods = await this.podsOf(f, plans, inThisCall);
       if (pods.length === 0) continue;
       const key = JSON.stringify(pods);
       const group = byPods.get(key) ?? { pods, claims: [] };
@@ -177,6 +191,38 @@ export class DraHandler {
           await this.addPodsToSharedPlans(pods, { excludeClaimUids: inThisCall });
         } catch (err) {
           for (const f of claims) f.sharedError = (err as Error).message;
+        }
+      }),
+    );
+  }
+
+  /**
+   * The pods of a newly prepared claim, each with the claim names it uses (pod-claims.ts) when the
+   * namespace has candidate plans, so only those plans' claims are read. A pod that cannot be read
+   * keeps claimNames undefined: every candidate claim is read, as without the pod reader.
+   */
+  private async podsOf(f: Fetched, plans: AttachPlan[], inThisCall: ReadonlySet<string>): Promise<PodRef[]> {
+    const claim = f.claim;
+    if (!claim) return [];
+    const pods: PodRef[] = reservedPodUids(claim).map((uid) => ({ namespace: f.req.namespace, uid }));
+    const podSource = this.o.pods;
+    if (!podSource || candidatePlans(plans, pods, inThisCall).length === 0) return pods;
+    const names = new Map(reservedPods(claim).map((p) => [p.uid, p.name]));
+    return Promise.all(
+      pods.map(async (pod): Promise<PodRef> => {
+        const name = names.get(pod.uid);
+        if (name === undefined) return pod;
+        try {
+          return { ...pod, claimNames: await podSource.claimNames(pod.namespace, name, pod.uid) };
+        } catch (err) {
+          this.o.logger.warn(
+            'cannot read the pod for its claim names; checking every prepared claim of its namespace',
+            {
+              pod: `${pod.namespace}/${name}`,
+              error: (err as Error).message,
+            },
+          );
+          return pod;
         }
       }),
     );
@@ -390,6 +436,9 @@ export class DraHandler {
     out: Map<string, { error: string }>,
     started: bigint,
   ): void {
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    // one line per call: the exact latency (bench/pod-startup.ts reads it; the histogram is bucketed)
+    this.o.logger.info('dra call', { method, claims: out.size, durationMs });
     const m = this.o.metrics;
     if (!m) return;
     let failed = 0;
@@ -399,6 +448,6 @@ export class DraHandler {
       m.claims.inc({ method, result });
     }
     m.calls.inc({ method, result: failed > 0 ? 'error' : 'ok' });
-    m.callSeconds.observe({ method }, Number(process.hrtime.bigint() - started) / 1e9);
+    m.callSeconds.observe({ method }, durationMs / 1000);
   }
 }

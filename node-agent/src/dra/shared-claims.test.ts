@@ -41,6 +41,9 @@ describe('candidatePlans', () => {
     ['a new pod, claims of this call excluded', [pod('a', 'p3')], ['u1'], ['u2']],
     ['pods of two namespaces', [pod('a', 'p2'), pod('b', 'p4')], [], ['u1', 'u3']],
     ['no pods', [], [], []],
+    ['a new pod that names c2 only', [{ ...pod('a', 'p3'), claimNames: new Set(['c2']) }], [], ['u2']],
+    ['a new pod that names no prepared claim', [{ ...pod('a', 'p3'), claimNames: new Set(['x']) }], [], []],
+    ['a pod that is gone (no names)', [{ ...pod('a', 'p3'), claimNames: new Set<string>() }], [], []],
   ])('%s', (_n, pods, exclude, want) => {
     expect(candidatePlans(plans, pods, new Set(exclude)).map((p) => p.claim.uid)).toEqual(want);
   });

@@ -8,7 +8,8 @@
 //
 // Contract: addPodsToSharedPlans(deps, pods) considers only plans of this node that are in the
 // namespace of one of the pods (claims are namespaced: a pod can use only claims of its own
-// namespace) and do not list that pod yet; no plan qualifies -> no API call. Each qualifying claim
+// namespace), do not list that pod yet and, when the pod's claim names are known (PodRef.claimNames,
+// pod-claims.ts), are of a claim the pod names; no plan qualifies -> no API call. Each qualifying claim
 // is read once (in parallel, the reader's timeout); every one whose reservedFor names one of the
 // pods gets its plan's podUids brought up to date, durably (deps.refresh, under the DRA handler's
 // lock). A claim that is gone (404) or was recreated (other uid) is skipped. Callers: DRA prepare
@@ -24,6 +25,11 @@ import { reservedPodUids } from './plan-claim.js';
 export interface PodRef {
   namespace: string;
   uid: string;
+  /**
+   * The claim names the pod uses (pod-claims.ts), when known: only plans of those claims are
+   * candidates. Undefined: every plan of the namespace that does not list the pod is.
+   */
+  claimNames?: ReadonlySet<string>;
 }
 
 export interface SharedClaimDeps {
@@ -49,7 +55,12 @@ export function candidatePlans(
   return plans.filter(
     (p) =>
       !excludeClaimUids.has(p.claim.uid) &&
-      pods.some((pod) => pod.namespace === p.claim.namespace && !p.podUids.includes(pod.uid)),
+      pods.some(
+        (pod) =>
+          pod.namespace === p.claim.namespace &&
+          !p.podUids.includes(pod.uid) &&
+          (pod.claimNames === undefined || pod.claimNames.has(p.claim.name)),
+      ),
   );
 }
 

@@ -50,6 +50,23 @@ describe('DeviceRegistry', () => {
     expect(r.lookup(pciWithNetdev.name)).toMatchObject({ ifName: 'ens1', present: true, pinned: true });
   });
 
+  it('unpin says whether the published list can change at the next scan', () => {
+    const r = new DeviceRegistry();
+    r.apply([veth, pciWithNetdev]);
+    r.pin('veth0');
+    r.pin(pciWithNetdev.name);
+    // both back on the host as published: unpinning changes nothing, no rescan needed
+    expect(r.unpin('veth0')).toBe(false);
+    expect(r.unpin(pciWithNetdev.name)).toBe(false);
+    // published from memory (veth gone, PCI netdev away): the next scan changes the list
+    r.pin('veth0');
+    r.pin(pciWithNetdev.name);
+    r.apply([pciWithoutNetdev]);
+    expect(r.unpin('veth0')).toBe(true);
+    expect(r.unpin(pciWithNetdev.name)).toBe(true);
+    expect(r.apply([pciWithoutNetdev])).toEqual([pciWithoutNetdev]);
+  });
+
   it('cannot pin an unknown device', () => {
     expect(new DeviceRegistry().pin('nope')).toBe(false);
   });

@@ -29,11 +29,14 @@ export class DeviceRegistry {
   private readonly lastSeen = new Map<string, InventoryDevice>();
   private readonly pinned = new Set<string>();
   private present = new Set<string>();
+  /** Published from memory at the last apply: pinned and absent, or a PCI function whose netdev is away. */
+  private remembered = new Set<string>();
   private published: InventoryDevice[] = [];
 
   /** Merge one scan's result with pinned memories; returns the device list to publish. */
   apply(scanned: readonly InventoryDevice[]): InventoryDevice[] {
     this.present = new Set(scanned.map((d) => d.name));
+    this.remembered = new Set();
     const out: InventoryDevice[] = [];
     for (const d of scanned) {
       const prev = this.lastSeen.get(d.name);
@@ -50,13 +53,17 @@ export class DeviceRegistry {
           attributes,
           host: { ...prev.host, ...stripUndefined(d.host), ifName: prev.host.ifName },
         };
+        this.remembered.add(d.name);
       }
       this.lastSeen.set(d.name, merged);
       out.push(merged);
     }
     for (const name of this.pinned) {
       const prev = this.lastSeen.get(name);
-      if (!this.present.has(name) && prev) out.push(prev);
+      if (!this.present.has(name) && prev) {
+        out.push(prev);
+        this.remembered.add(name);
+      }
     }
     for (const name of [...this.lastSeen.keys()]) {
       if (!this.present.has(name) && !this.pinned.has(name)) this.lastSeen.delete(name);
@@ -77,9 +84,14 @@ export class DeviceRegistry {
     return true;
   }
 
-  /** Stop remembering `name`; it leaves the slice at the next scan if it is not on the host. */
-  unpin(name: string): void {
+  /**
+   * Stop remembering `name`; it leaves the slice at the next scan if it is not on the host. True
+   * when the published list may change at that scan (the device was published from memory); false
+   * when the last scan saw it on the host as it is published, so no rescan is needed.
+   */
+  unpin(name: string): boolean {
     this.pinned.delete(name);
+    return this.remembered.has(name);
   }
 
   isPinned(name: string): boolean {

@@ -18,7 +18,7 @@
 //   discoverOnce({ sysfsRoot?, netlink?, filterCel?, optInVirtualTypes? }) -> { devices, excluded, warnings }
 //     one pass (knd discover, tests, benchmarks). netlink: null = sysfs only.
 //
-//   ipCommandSource() the default netlink facts source (`ip -j -d addr` + /proc/net routes)
+//   netlinkFactsSource() the default netlink facts source (rtnetlink dumps + /proc/net routes)
 //   ATTR              the attribute names (public API, docs/attributes.md)
 //
 //   loadDeviceFilter(expression) -> filter for startInventory; imports the CEL model only when the
@@ -37,5 +37,5 @@ export { ATTR, type AttributeName, type AttributeValue, type Attributes } from '
 export type { InventoryDevice, DeviceHostInfo, Exclusion } from './build-devices.js';
 export type { DeviceLookup } from './device-registry.js';
 export type { CharDevice, NetlinkFacts } from './facts.js';
-export { ipCommandSource, type NetlinkSource } from './netlink-facts.js';
-export { ipMonitorEvents, type LinkEventSource } from './link-events.js';
+export { netlinkFactsSource, type NetlinkSource } from './netlink-facts.js';
+export { netlinkLinkEvents, type LinkEventSource } from './link-events.js';

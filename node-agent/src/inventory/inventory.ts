@@ -3,11 +3,13 @@
 //
 // Contract:
 // - Callers: node-agent main (starts it once), the DRA prepare path (lookup/pin/unpin/rescanNow).
-// - Triggers: netlink link/address events (link-events.ts), a cheap sysfs poll of /sys/class/net
-//   names every pollIntervalMs (catches what events miss), and a full periodic resync every
-//   rescanIntervalMs. Rescans are rate-limited to one per minRescanIntervalMs, never overlap, and a
-//   trigger during a scan causes exactly one more scan afterwards. With the defaults an added or
-//   removed interface is published within ~0.5 s (< 2 s required).
+// - Triggers: rtnetlink link/address/default-route notifications (link-events.ts) and a full
+//   periodic resync every rescanIntervalMs (30 s: sysfs-only facts such as sriov_numvfs, and a
+//   safety net). Without netlink (a --sysfs-root tree: no kernel notifications) a listing poll of
+//   class/net every pollIntervalMs replaces the notifications. Rescans are rate-limited to one per
+//   minRescanIntervalMs, never overlap, and a trigger during a scan causes exactly one more scan
+//   afterwards. A trigger after a quiet period scans at once: an added or removed interface is
+//   published within tens of milliseconds (< 2 s required).
 // - Failures: a failed scan is logged and retried at the next trigger (at the latest after
 //   rescanIntervalMs); the previous device list stays in effect. The loop never stops on its own.
 // - Read-only: nothing here changes kernel state.
@@ -17,8 +19,8 @@ import { buildDevices, type Exclusion, type InventoryDevice } from './build-devi
 import type { DeviceFilter } from './cel-filter.js';
 import { DeviceRegistry, type DeviceLookup } from './device-registry.js';
 import { EMPTY_NETLINK_FACTS } from './facts.js';
-import { ipMonitorEvents, type LinkEventSource } from './link-events.js';
-import { ipCommandSource, type NetlinkSource } from './netlink-facts.js';
+import { netlinkLinkEvents, type LinkEventSource } from './link-events.js';
+import { netlinkFactsSource, type NetlinkSource } from './netlink-facts.js';
 import { scanSysfs } from './scan-sysfs.js';
 import { sysfsReader, type SysfsReader } from './sysfs-reader.js';
 
@@ -63,7 +65,7 @@ export async function discoverOnce(opts: DiscoverOptions = {}): Promise<Discover
 }
 
 function netlinkOf(opts: DiscoverOptions): NetlinkSource | null {
-  return opts.netlink === undefined ? ipCommandSource() : opts.netlink;
+  return opts.netlink === undefined ? netlinkFactsSource() : opts.netlink;
 }
 
 async function scanWith(
@@ -96,9 +98,9 @@ export interface InventoryOptions extends Omit<DiscoverOptions, 'filterCel'> {
   rescanIntervalMs?: number;
   /** Rate limit between scans. Default 200. */
   minRescanIntervalMs?: number;
-  /** /sys/class/net listing poll. Default 500; 0 disables. */
+  /** class/net listing poll. Default: 0 (off) with netlink, 500 without (no notifications). */
   pollIntervalMs?: number;
-  /** Default: `ip monitor` when netlink is enabled, none otherwise. null disables. */
+  /** Default: rtnetlink notifications when netlink is enabled, none otherwise. null disables. */
   linkEvents?: LinkEventSource | null;
 }
 
@@ -125,9 +127,9 @@ export function startInventory(opts: InventoryOptions): Inventory {
   const registry = new DeviceRegistry();
   const rescanIntervalMs = opts.rescanIntervalMs ?? 30_000;
   const minRescanIntervalMs = opts.minRescanIntervalMs ?? 200;
-  const pollIntervalMs = opts.pollIntervalMs ?? 500;
+  const pollIntervalMs = opts.pollIntervalMs ?? (netlink ? 0 : 500);
   const events =
-    opts.linkEvents === undefined ? (netlink ? ipMonitorEvents({ logger: log }) : null) : opts.linkEvents;
+    opts.linkEvents === undefined ? (netlink ? netlinkLinkEvents({ logger: log }) : null) : opts.linkEvents;
 
   let stopped = false;
   let running = false;
@@ -159,7 +161,7 @@ export function startInventory(opts: InventoryOptions): Inventory {
     try {
       // The poll compares against the listing this scan saw, so a change between the scan and
       // the next poll tick is never mistaken for the baseline.
-      lastNetNames = (await fs.list('class/net')).join(',');
+      if (pollIntervalMs > 0) lastNetNames = (await fs.list('class/net')).join(',');
       const r = await scanWith(fs, netlink, filter, opts.optInVirtualTypes);
       lastExcluded = r.excluded;
       for (const w of r.warnings) log.warn('device attribute problem', { detail: w });
@@ -220,8 +222,8 @@ export function startInventory(opts: InventoryOptions): Inventory {
       return registry.pin(name);
     },
     unpin(name) {
-      registry.unpin(name);
-      schedule();
+      // a device the last scan saw on the host is published as it is: nothing to rescan for
+      if (registry.unpin(name)) schedule();
     },
     rescanNow() {
       return new Promise<void>((resolve) => {

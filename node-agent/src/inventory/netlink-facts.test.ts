@@ -1,32 +1,49 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseIpAddrJson, parseProcNetIpv6Route, parseProcNetRoute } from './netlink-facts.js';
+import type { AddrInfo, LinkInfo } from '../netns/rtnl-decode.js';
+import { linkFacts, parseProcNetIpv6Route, parseProcNetRoute } from './netlink-facts.js';
 
-describe('parseIpAddrJson', () => {
-  it('keeps kinds and global addresses only', () => {
-    const json = JSON.stringify([
-      { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] },
-      {
-        ifname: 'eth0',
-        addr_info: [
-          { family: 'inet', local: '192.0.2.2', prefixlen: 24, scope: 'global' },
-          { family: 'inet6', local: 'fd00::2', prefixlen: 64, scope: 'global' },
-          { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
+describe('linkFacts', () => {
+  const link = (index: number, ifName: string, kind?: string): LinkInfo => ({
+    index,
+    ifName,
+    mtu: 1500,
+    mac: '',
+    up: true,
+    ...(kind === undefined ? {} : { kind }),
+  });
+  const addr = (
+    index: number,
+    family: number,
+    address: string,
+    prefixLength: number,
+    scope: number,
+  ): AddrInfo => ({
+    index,
+    family,
+    address,
+    prefixLength,
+    scope,
+    flags: 0,
+  });
+  it('keeps kinds and global addresses only, matched to links by index', () => {
+    expect(
+      linkFacts(
+        [link(1, 'lo'), link(2, 'eth0'), link(5, 'v0', 'veth'), link(6, '')],
+        [
+          addr(1, 2, '127.0.0.1', 8, 254),
+          addr(2, 2, '192.0.2.2', 24, 0),
+          addr(2, 10, 'fd00::2', 64, 0),
+          addr(2, 10, 'fe80::1', 64, 253),
+          addr(9, 2, '198.51.100.1', 24, 0), // a link that went away between the two dumps
         ],
-      },
-      { ifname: 'v0', linkinfo: { info_kind: 'veth' }, addr_info: [] },
-      { bogus: true },
-    ]);
-    expect(parseIpAddrJson(json)).toEqual(
+      ),
+    ).toEqual(
       new Map([
         ['lo', { ipv4: [], ipv6: [] }],
         ['eth0', { ipv4: ['192.0.2.2/24'], ipv6: ['fd00::2/64'] }],
         ['v0', { kind: 'veth', ipv4: [], ipv6: [] }],
       ]),
     );
-  });
-
-  it.each([['{}'], ['not json']])('rejects %s', (text) => {
-    expect(() => parseIpAddrJson(text)).toThrow();
   });
 });
 

@@ -1,43 +1,43 @@
 // Facts sysfs cannot give: link kinds (IFLA_INFO_KIND), global addresses, and which interfaces
-// carry a default route. Until the native netlink binding (node-agent/src/netns/) is available to
-// the inventory, these come from ONE `ip -j -d addr show` run per rescan plus /proc/net/route and
-// /proc/net/ipv6_route (main table only). Discovery is not on the pod-startup path, so the ~5 ms
-// spawn per rescan is acceptable (docs/discovery.md). The parsers are pure and table-tested.
-import { execFile } from 'node:child_process';
+// carry a default route. Links and addresses come from two rtnetlink dumps over the agent's netlink
+// socket layer (node-agent/src/netns/netlink-socket.ts, answered inline in well under a millisecond;
+// no child process), default routes from /proc/net/route and /proc/net/ipv6_route (main table only).
+// The parsers are pure and table-tested.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wrap } from '../../../lib/util/result.js';
+import { NetlinkSocket, type NativeNetlink } from '../netns/netlink-socket.js';
+import { parseAddr, parseLink, type AddrInfo, type LinkInfo } from '../netns/rtnl-decode.js';
+import { RTM_NEWADDR, RTM_NEWLINK, RT_SCOPE_UNIVERSE, dumpAddrs, dumpLinks } from '../netns/rtnl-encode.js';
 import type { NetlinkFacts, NetlinkLinkFacts } from './facts.js';
 
 export interface NetlinkSource {
   read(): Promise<NetlinkFacts>;
 }
 
-interface IpAddrInfo {
-  family?: unknown;
-  local?: unknown;
-  prefixlen?: unknown;
-  scope?: unknown;
-}
+const AF_INET = 2;
+const AF_INET6 = 10;
 
-/** Parse `ip -j -d addr show` output. Only global-scope addresses are kept. */
-export function parseIpAddrJson(json: string): Map<string, NetlinkLinkFacts> {
-  const parsed: unknown = JSON.parse(json);
-  if (!Array.isArray(parsed)) throw new Error('ip -j addr: expected a JSON array');
+/** Kinds and global-scope addresses per interface name, from a link dump and an address dump. */
+export function linkFacts(
+  links: readonly LinkInfo[],
+  addrs: readonly AddrInfo[],
+): Map<string, NetlinkLinkFacts> {
   const out = new Map<string, NetlinkLinkFacts>();
-  for (const l of parsed as unknown[]) {
-    if (typeof l !== 'object' || l === null) continue;
-    const link = l as { ifname?: unknown; linkinfo?: { info_kind?: unknown }; addr_info?: unknown };
-    if (typeof link.ifname !== 'string') continue;
+  const byIndex = new Map<number, NetlinkLinkFacts>();
+  for (const l of links) {
+    if (l.ifName === '') continue;
     const facts: NetlinkLinkFacts = { ipv4: [], ipv6: [] };
-    if (typeof link.linkinfo?.info_kind === 'string') facts.kind = link.linkinfo.info_kind;
-    for (const a of Array.isArray(link.addr_info) ? (link.addr_info as IpAddrInfo[]) : []) {
-      if (a.scope !== 'global' || typeof a.local !== 'string' || typeof a.prefixlen !== 'number') continue;
-      const cidr = `${a.local}/${a.prefixlen}`;
-      if (a.family === 'inet') facts.ipv4.push(cidr);
-      else if (a.family === 'inet6') facts.ipv6.push(cidr);
-    }
-    out.set(link.ifname, facts);
+    if (l.kind !== undefined) facts.kind = l.kind;
+    out.set(l.ifName, facts);
+    byIndex.set(l.index, facts);
+  }
+  for (const a of addrs) {
+    const facts = byIndex.get(a.index);
+    if (!facts || a.scope !== RT_SCOPE_UNIVERSE) continue;
+    const cidr = `${a.address}/${a.prefixLength}`;
+    if (a.family === AF_INET) facts.ipv4.push(cidr);
+    else if (a.family === AF_INET6) facts.ipv6.push(cidr);
   }
   return out;
 }
@@ -74,23 +74,6 @@ export function parseProcNetIpv6Route(text: string): string[] {
   return out.filter((i) => i !== '' && i !== 'lo');
 }
 
-export interface IpCommandSourceOptions {
-  /** `ip` binary (iproute2). */
-  ipPath?: string;
-  /** Root of /proc (tests). */
-  procRoot?: string;
-  timeoutMs?: number;
-}
-
-function runIp(ipPath: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(ipPath, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (e, stdout) => {
-      if (e) reject(wrap(`run ${ipPath} ${args.join(' ')}`, e));
-      else resolve(stdout);
-    });
-  });
-}
-
 async function readOptional(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -100,20 +83,37 @@ async function readOptional(path: string): Promise<string> {
   }
 }
 
-/** The default NetlinkSource: iproute2's JSON output plus /proc/net route tables. */
-export function ipCommandSource(opts: IpCommandSourceOptions = {}): NetlinkSource {
-  const ipPath = opts.ipPath ?? 'ip';
+export interface NetlinkFactsSourceOptions {
+  /** Root of /proc (tests). */
+  procRoot?: string;
+  native?: NativeNetlink;
+}
+
+/** The default NetlinkSource: rtnetlink link and address dumps plus the /proc/net route tables. */
+export function netlinkFactsSource(opts: NetlinkFactsSourceOptions = {}): NetlinkSource {
   const procRoot = opts.procRoot ?? '/proc';
-  const timeoutMs = opts.timeoutMs ?? 5000;
   return {
     async read() {
-      const [json, v4, v6] = await Promise.all([
-        runIp(ipPath, ['-j', '-d', 'addr', 'show'], timeoutMs),
+      const dumps = async (): Promise<[LinkInfo[], AddrInfo[]]> => {
+        const socket = new NetlinkSocket(opts.native ? { native: opts.native } : {});
+        try {
+          const links = await socket.request(dumpLinks(), 'dump links');
+          const addrs = await socket.request(dumpAddrs(), 'dump addresses');
+          return [
+            links.filter((m) => m.type === RTM_NEWLINK).map(parseLink),
+            addrs.filter((m) => m.type === RTM_NEWADDR).map(parseAddr),
+          ];
+        } finally {
+          socket.close();
+        }
+      };
+      const [[links, addrs], v4, v6] = await Promise.all([
+        dumps().catch((e: unknown) => Promise.reject(wrap('netlink facts', e))),
         readOptional(join(procRoot, 'net/route')),
         readOptional(join(procRoot, 'net/ipv6_route')),
       ]);
       return {
-        links: parseIpAddrJson(json),
+        links: linkFacts(links, addrs),
         defaultRouteIfNames: new Set([...parseProcNetRoute(v4), ...parseProcNetIpv6Route(v6)]),
       };
     },

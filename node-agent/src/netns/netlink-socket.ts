@@ -7,6 +7,11 @@
 // refuses, or with a timeout error after timeoutMs (default 10 s; the netns move takes ~20 ms).
 // Requests on one socket are serialised (one in flight). No retries here: a retry of a kernel
 // change is the caller's decision. close() is idempotent.
+// listen(groups, onMessages, onError) turns the socket into a notification subscriber instead (no
+// more requests on it): every batch of multicast messages the kernel queues is decoded and handed to
+// onMessages on the event loop (no thread, no polling); onError gets receive errors, notably ENOBUFS
+// when the kernel dropped notifications (the subscriber must then resynchronise by other means).
+// close() ends the subscription.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -39,6 +44,12 @@ export interface NativeNetlink {
   bindMount(source: string, target: string): void;
   /** umount2(target, MNT_DETACH); err.code EINVAL when target is not a mount point. */
   unmountDetach(target: string): void;
+  /** NETLINK_ADD_MEMBERSHIP for each group (RTNLGRP_* numbers). */
+  subscribe(fd: number, groups: readonly number[]): void;
+  /** Call back on the event loop with every datagram pending when fd is readable (uv_poll). */
+  watch(fd: number, callback: (err: NodeJS.ErrnoException | null, datagrams?: Buffer) => void): void;
+  /** Stop watch(fd); a no-op when fd is not watched. */
+  unwatch(fd: number): void;
 }
 
 const ADDON_RELATIVE = join('node-agent', 'native', 'build', 'Release', 'knd_netlink.node');
@@ -82,6 +93,7 @@ export interface NetlinkSocketOptions {
 export class NetlinkSocket {
   private fd: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private listening = false;
   private readonly native: NativeNetlink;
   private readonly timeoutMs: number;
   readonly netnsPath: string | undefined;
@@ -103,6 +115,7 @@ export class NetlinkSocket {
   private async transact(req: RtRequest, what: string): Promise<NlMessage[]> {
     const fd = this.fd;
     if (fd === undefined) throw new Error(`${what}: netlink socket is closed`);
+    if (this.listening) throw new Error(`${what}: the socket is a notification subscriber`);
     nextSeq = (nextSeq + 1) >>> 0 || 1;
     const seq = nextSeq;
     const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
@@ -116,10 +129,45 @@ export class NetlinkSocket {
     return collectReply(decodeMessages(reply), seq, what);
   }
 
+  /**
+   * Subscribe to multicast `groups` (RTNLGRP_*) and hand each batch of notifications to
+   * onMessages; receive errors (ENOBUFS: notifications were dropped) go to onError. The socket
+   * takes no requests afterwards. Throws when the socket is closed or already listening.
+   */
+  listen(
+    groups: readonly number[],
+    onMessages: (msgs: NlMessage[]) => void,
+    onError: (err: NodeJS.ErrnoException) => void,
+  ): void {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error('listen: netlink socket is closed');
+    if (this.listening) throw new Error('listen: the socket is already listening');
+    this.native.subscribe(fd, groups);
+    this.native.watch(fd, (err, datagrams) => {
+      if (err) {
+        onError(err);
+        return;
+      }
+      if (!datagrams) return;
+      let msgs: NlMessage[];
+      try {
+        msgs = decodeMessages(datagrams);
+      } catch (e) {
+        onError(e as NodeJS.ErrnoException);
+        return;
+      }
+      onMessages(msgs);
+    });
+    this.listening = true;
+  }
+
   close(): void {
     const fd = this.fd;
     this.fd = undefined;
-    if (fd !== undefined) this.native.close(fd);
+    if (fd === undefined) return;
+    if (this.listening) this.native.unwatch(fd);
+    this.listening = false;
+    this.native.close(fd);
   }
 }
 

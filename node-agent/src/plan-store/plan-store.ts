@@ -44,7 +44,7 @@ import {
   attachRecordFormat,
   type RecordEnvelope,
 } from './attach-record-format.js';
-import { unlinkDurable, writeFileAtomic } from './durable-file.js';
+import { stageFile, unlinkDurable, writeFileAtomic, type StagedFile } from './durable-file.js';
 import type { AttachPlan } from './plan.js';
 import { planFormat } from './plan-format.js';
 import { attachmentDevice, keptMessage, scanStateDir, type UnreadableEntry } from './state-scan.js';
@@ -167,6 +167,14 @@ export class PlanStore implements NriPlanStore {
   // ---- plans ----
 
   async putPlan(plan: AttachPlan): Promise<void> {
+    await (await this.stagePlan(plan)).commit();
+  }
+
+  /**
+   * putPlan in two steps (durable-file.ts stageFile): the plan durable under a temp name; commit()
+   * renames it into place, fsyncs the directory and then makes it the store's plan of the claim.
+   */
+  async stagePlan(plan: AttachPlan): Promise<StagedFile> {
     if (plan.bootId !== this.bootId) {
       throw new Error(
         `plan store: plan for claim ${plan.claim.uid} has boot id ${plan.bootId}, this boot is ${this.bootId}`,
@@ -174,8 +182,15 @@ export class PlanStore implements NriPlanStore {
     }
     const name = `${checkKey('claim uid', plan.claim.uid)}.json`;
     this.guardWrite(`${PLANS}/${name}`);
-    await writeFileAtomic(this.plansDir, name, JSON.stringify(plan));
-    this.plans.set(plan.claim.uid, structuredClone(plan));
+    const staged = await stageFile(this.plansDir, name, JSON.stringify(plan));
+    const copy = structuredClone(plan);
+    return {
+      commit: async () => {
+        await staged.commit();
+        this.plans.set(copy.claim.uid, copy);
+      },
+      discard: () => staged.discard(),
+    };
   }
 
   getPlan(claimUid: string): Promise<AttachPlan | undefined> {
