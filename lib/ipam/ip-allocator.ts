@@ -236,9 +236,18 @@ export class IpAllocator {
     }
   }
 
-  /** Delete every IPAllocation of the claim; returns the names deleted. */
+  /**
+   * Delete every IPAllocation of the claim; returns the names deleted. A cluster without the
+   * IPAllocation CRD (404 on the collection) has nothing to release.
+   */
   async release(claimUid: string): Promise<string[]> {
-    const mine = await this.claimAllocations(claimUid);
+    let mine: IPAllocation[];
+    try {
+      mine = await this.claimAllocations(claimUid);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
     const deleted: string[] = [];
     for (const a of mine) {
       try {

@@ -54,6 +54,13 @@ import {
   type PodRef,
   type SharedClaimResult,
 } from './shared-claims.js';
+import {
+  AddressAllocationError,
+  addressNeeds,
+  type AddressNeed,
+  type ClaimAddressSource,
+  type PoolAddresses,
+} from './claim-addresses.js';
 
 export interface PrepareResult {
   devices: PreparedDevice[];
@@ -87,6 +94,19 @@ export interface DraHandlerOptions {
    * must be the directory KernelNetnsOps writes to). Default: `attached/` under the plan store's dir.
    */
   completionDir?: string;
+  /** IPPool addresses (claim-addresses.ts); without it a claim asking for a pool fails to prepare. */
+  addresses?: ClaimAddressSource;
+  /**
+   * Told when a claim's addresses could not be allocated (after the claim was read), with the
+   * claim's devices on this node: the agent writes Ready=False on the claim (the kubelet puts the
+   * prepare error into the pod's events itself).
+   */
+  onAddressFailure?: (
+    claim: ClaimRequest,
+    devices: { poolName: string; deviceName: string }[],
+    reason: 'AddressPoolExhausted' | 'AddressAllocationFailed',
+    message: string,
+  ) => void;
 }
 
 /** Devices of the plan named by state entries the store keeps but cannot read (a newer agent's format). */
@@ -118,6 +138,10 @@ type Fetched = {
   invalid?: string;
   /** The claim's pods could not be checked for shared claims (shared-claims.ts). */
   sharedError?: string;
+  /** IPPool addresses allocated for the claim, by device (claim-addresses.ts). */
+  pooled?: Map<string, PoolAddresses>;
+  /** Its IPPool addresses could not be allocated. */
+  addressError?: string;
 };
 
 export class DraHandler {
@@ -161,6 +185,7 @@ export class DraHandler {
     await this.addSharingPods(fetched, new Set(claims.map((c) => c.uid)));
     // the config validator (ajv, CEL) is loaded by the first prepare that plans a claim
     const validator = fetched.some((f) => f.claim) ? await loadConfigValidator() : undefined;
+    if (validator) await this.allocateAddresses(fetched, validator);
     const decided = await this.underPlanLock(() => this.prepareLocked(fetched, validator));
     const out = await this.persist(decided);
     this.record('prepare', out, started);
@@ -223,6 +248,41 @@ export class DraHandler {
             },
           );
           return pod;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Outside the plan lock: the IPPool addresses of each claim about to be planned, in parallel across
+   * claims. A claim whose addresses fail gets `addressError` (and Ready=False through onAddressFailure).
+   */
+  private async allocateAddresses(fetched: Fetched[], validator: ConfigValidator): Promise<void> {
+    await Promise.all(
+      fetched.map(async (f) => {
+        if (!f.claim || f.claim.metadata?.uid !== f.req.uid || f.sharedError !== undefined) return;
+        let needs: AddressNeed[] = [];
+        try {
+          needs = addressNeeds(f.claim, this.o.driverName, this.o.poolName, validator);
+          if (needs.length === 0) return;
+          if (!this.o.addresses) {
+            f.addressError = 'the config asks for IPPool addresses but this agent has no IPAM client';
+            return;
+          }
+          f.pooled = await this.o.addresses.allocate(f.req, needs);
+        } catch (err) {
+          const e = err as Error;
+          f.addressError = e.message;
+          const exhausted = e instanceof AddressAllocationError && e.exhausted;
+          this.o.onAddressFailure?.(
+            f.req,
+            [...new Set(needs.map((n) => n.device))].map((deviceName) => ({
+              poolName: this.o.poolName,
+              deviceName,
+            })),
+            exhausted ? 'AddressPoolExhausted' : 'AddressAllocationFailed',
+            e.message,
+          );
         }
       }),
     );
@@ -314,6 +374,7 @@ export class DraHandler {
     const kept = this.o.store.unreadablePlan(f.req.uid);
     if (kept) return { devices: [], error: `${label}: ${keptMessage(kept)}` };
     if (f.sharedError !== undefined) return { devices: [], error: `${label}: ${f.sharedError}` };
+    if (f.addressError !== undefined) return { devices: [], error: `${label}: ${f.addressError}` };
     if (this.reserved.has(f.req.uid)) return 'persisting';
     if (!f.claim || !validator) {
       return { devices: [], error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}` };
@@ -327,6 +388,7 @@ export class DraHandler {
       nowIso: (this.o.now?.() ?? new Date()).toISOString(),
       lookup: (name) => this.o.devices.lookup(name),
       validator,
+      ...(f.pooled ? { poolAddresses: f.pooled } : {}),
     });
     if (!r.ok) {
       return { devices: [], error: r.error };
@@ -398,7 +460,9 @@ export class DraHandler {
           await this.o.releaseClaim?.(req.uid);
           // 2. under the plan lock: the claim's CDI spec and plan go
           const hadPlan = await this.underPlanLock(() => this.forgetClaim(req.uid));
-          this.o.logger.info('unprepared', { claimUid: req.uid, hadPlan });
+          // 3. its IPPool addresses go back (idempotent; none for most claims: one list)
+          const released = (await this.o.addresses?.release(req.uid)) ?? [];
+          this.o.logger.info('unprepared', { claimUid: req.uid, hadPlan, releasedAddresses: released });
           out.set(req.uid, { error: '' });
         } catch (err) {
           out.set(req.uid, { error: `${claimLabel(req)}: unprepare failed: ${(err as Error).message}` });
