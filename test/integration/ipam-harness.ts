@@ -15,7 +15,10 @@ import type { WorkerJob, WorkerLine } from '../support/ipam-agent-worker.js';
 const here = join(import.meta.dirname, '..', '..');
 export const repoRoot = existsSync(join(here, 'package.json')) ? here : process.cwd();
 const workerOut = join(repoRoot, 'dist', 'ipam-worker');
-export const workerMain = join(workerOut, 'test', 'support', 'ipam-agent-worker.js');
+/** Compiled (bench/ipam.ts from dist/): the worker next to this file; from the sources (jest): buildWorker's. */
+export const workerMain = import.meta.filename.endsWith('.js')
+  ? join(import.meta.dirname, '..', 'support', 'ipam-agent-worker.js')
+  : join(workerOut, 'test', 'support', 'ipam-agent-worker.js');
 
 /** Compile the worker and what it imports (only) into dist/ipam-worker. */
 export async function buildWorker(): Promise<string> {

@@ -29,6 +29,9 @@ export interface WorkerLine {
   cidr?: string;
   error?: string;
   ms: number;
+  /** Wall-clock start and end of this claim's call (epoch ms), for throughput across processes. */
+  startAt: number;
+  endAt: number;
   released?: number;
 }
 
@@ -47,7 +50,7 @@ const queue = [...job.claims];
 async function lane(): Promise<void> {
   for (let c = queue.shift(); c; c = queue.shift()) {
     const started = performance.now();
-    const line: WorkerLine = { uid: c.uid, ms: 0 };
+    const line: WorkerLine = { uid: c.uid, ms: 0, startAt: Date.now(), endAt: 0 };
     try {
       if (job.mode === 'allocate') {
         const got = await addresses.allocate(c, [{ device: 'nic0', family: job.family, pool: job.pool }]);
@@ -59,6 +62,7 @@ async function lane(): Promise<void> {
       line.error = (err as Error).message;
     }
     line.ms = performance.now() - started;
+    line.endAt = Date.now();
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }
