@@ -105,3 +105,48 @@ export class ClaimAddresses implements ClaimAddressSource {
     return this.allocator.release(claimUid);
   }
 }
+
+/** Told when a claim's addresses could not be allocated (the agent writes Ready=False on the claim). */
+export type AddressFailureHandler = (
+  claim: ClaimRequest,
+  devices: { poolName: string; deviceName: string }[],
+  reason: 'AddressPoolExhausted' | 'AddressAllocationFailed',
+  message: string,
+) => void;
+
+export interface ClaimAddressContext {
+  driverName: string;
+  poolName: string;
+  validator: ConfigValidator;
+  source: ClaimAddressSource | undefined;
+  onFailure: AddressFailureHandler | undefined;
+}
+
+/**
+ * The pool addresses of one claim about to be planned: `pooled` by device (none asked: empty), or
+ * the error text that fails the claim (also reported through onFailure). Never rejects.
+ */
+export async function addressesForClaim(
+  req: ClaimRequest,
+  claim: ResourceClaim,
+  ctx: ClaimAddressContext,
+): Promise<{ pooled: Map<string, PoolAddresses> } | { error: string }> {
+  let needs: AddressNeed[] = [];
+  try {
+    needs = addressNeeds(claim, ctx.driverName, ctx.poolName, ctx.validator);
+    if (needs.length === 0) return { pooled: new Map() };
+    if (!ctx.source)
+      return { error: 'the config asks for IPPool addresses but this agent has no IPAM client' };
+    return { pooled: await ctx.source.allocate(req, needs) };
+  } catch (err) {
+    const e = err as Error;
+    const exhausted = e instanceof AddressAllocationError && e.exhausted;
+    ctx.onFailure?.(
+      req,
+      [...new Set(needs.map((n) => n.device))].map((deviceName) => ({ poolName: ctx.poolName, deviceName })),
+      exhausted ? 'AddressPoolExhausted' : 'AddressAllocationFailed',
+      e.message,
+    );
+    return { error: e.message };
+  }
+}

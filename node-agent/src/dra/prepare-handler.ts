@@ -55,9 +55,8 @@ import {
   type SharedClaimResult,
 } from './shared-claims.js';
 import {
-  AddressAllocationError,
-  addressNeeds,
-  type AddressNeed,
+  addressesForClaim,
+  type AddressFailureHandler,
   type ClaimAddressSource,
   type PoolAddresses,
 } from './claim-addresses.js';
@@ -96,17 +95,8 @@ export interface DraHandlerOptions {
   completionDir?: string;
   /** IPPool addresses (claim-addresses.ts); without it a claim asking for a pool fails to prepare. */
   addresses?: ClaimAddressSource;
-  /**
-   * Told when a claim's addresses could not be allocated (after the claim was read), with the
-   * claim's devices on this node: the agent writes Ready=False on the claim (the kubelet puts the
-   * prepare error into the pod's events itself).
-   */
-  onAddressFailure?: (
-    claim: ClaimRequest,
-    devices: { poolName: string; deviceName: string }[],
-    reason: 'AddressPoolExhausted' | 'AddressAllocationFailed',
-    message: string,
-  ) => void;
+  /** Told when a claim's addresses could not be allocated: the agent writes Ready=False on the claim. */
+  onAddressFailure?: AddressFailureHandler;
 }
 
 /** Devices of the plan named by state entries the store keeps but cannot read (a newer agent's format). */
@@ -253,37 +243,21 @@ export class DraHandler {
     );
   }
 
-  /**
-   * Outside the plan lock: the IPPool addresses of each claim about to be planned, in parallel across
-   * claims. A claim whose addresses fail gets `addressError` (and Ready=False through onAddressFailure).
-   */
+  /** Outside the plan lock: the IPPool addresses of each claim about to be planned (claim-addresses.ts). */
   private async allocateAddresses(fetched: Fetched[], validator: ConfigValidator): Promise<void> {
+    const ctx = {
+      driverName: this.o.driverName,
+      poolName: this.o.poolName,
+      validator,
+      source: this.o.addresses,
+      onFailure: this.o.onAddressFailure,
+    };
     await Promise.all(
       fetched.map(async (f) => {
         if (!f.claim || f.claim.metadata?.uid !== f.req.uid || f.sharedError !== undefined) return;
-        let needs: AddressNeed[] = [];
-        try {
-          needs = addressNeeds(f.claim, this.o.driverName, this.o.poolName, validator);
-          if (needs.length === 0) return;
-          if (!this.o.addresses) {
-            f.addressError = 'the config asks for IPPool addresses but this agent has no IPAM client';
-            return;
-          }
-          f.pooled = await this.o.addresses.allocate(f.req, needs);
-        } catch (err) {
-          const e = err as Error;
-          f.addressError = e.message;
-          const exhausted = e instanceof AddressAllocationError && e.exhausted;
-          this.o.onAddressFailure?.(
-            f.req,
-            [...new Set(needs.map((n) => n.device))].map((deviceName) => ({
-              poolName: this.o.poolName,
-              deviceName,
-            })),
-            exhausted ? 'AddressPoolExhausted' : 'AddressAllocationFailed',
-            e.message,
-          );
-        }
+        const r = await addressesForClaim(f.req, f.claim, ctx);
+        if ('error' in r) f.addressError = r.error;
+        else if (r.pooled.size > 0) f.pooled = r.pooled;
       }),
     );
   }
