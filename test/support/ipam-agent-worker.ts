@@ -33,6 +33,8 @@ export interface WorkerLine {
   startAt: number;
   endAt: number;
   released?: number;
+  /** The process's first call (loads and compiles the pool validator, opens the connection). */
+  first?: boolean;
 }
 
 const [kubeconfig, nodeName, jobFile] = process.argv.slice(2);
@@ -47,10 +49,17 @@ const addresses = new ClaimAddresses(
 );
 
 const queue = [...job.claims];
+let calls = 0;
 async function lane(): Promise<void> {
   for (let c = queue.shift(); c; c = queue.shift()) {
     const started = performance.now();
-    const line: WorkerLine = { uid: c.uid, ms: 0, startAt: Date.now(), endAt: 0 };
+    const line: WorkerLine = {
+      uid: c.uid,
+      ms: 0,
+      startAt: Date.now(),
+      endAt: 0,
+      ...(calls++ === 0 ? { first: true } : {}),
+    };
     try {
       if (job.mode === 'allocate') {
         const got = await addresses.allocate(c, [{ device: 'nic0', family: job.family, pool: job.pool }]);
