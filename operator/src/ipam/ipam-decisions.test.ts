@@ -118,6 +118,12 @@ describe('poolStatus', () => {
   });
 });
 
+it('a pool whose name is not a DNS label cannot be named by a NetworkConfig: Ready=False InvalidName', () => {
+  const p = pool({ ipv4: { cidrs: ['10.0.0.0/24'] } });
+  p.metadata.name = 'fabric.a';
+  expect(poolStatus(p, [], NOW).conditions?.[0]).toMatchObject({ status: 'False', reason: 'InvalidName' });
+});
+
 describe('gcCandidates', () => {
   const nowMs = Date.parse(NOW);
   it.each<[string, IPAllocation, string[], boolean]>([

@@ -10,6 +10,8 @@ import { validateIPPoolSpec } from '../../../lib/api/validate-ip-pool.js';
 import { formatProblems } from '../../../lib/api/validate-network-config.js';
 import { bytesToBig, familyRanges, rangeOf, saturatedNumber } from '../../../lib/ipam/pool-ranges.js';
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 function condition(
   type: string,
   status: 'True' | 'False',
@@ -34,6 +36,23 @@ export function poolStatus(pool: IPPool, allocations: readonly IPAllocation[], n
   const generation = pool.metadata.generation;
   const previous = pool.status?.conditions;
   const v = validateIPPoolSpec(pool.spec);
+  // NetworkConfig ipam names pools by DNS label (also the allocations' label value and name prefix)
+  if (!DNS_LABEL.test(pool.metadata.name) || pool.metadata.name.length > 63) {
+    return {
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      conditions: [
+        condition(
+          'Ready',
+          'False',
+          'InvalidName',
+          'metadata.name: must be a DNS label (at most 63 lower-case letters, digits and "-") to be named by ipam.ipv4Pool/ipv6Pool',
+          generation,
+          previous,
+          nowIso,
+        ),
+      ],
+    };
+  }
   if (!v.ok) {
     return {
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
