@@ -222,6 +222,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     addresses: new ClaimAddresses(
       new IpAllocator(new KubeRestClient(kc, { fieldManager: FIELD_MANAGER_AGENT })),
       cfg.nodeName,
+      (operation, result, seconds) => {
+        dm.ipamSeconds.observe({ operation, result }, seconds);
+      },
     ),
     onAddressFailure: (claim, devices, reason, message) => {
       nri?.status.prepareFailed(claim, devices, reason, message);

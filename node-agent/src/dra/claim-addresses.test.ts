@@ -81,9 +81,14 @@ describe('addressNeeds', () => {
 describe('ClaimAddresses and planClaim', () => {
   let api: FakeIpamApi;
   let addrs: ClaimAddresses;
+  let observed: string[];
   beforeEach(() => {
     api = new FakeIpamApi();
-    addrs = new ClaimAddresses(new IpAllocator(api), 'node-a');
+    observed = [];
+    addrs = new ClaimAddresses(new IpAllocator(api), 'node-a', (op, result, seconds) => {
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      observed.push(`${op} ${result}`);
+    });
     api.put(ipPoolsPath(), {
       metadata: { name: 'fabric' },
       spec: {
@@ -167,5 +172,14 @@ describe('ClaimAddresses and planClaim', () => {
     // released, the address is free again
     expect(await addrs.release('other-1')).toHaveLength(1);
     expect((await addrs.allocate(req, needs)).get('nic0')?.addresses).toHaveLength(1);
+    // the agent's dra_ipam_duration_seconds sees each claim's outcome; no needs, no observation
+    await addrs.allocate(req, []);
+    expect(observed).toEqual([
+      'allocate ok',
+      'allocate ok',
+      'allocate exhausted',
+      'release ok',
+      'allocate ok',
+    ]);
   });
 });

@@ -64,18 +64,43 @@ export interface ClaimAddressSource {
   release(claimUid: string): Promise<string[]>;
 }
 
+/** Told the duration of each claim's allocate or release (the agent's dra_ipam_duration_seconds). */
+export type IpamObserver = (
+  operation: 'allocate' | 'release',
+  result: 'ok' | 'exhausted' | 'error',
+  seconds: number,
+) => void;
+
 export class ClaimAddresses implements ClaimAddressSource {
   private readonly allocator: IpAllocator;
   private readonly nodeName: string;
+  private readonly observe: IpamObserver | undefined;
 
-  constructor(allocator: IpAllocator, nodeName: string) {
+  constructor(allocator: IpAllocator, nodeName: string, observe?: IpamObserver) {
     this.allocator = allocator;
     this.nodeName = nodeName;
+    this.observe = observe;
   }
 
   async allocate(claim: ClaimRequest, needs: readonly AddressNeed[]): Promise<Map<string, PoolAddresses>> {
+    if (needs.length === 0) return new Map();
+    const started = performance.now();
+    try {
+      const out = await this.allocateAll(claim, needs);
+      this.observe?.('allocate', 'ok', (performance.now() - started) / 1000);
+      return out;
+    } catch (err) {
+      const exhausted = err instanceof AddressAllocationError && err.exhausted;
+      this.observe?.('allocate', exhausted ? 'exhausted' : 'error', (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  private async allocateAll(
+    claim: ClaimRequest,
+    needs: readonly AddressNeed[],
+  ): Promise<Map<string, PoolAddresses>> {
     const out = new Map<string, PoolAddresses>();
-    if (needs.length === 0) return out;
     const existing = await this.allocator.claimAllocations(claim.uid);
     const owner = { namespace: claim.namespace, name: claim.name, uid: claim.uid };
     // in order (IPv4 before IPv6 per device, as the config lists them), so addresses keep their order
@@ -101,8 +126,16 @@ export class ClaimAddresses implements ClaimAddressSource {
     return out;
   }
 
-  release(claimUid: string): Promise<string[]> {
-    return this.allocator.release(claimUid);
+  async release(claimUid: string): Promise<string[]> {
+    const started = performance.now();
+    try {
+      const released = await this.allocator.release(claimUid);
+      this.observe?.('release', 'ok', (performance.now() - started) / 1000);
+      return released;
+    } catch (err) {
+      this.observe?.('release', 'error', (performance.now() - started) / 1000);
+      throw err;
+    }
   }
 }
 
