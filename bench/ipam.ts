@@ -11,6 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeRestClient } from '../lib/kube/rest-client.js';
 import { allCrds } from '../lib/api/crd-schema.js';
+import { IpAllocator } from '../lib/ipam/ip-allocator.js';
 import {
   applyPool,
   deletePool,
@@ -26,12 +27,50 @@ if (!kubeconfig)
   throw new Error('set KND_KUBECONFIG to the control plane (bash test/cluster/up.sh prints it)');
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
-const c = new KubeRestClient(kc, { fieldManager: 'knd-bench' });
+const requestMs = new Map<string, number[]>();
+const c = new KubeRestClient(kc, {
+  fieldManager: 'knd-bench',
+  onRequest: (r) => {
+    requestMs.set(r.verb, [...(requestMs.get(r.verb) ?? []), r.durationMs]);
+  },
+});
 for (const crd of allCrds()) {
   await c.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
 }
 
 const fmt = (n: number): string => n.toFixed(1);
+
+// in this process first (no worker processes competing for the CPU): what one prepare adds, and per request
+{
+  const pool = `bench-ipam-0-${randomUUID().slice(0, 6)}`;
+  await applyPool(c, pool, { ipv4: { cidrs: ['10.250.0.0/20'] } });
+  const alloc = new IpAllocator(c);
+  const uids = Array.from({ length: perAgent + 1 }, () => randomUUID());
+  const ms: number[] = [];
+  try {
+    requestMs.clear();
+    for (const uid of uids) {
+      const t = performance.now();
+      await alloc.allocate({
+        pool,
+        family: 'IPv4',
+        claim: { namespace: 'bench', name: uid, uid },
+        device: 'nic0',
+        nodeName: 'bench',
+      });
+      ms.push(performance.now() - t);
+    }
+    const a = percentiles(ms.slice(1));
+    const per = [...requestMs].map(([verb, xs]) => `${verb} ${fmt(percentiles(xs).p50)}`).join(', ');
+    console.log(
+      `in-process, one allocator, ${String(perAgent)} claims: P50 ${fmt(a.p50)} ms, P99 ${fmt(a.p99)} ms (request P50s: ${per} ms)`,
+    );
+    for (const uid of uids) await alloc.release(uid);
+  } finally {
+    await deletePool(c, pool);
+  }
+}
+
 function throughput(lines: readonly WorkerLine[]): number {
   const start = Math.min(...lines.map((l) => l.startAt));
   const end = Math.max(...lines.map((l) => l.endAt));
