@@ -4,7 +4,9 @@
  * and node agent as host processes (the workflow suite's process target), veth pairs as NICs whose
  * peers are joined by a bridge on the host side (the "fabric"). Each pod gets net1 with its own
  * address from the pool (also in the claim's networkData), the pods reach each other over net1, the
- * pool's status counts them, and deleting the Deployment returns every address.
+ * pool's status counts them, and deleting the Deployment returns every address. With a pool one
+ * address too small, the third pod does not start: its events carry the prepare error naming the
+ * pool, its claim says Ready=False (AddressPoolExhausted), and growing the pool lets it start.
  *
  * Needs root and the node tier; run under the node lock. Fails (never skips) with the reason.
  */
@@ -20,11 +22,15 @@ import {
   claimNameOf,
   createTestNics,
   deviceClass,
+  eventsFor,
   getJson,
   installCrds,
   ip,
   networkProfile,
   podExec,
+  podReady,
+  runningContainers,
+  type PodJson,
   waitDevicesPublished,
   waitPodReady,
   type TestNics,
@@ -77,7 +83,9 @@ afterAll(async () => {
     kubectl(['delete', 'namespace', NAMESPACE, '--wait=true', '--timeout=120s']),
   );
   await attempt('delete class', () => kubectl(['delete', 'networkdeviceclass', CLASS, '--ignore-not-found']));
-  await attempt('delete pool', () => kubectl(['delete', 'ippool', POOL, '--ignore-not-found']));
+  await attempt('delete pools', () =>
+    kubectl(['delete', 'ippool', POOL, `${POOL}-small`, '--ignore-not-found']),
+  );
   await attempt('tear down the agent and operator', () => target.tearDown());
   if (nics !== undefined) await attempt('remove test NICs', () => nics.remove());
   cleanup.done();
@@ -85,6 +93,44 @@ afterAll(async () => {
 
 interface PodList {
   items: { metadata: { name: string }; status?: { phase?: string } }[];
+}
+
+function deployment(name: string, template: string): object {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas: REPLICAS,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': node.nodeName },
+          terminationGracePeriodSeconds: 1,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          resourceClaims: [{ name: 'net', resourceClaimTemplateName: template }],
+          containers: [
+            {
+              name: 'main',
+              image: 'localhost/busybox:local',
+              imagePullPolicy: 'Never',
+              command: ['sleep', '3600'],
+              resources: { claims: [{ name: 'net' }] },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+async function podsOf(app: string): Promise<string[]> {
+  return waitFor(`${String(REPLICAS)} pods of ${app}`, async () => {
+    const l = await getJson<PodList>(['pods', '-n', NAMESPACE, '-l', `app=${app}`]);
+    return l.items.length === REPLICAS ? l.items.map((p) => p.metadata.name) : undefined;
+  });
 }
 
 describe('IPPool addresses on a real node', () => {
@@ -105,43 +151,8 @@ describe('IPPool addresses on a real node', () => {
     await waitFor('the ResourceClaimTemplate', () =>
       kubectl(['get', 'resourceclaimtemplate', '-n', NAMESPACE, PROFILE]),
     );
-    await apply(
-      [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name: 'clients' },
-          spec: {
-            replicas: REPLICAS,
-            selector: { matchLabels: { app: 'clients' } },
-            template: {
-              metadata: { labels: { app: 'clients' } },
-              spec: {
-                nodeSelector: { 'kubernetes.io/hostname': node.nodeName },
-                terminationGracePeriodSeconds: 1,
-                automountServiceAccountToken: false,
-                enableServiceLinks: false,
-                resourceClaims: [{ name: 'net', resourceClaimTemplateName: PROFILE }],
-                containers: [
-                  {
-                    name: 'main',
-                    image: 'localhost/busybox:local',
-                    imagePullPolicy: 'Never',
-                    command: ['sleep', '3600'],
-                    resources: { claims: [{ name: 'net' }] },
-                  },
-                ],
-              },
-            },
-          },
-        },
-      ],
-      NAMESPACE,
-    );
-    const pods = await waitFor('three pods', async () => {
-      const l = await getJson<PodList>(['pods', '-n', NAMESPACE, '-l', 'app=clients']);
-      return l.items.length === REPLICAS ? l.items.map((p) => p.metadata.name) : undefined;
-    });
+    await apply([deployment('clients', PROFILE)], NAMESPACE);
+    const pods = await podsOf('clients');
     for (const p of pods) await waitPodReady(NAMESPACE, p, 180_000);
 
     const addresses: string[] = [];
@@ -189,5 +200,65 @@ describe('IPPool addresses on a real node', () => {
       const l = await getJson<{ items: unknown[] }>(['ipallocations', '-l', `knd.dev/ip-pool=${POOL}`]);
       return l.items.length === 0 ? true : undefined;
     });
+  }, 600_000);
+
+  it('a pool one address short: the third pod waits with the pool error in its events and Ready=False on its claim; growing the pool starts it', async () => {
+    const small = `${POOL}-small`;
+    const poolDoc = (cidrs: string[]) => ({
+      apiVersion: 'knd.dev/v1alpha1',
+      kind: 'IPPool',
+      metadata: { name: small },
+      spec: { ipv4: { cidrs } },
+    });
+    await apply([poolDoc(['10.78.0.0/30'])]); // two addresses
+    await apply(
+      [networkProfile('small-net', CLASS, { interface: { name: 'net1' }, ipam: { ipv4Pool: small } })],
+      NAMESPACE,
+    );
+    await waitFor('the ResourceClaimTemplate', () =>
+      kubectl(['get', 'resourceclaimtemplate', '-n', NAMESPACE, 'small-net']),
+    );
+    await apply([deployment('short', 'small-net')], NAMESPACE);
+    const pods = await podsOf('short');
+    const message = `IPPool ${small} has no free IPv4 address: all 2 are allocated`;
+    const waiting = await waitFor(
+      'two pods Ready and one refused by the exhausted pool',
+      async () => {
+        const ready: string[] = [];
+        let refused: string | undefined;
+        for (const p of pods) {
+          const pod = await getJson<PodJson>(['pod', '-n', NAMESPACE, p]);
+          if (podReady(pod)) ready.push(p);
+          else if ((await eventsFor(NAMESPACE, p)).some((e) => e.includes(message))) refused = p;
+        }
+        return ready.length === 2 && refused !== undefined ? refused : undefined;
+      },
+      180_000,
+    );
+    const claim = await claimNameOf(NAMESPACE, waiting);
+    const devices = await waitFor('Ready=False on the refused claim', async () => {
+      const d = await claimDevices(NAMESPACE, claim);
+      return d.some((x) => x.conditions?.some((c) => c.status === 'False')) ? d : undefined;
+    });
+    expect(devices[0]?.conditions?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'AddressPoolExhausted',
+    });
+    expect(devices[0]?.conditions?.[0]?.message).toContain(message);
+    expect(devices[0]?.networkData).toBeUndefined();
+    // never a pod without its address: the refused pod's containers do not run
+    expect(runningContainers(await getJson<PodJson>(['pod', '-n', NAMESPACE, waiting]))).toEqual([]);
+    // more addresses: the kubelet's retry prepares it
+    await apply([poolDoc(['10.78.0.0/30', '10.78.1.0/30'])]);
+    await waitPodReady(NAMESPACE, waiting, 180_000);
+    const out = await podExec(NAMESPACE, waiting, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'net1']);
+    expect(out).toMatch(/inet 10\.78\.1\.[12]\/30/);
+    await kubectl(['delete', 'deployment', '-n', NAMESPACE, 'short', '--wait=true']);
+    await waitFor('every address of the small pool released', async () => {
+      const l = await getJson<{ items: unknown[] }>(['ipallocations', '-l', `knd.dev/ip-pool=${small}`]);
+      return l.items.length === 0 ? true : undefined;
+    });
+    await kubectl(['delete', 'ippool', small]);
   }, 600_000);
 });
