@@ -36,8 +36,6 @@ import {
 import { API_GROUP_VERSION } from '../api/constants.js';
 import { formatIp, ipBytes } from '../api/ip.js';
 import type { RouteConfig } from '../api/network-config.js';
-import { validateIPPoolSpec } from '../api/validate-ip-pool.js';
-import { formatProblems } from '../api/validate-network-config.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
 import type { ListResult, ListSelectors } from '../kube/rest-client.js';
 import {
@@ -110,6 +108,20 @@ export function decodeIPAllocation(raw: unknown): IPAllocation {
 
 const familyKey = (f: IpFamilyName): 'ipv4' | 'ipv6' => (f === 'IPv4' ? 'ipv4' : 'ipv6');
 
+/**
+ * The pool validator (ajv, CEL), imported on the first allocation: the node agent keeps them out of
+ * an idle process (docs/dra-plugin.md, "Memory"), as it does for the NetworkConfig validator.
+ */
+let poolValidator:
+  | Promise<[typeof import('../api/validate-ip-pool.js'), typeof import('../api/validate-network-config.js')]>
+  | undefined;
+const loadPoolValidator = () =>
+  (poolValidator ??= (async () => {
+    // one after the other: both load ajv, and jest's ESM loader fails two concurrent first loads
+    const common = await import('../api/validate-network-config.js');
+    return [await import('../api/validate-ip-pool.js'), common];
+  })());
+
 export class IpAllocator {
   private readonly api: IpamApi;
   private readonly probes: number;
@@ -138,6 +150,7 @@ export class IpAllocator {
       if (isNotFound(err)) throw new Error(`IPPool ${pool} does not exist`);
       throw err;
     }
+    const [{ validateIPPoolSpec }, { formatProblems }] = await loadPoolValidator();
     const v = validateIPPoolSpec(p.spec);
     if (!v.ok) throw new Error(`IPPool ${pool} is invalid: ${formatProblems(v.problems, 'spec').join('; ')}`);
     const fam = v.value[familyKey(family)];
