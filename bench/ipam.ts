@@ -8,8 +8,8 @@
 //   npx tsc -p tsconfig.build.json && KND_KUBECONFIG=/var/tmp/knd-cluster/admin.kubeconfig node dist/bench/ipam.js [claimsPerAgent]
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeRestClient } from '../lib/kube/rest-client.js';
+import { loadKubeconfigFile } from '../lib/kube/kube-endpoint.js';
 import { allCrds } from '../lib/api/crd-schema.js';
 import { IpAllocator } from '../lib/ipam/ip-allocator.js';
 import {
@@ -25,8 +25,7 @@ const perAgent = Number(process.argv[2] ?? 40);
 const kubeconfig = process.env['KND_KUBECONFIG'];
 if (!kubeconfig)
   throw new Error('set KND_KUBECONFIG to the control plane (bash test/cluster/up.sh prints it)');
-const kc = new KubeConfig();
-kc.loadFromFile(kubeconfig);
+const kc = loadKubeconfigFile(kubeconfig);
 const requestMs = new Map<string, number[]>();
 const c = new KubeRestClient(kc, {
   fieldManager: 'knd-bench',

@@ -14,7 +14,6 @@
 //      killed between allocating and recording), and one whose claim exists is never returned.
 // - A restart (or a leader change) starts over from fresh lists: the GC keeps no state of its own.
 // - stop() ends the timer and the informers and waits for a running pass.
-import type { KubeConfig } from '@kubernetes/client-node';
 import {
   IP_ALLOCATIONS_PLURAL,
   IP_POOLS_PLURAL,
@@ -41,7 +40,7 @@ const decodeAllocation = objectDecoder<IPAllocation>(API_GROUP_VERSION, KIND_IP_
 const decodeClaim = objectDecoder<LiveClaim>('resource.k8s.io/v1', 'ResourceClaim');
 
 export interface IpamControllerOptions {
-  client: KubeRestClient<KubeConfig>;
+  client: KubeRestClient;
   logger: Logger;
   /** Between passes. Default 10 000. */
   periodMs?: number;
