@@ -58,6 +58,8 @@ describe('CRD schemas', () => {
     expect(allCrds().map((c) => [c.metadata.name, c.spec.scope, c.spec.names.shortNames])).toEqual([
       ['networkdeviceclasses.knd.dev', 'Cluster', ['ndc']],
       ['networkprofiles.knd.dev', 'Namespaced', ['netprof']],
+      ['ippools.knd.dev', 'Cluster', ['ippool']],
+      ['ipallocations.knd.dev', 'Cluster', ['ipalloc']],
     ]);
   });
 
@@ -68,6 +70,11 @@ describe('CRD schemas', () => {
       'spec.alignment.attribute',
       'spec.config.routes[].gateway',
       'status.matchedNodes',
+      'spec.config.ipam.ipv4Pool',
+      'spec.ipv4.exclude',
+      'spec.ipv6.routes[].gateway',
+      'status.ipv4.free',
+      'spec.claim.uid',
     ]) {
       expect(md).toContain(`\`${f}\``);
     }

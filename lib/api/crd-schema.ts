@@ -1,10 +1,20 @@
-// The two CustomResourceDefinitions (apiextensions.k8s.io/v1), built from the TypeScript schemas in
-// network-device-class.ts and network-profile.ts. `npm run gen` writes them to crds/ (see
+// knd's CustomResourceDefinitions (apiextensions.k8s.io/v1), built from the TypeScript schemas in
+// network-device-class.ts, network-profile.ts and ip-pool.ts. `npm run gen` writes them to crds/ (see
 // hack/generated-files.ts); `node dist/hack/gen.js --check` fails when the committed YAML drifts.
 import { API_GROUP, API_VERSION, KIND_NETWORK_DEVICE_CLASS, KIND_NETWORK_PROFILE } from './constants.js';
 import type { JsonSchema } from './network-config-schema.js';
 import { networkDeviceClassSpecSchema, networkDeviceClassStatusSchema } from './network-device-class.js';
 import { networkProfileSpecSchema, networkProfileStatusSchema } from './network-profile.js';
+import {
+  IP_ALLOCATIONS_PLURAL,
+  IP_POOLS_PLURAL,
+  KIND_IP_ALLOCATION,
+  KIND_IP_POOL,
+  ipAllocationSpecSchema,
+  ipAllocationStatusSchema,
+  ipPoolSpecSchema,
+  ipPoolStatusSchema,
+} from './ip-pool.js';
 
 export interface PrinterColumn {
   name: string;
@@ -137,6 +147,48 @@ export function networkProfileCrd(): CustomResourceDefinition {
   );
 }
 
+export function ipPoolCrd(): CustomResourceDefinition {
+  const family = (f: 'ipv4' | 'ipv6', label: string): PrinterColumn[] => [
+    { name: `${label} Free`, type: 'integer', jsonPath: `.status.${f}.free` },
+    { name: `${label} Size`, type: 'integer', jsonPath: `.status.${f}.size`, priority: 1 },
+  ];
+  return crd(
+    { kind: KIND_IP_POOL, plural: IP_POOLS_PLURAL, singular: 'ippool', shortNames: ['ippool'] },
+    'Cluster',
+    'Addresses knd hands out to claimed NICs, unique cluster-wide (NetworkConfig ipam.ipv4Pool / ipv6Pool); see docs/ipam.md.',
+    ipPoolSpecSchema,
+    ipPoolStatusSchema,
+    [
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+      { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+      ...family('ipv4', 'IPv4'),
+      ...family('ipv6', 'IPv6'),
+    ],
+  );
+}
+
+export function ipAllocationCrd(): CustomResourceDefinition {
+  return crd(
+    {
+      kind: KIND_IP_ALLOCATION,
+      plural: IP_ALLOCATIONS_PLURAL,
+      singular: 'ipallocation',
+      shortNames: ['ipalloc'],
+    },
+    'Cluster',
+    'One address of an IPPool allocated to one device of a ResourceClaim; named <pool>.<encoded address>, so an address is allocated at most once. Written by the node agent, deleted at unprepare or by the operator once the claim is gone.',
+    ipAllocationSpecSchema,
+    ipAllocationStatusSchema,
+    [
+      { name: 'Pool', type: 'string', jsonPath: '.spec.pool' },
+      { name: 'Address', type: 'string', jsonPath: '.spec.address' },
+      { name: 'Claim Namespace', type: 'string', jsonPath: '.spec.claim.namespace' },
+      { name: 'Claim', type: 'string', jsonPath: '.spec.claim.name' },
+      { name: 'Node', type: 'string', jsonPath: '.spec.nodeName' },
+    ],
+  );
+}
+
 export function allCrds(): CustomResourceDefinition[] {
-  return [networkDeviceClassCrd(), networkProfileCrd()];
+  return [networkDeviceClassCrd(), networkProfileCrd(), ipPoolCrd(), ipAllocationCrd()];
 }

@@ -128,11 +128,24 @@ const ipv6NeedsMtu1280: CelRule = {
   rule:
     '!has(self.interface) || !has(self.interface.mtu) || self.interface.mtu >= 1280 || (' +
     "(!has(self.interface.addresses) || self.interface.addresses.all(a, !a.contains(':'))) && " +
+    '(!has(self.ipam) || !has(self.ipam.ipv6Pool)) && ' +
     "(!has(self.routes) || self.routes.all(r, !has(r.destination) || !r.destination.contains(':'))) && " +
     "(!has(self.neighbors) || self.neighbors.all(n, !has(n.destination) || !n.destination.contains(':'))))",
   message: 'must be at least 1280 (the IPv6 minimum) when an IPv6 address, route or neighbor is set',
   fieldPath: '.interface.mtu',
 };
+
+/**
+ * An IPPool name (lib/api/ip-pool.ts): a DNS label, since it is also a label value and the first
+ * part of every IPAllocation name.
+ */
+export const poolNameSchema = (description: string): JsonSchema => ({
+  type: 'string',
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+  description,
+});
 
 /** Both addresses given, they must be of one family (an IPv6 text form always has a ":"). */
 const sameFamily = (a: string, b: string, fieldPath: string): CelRule => ({
@@ -140,6 +153,50 @@ const sameFamily = (a: string, b: string, fieldPath: string): CelRule => ({
   message: `must be of the same address family (IPv4 or IPv6) as ${a}`,
   fieldPath,
 });
+
+/** One route (NetworkConfig routes[], and the routes an IPPool installs with each address). */
+export const routeSchema: JsonSchema = {
+  type: 'object',
+  required: ['destination'],
+  properties: {
+    destination: cidr('Destination prefix without host bits, e.g. 10.20.0.0/16 or 0.0.0.0/0.'),
+    gateway: {
+      ...ipAddress,
+      description:
+        'Next hop, of the destination family; not unspecified, loopback or multicast. Required unless scope is 253 (link).',
+    },
+    source: {
+      ...ipAddress,
+      description:
+        'Preferred source address, of the destination family; not unspecified, loopback or multicast.',
+    },
+    scope: {
+      type: 'integer',
+      enum: [0, 253],
+      description: 'Route scope: 0 (universe, the default) or 253 (link: on-link, no gateway).',
+    },
+    table: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4294967295,
+      description: 'Routing table; default main (254).',
+    },
+  },
+  'x-kubernetes-validations': [
+    {
+      rule: 'has(self.gateway) || (has(self.scope) && self.scope == 253)',
+      message: 'a gateway is required unless scope is 253 (link)',
+      fieldPath: '.gateway',
+    },
+    {
+      rule: '!has(self.gateway) || !has(self.scope) || self.scope != 253',
+      message: 'a link-scope route (253) takes no gateway',
+      fieldPath: '.scope',
+    },
+    sameFamily('destination', 'gateway', '.gateway'),
+    sameFamily('destination', 'source', '.source'),
+  ],
+};
 
 export const networkConfigSchema: JsonSchema = {
   type: 'object',
@@ -175,54 +232,25 @@ export const networkConfigSchema: JsonSchema = {
         hardwareAddr: macAddress('Unicast MAC address to set, e.g. 02:00:00:00:00:01.'),
       },
     },
+    ipam: {
+      type: 'object',
+      description:
+        'Addresses from cluster-wide IPPools, one per family, allocated when the claim is prepared and kept for its lifetime (docs/ipam.md). Added after interface.addresses; the pool routes are added after routes.',
+      properties: {
+        ipv4Pool: poolNameSchema('Name of the IPPool with spec.ipv4 to take an IPv4 address from.'),
+        ipv6Pool: poolNameSchema('Name of the IPPool with spec.ipv6 to take an IPv6 address from.'),
+      },
+      'x-kubernetes-validations': [
+        { rule: 'has(self.ipv4Pool) || has(self.ipv6Pool)', message: 'must name ipv4Pool, ipv6Pool or both' },
+      ],
+    },
     routes: {
       type: 'array',
       maxItems: 64,
       'x-kubernetes-list-type': 'atomic',
       description:
         'Routes added inside the pod, through this interface. No two may share destination and table.',
-      items: {
-        type: 'object',
-        required: ['destination'],
-        properties: {
-          destination: cidr('Destination prefix without host bits, e.g. 10.20.0.0/16 or 0.0.0.0/0.'),
-          gateway: {
-            ...ipAddress,
-            description:
-              'Next hop, of the destination family; not unspecified, loopback or multicast. Required unless scope is 253 (link).',
-          },
-          source: {
-            ...ipAddress,
-            description:
-              'Preferred source address, of the destination family; not unspecified, loopback or multicast.',
-          },
-          scope: {
-            type: 'integer',
-            enum: [0, 253],
-            description: 'Route scope: 0 (universe, the default) or 253 (link: on-link, no gateway).',
-          },
-          table: {
-            type: 'integer',
-            minimum: 0,
-            maximum: 4294967295,
-            description: 'Routing table; default main (254).',
-          },
-        },
-        'x-kubernetes-validations': [
-          {
-            rule: 'has(self.gateway) || (has(self.scope) && self.scope == 253)',
-            message: 'a gateway is required unless scope is 253 (link)',
-            fieldPath: '.gateway',
-          },
-          {
-            rule: '!has(self.gateway) || !has(self.scope) || self.scope != 253',
-            message: 'a link-scope route (253) takes no gateway',
-            fieldPath: '.scope',
-          },
-          sameFamily('destination', 'gateway', '.gateway'),
-          sameFamily('destination', 'source', '.source'),
-        ],
-      },
+      items: routeSchema,
     },
     rules: {
       type: 'array',

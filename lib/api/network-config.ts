@@ -5,6 +5,7 @@ export interface NetworkConfig {
   apiVersion?: 'knd.dev/v1alpha1';
   kind?: 'NetworkConfig';
   interface?: InterfaceConfig;
+  ipam?: IpamConfig;
   routes?: RouteConfig[];
   rules?: RuleConfig[];
   neighbors?: NeighborConfig[];
@@ -16,6 +17,12 @@ export interface InterfaceConfig {
   addresses?: string[];
   mtu?: number;
   hardwareAddr?: string;
+}
+
+/** Addresses from IPPools (lib/api/ip-pool.ts), one pool per family. */
+export interface IpamConfig {
+  ipv4Pool?: string;
+  ipv6Pool?: string;
 }
 
 export interface RouteConfig {
@@ -44,7 +51,7 @@ export interface EthtoolConfig {
 }
 
 /**
- * Layer NetworkConfigs: later ones win field by field for `interface` and `ethtool.features`;
+ * Layer NetworkConfigs: later ones win field by field for `interface`, `ipam` and `ethtool.features`;
  * lists (routes, rules, neighbors, interface.addresses) are replaced whole by a later config that sets
  * them. Used for DeviceClass config (first) then claim config (later), as DRA orders them.
  */
@@ -52,6 +59,7 @@ export function mergeNetworkConfigs(configs: readonly NetworkConfig[]): NetworkC
   const out: NetworkConfig = {};
   for (const c of configs) {
     if (c.interface) out.interface = { ...out.interface, ...c.interface };
+    if (c.ipam) out.ipam = { ...out.ipam, ...c.ipam };
     if (c.routes) out.routes = c.routes;
     if (c.rules) out.rules = c.rules;
     if (c.neighbors) out.neighbors = c.neighbors;

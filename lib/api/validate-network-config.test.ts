@@ -29,11 +29,34 @@ describe('validateNetworkConfig', () => {
         ethtool: { features: { 'rx-checksumming': false } },
       },
     ],
+    [
+      'pools for both families next to a static address',
+      { interface: { addresses: ['10.0.0.5/24'] }, ipam: { ipv4Pool: 'fabric-a', ipv6Pool: 'fabric-a' } },
+    ],
+    ['an IPv4 pool on a small MTU', { interface: { mtu: 576 }, ipam: { ipv4Pool: 'fabric' } }],
   ])('accepts %s', (_name, input) => {
     expect(lines(input)).toEqual([]);
   });
 
   it.each<[string, unknown, string[]]>([
+    ['ipam without a pool', { ipam: {} }, ['ipam: must name ipv4Pool, ipv6Pool or both']],
+    [
+      'ipam unknown field',
+      { ipam: { pool: 'a' } },
+      ['ipam: must name ipv4Pool, ipv6Pool or both', 'ipam.pool: unknown field'],
+    ],
+    [
+      'pool name not a DNS label',
+      { ipam: { ipv4Pool: 'Fabric.A' } },
+      ['ipam.ipv4Pool: must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'],
+    ],
+    [
+      'IPv6 pool on a small MTU',
+      { interface: { mtu: 1200 }, ipam: { ipv6Pool: 'fabric' } },
+      [
+        'interface.mtu: must be at least 1280 (the IPv6 minimum) when an IPv6 address, route or neighbor is set',
+      ],
+    ],
     ['unknown top-level field', { interfaces: {} }, ['interfaces: unknown field']],
     ['unknown nested field', { interface: { nam: 'x' } }, ['interface.nam: unknown field']],
     [

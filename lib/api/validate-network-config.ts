@@ -60,7 +60,7 @@ export function toCelValue(v: unknown): unknown {
   return v;
 }
 
-function buildValidator(): ValidateFunction {
+function buildValidator(schema: JsonSchema): ValidateFunction {
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false });
   addFormats(ajv, ['ipv4', 'ipv6']);
   ajv.addFormat('cidr', { type: 'string', validate: isCidr });
@@ -94,10 +94,8 @@ function buildValidator(): ValidateFunction {
       return errors.length === 0;
     },
   });
-  return ajv.compile(strictSchema(networkConfigSchema));
+  return ajv.compile(strictSchema(schema));
 }
-
-let validator: ValidateFunction | undefined;
 
 /** `/routes/0/destination` -> `routes[0].destination` */
 export function pointerToPath(pointer: string): string {
@@ -146,33 +144,45 @@ function describe(e: ErrorObject): FieldProblem {
   }
 }
 
+/**
+ * A validator of untrusted JSON against `schema` (strict: unknown fields are errors; CEL rules
+ * evaluated), compiled on first use. Never throws; returns every problem with its field path. Used
+ * for the NetworkConfig here and for IPPool specs (validate-ip-pool.ts).
+ */
+export function schemaValidator(schema: JsonSchema): (input: unknown) => FieldProblem[] {
+  let validator: ValidateFunction | undefined;
+  return (input) => {
+    validator ??= buildValidator(schema);
+    try {
+      if (validator(input)) return [];
+    } catch (err) {
+      return [{ path: '', message: `cannot validate: ${(err as Error).message}` }];
+    }
+    const problems: FieldProblem[] = [];
+    const seen = new Set<string>();
+    for (const e of validator.errors ?? []) {
+      // anyOf reports each failed branch too; keep the anyOf summary only
+      if (e.keyword === 'format' && /\/anyOf\/\d+\/format$/.test(e.schemaPath)) continue;
+      const d = describe(e);
+      const key = `${d.path}\u0000${d.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        problems.push(d);
+      }
+    }
+    return problems;
+  };
+}
+
+const networkConfigProblems = schemaValidator(networkConfigSchema);
+
 /** Validate untrusted JSON as a NetworkConfig. Never throws. */
 export function validateNetworkConfig(input: unknown): ValidationResult {
-  validator ??= buildValidator();
-  let ok: boolean;
-  try {
-    ok = validator(input);
-  } catch (err) {
-    return { ok: false, problems: [{ path: '', message: `cannot validate: ${(err as Error).message}` }] };
-  }
-  if (ok) {
-    const value = input as NetworkConfig;
-    const semantic = semanticProblems(value);
-    return semantic.length === 0 ? { ok: true, value } : { ok: false, problems: semantic };
-  }
-  const problems: FieldProblem[] = [];
-  const seen = new Set<string>();
-  for (const e of validator.errors ?? []) {
-    // anyOf reports each failed branch too; keep the anyOf summary only
-    if (e.keyword === 'format' && /\/anyOf\/\d+\/format$/.test(e.schemaPath)) continue;
-    const d = describe(e);
-    const key = `${d.path}\u0000${d.message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      problems.push(d);
-    }
-  }
-  return { ok: false, problems };
+  const problems = networkConfigProblems(input);
+  if (problems.length > 0) return { ok: false, problems };
+  const value = input as NetworkConfig;
+  const semantic = semanticProblems(value);
+  return semantic.length === 0 ? { ok: true, value } : { ok: false, problems: semantic };
 }
 
 /** One line per problem, as the CLI and pod events print them. */

@@ -24,6 +24,8 @@ import { podClaimSource } from './dra/pod-claims.js';
 import { draMetrics } from './dra/dra-metrics.js';
 import { startDraPlugin } from './dra/dra-plugin.js';
 import { DraHandler } from './dra/prepare-handler.js';
+import { ClaimAddresses } from './dra/claim-addresses.js';
+import { IpAllocator } from '../../lib/ipam/ip-allocator.js';
 import { HealthBroadcaster } from './dra/device-health.js';
 import { loadDeviceFilter, startInventory } from './inventory/index.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
@@ -217,6 +219,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     logger: log.child({ component: 'dra' }),
     metrics: dm,
     ...(nri ? { releaseClaim: (claimUid: string) => nri.plugin.releaseClaim(claimUid) } : {}),
+    addresses: new ClaimAddresses(
+      new IpAllocator(new KubeRestClient(kc, { fieldManager: FIELD_MANAGER_AGENT })),
+      cfg.nodeName,
+      (operation, result, seconds) => {
+        dm.ipamSeconds.observe({ operation, result }, seconds);
+      },
+    ),
+    onAddressFailure: (claim, devices, reason, message) => {
+      nri?.status.prepareFailed(claim, devices, reason, message);
+    },
   });
   handlerReady(handler);
   const plugin = startDraPlugin({

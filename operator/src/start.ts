@@ -15,6 +15,7 @@ import {
 } from '../../lib/kube/rest-client.js';
 import type { Logger } from '../../lib/util/logger.js';
 import { Controller } from './controller.js';
+import { IpamController } from './ipam/ipam-controller.js';
 import { startHealthServer } from './http/health-server.js';
 import { createOperatorMetrics, type OperatorMetrics } from './operator-metrics.js';
 
@@ -40,6 +41,12 @@ export interface OperatorOptions {
   /** Observe every API request (tests count writes). */
   onRequest?: (r: RequestRecord) => void;
   onLostLease?: () => void;
+  /** IPPool status and the IPAllocation garbage collector (ipam/ipam-controller.ts). Default on. */
+  ipam?: boolean;
+  /** Between IPAM passes; default 10 000. */
+  ipamPeriodMs?: number;
+  /** Age before an allocation without a known claim is checked; default 30 000. */
+  ipamGraceMs?: number;
 }
 
 export interface RunningOperator {
@@ -67,8 +74,29 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   });
   let controller: Controller | undefined;
   let starting: Promise<void> | undefined;
+  let ipam: IpamController | undefined;
+  let ipamStarting: Promise<void> | undefined;
+  const stopIpam = async (): Promise<void> => {
+    const i = ipam;
+    ipam = undefined;
+    if (i) await i.stop();
+    await ipamStarting;
+  };
   const startController = (): void => {
     metrics.isLeader.set(1);
+    if (o.ipam !== false) {
+      const i = new IpamController({
+        client,
+        logger: log.child({ loop: 'ipam' }),
+        ...(o.ipamPeriodMs !== undefined ? { periodMs: o.ipamPeriodMs } : {}),
+        ...(o.ipamGraceMs !== undefined ? { graceMs: o.ipamGraceMs } : {}),
+      });
+      ipam = i;
+      // not part of readiness: a cluster without the IPAM CRDs runs the rest of the operator
+      ipamStarting = i.start().catch((err: unknown) => {
+        log.error('IPAM loop failed to start', { error: (err as Error).message });
+      });
+    }
     const c = new Controller({
       client,
       logger: log,
@@ -96,6 +124,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       metrics.isLeader.set(0);
       const c = controller;
       controller = undefined;
+      void stopIpam();
       if (c) {
         log.warn('lost leadership; stopping the controller');
         void c.stop();
@@ -144,6 +173,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       // stop first: a start() still waiting for its first lists (apiserver away) then returns
       if (c) await c.stop();
       await starting;
+      await stopIpam();
       await elector.stop();
       await electing;
       await health?.close();

@@ -14,7 +14,7 @@ import { uniqueName } from '../support/kube.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const kubectlBin = cachedBinary('kube', 'kubectl');
-const CLUSTER_SCOPED = new Set(['NetworkDeviceClass', 'Namespace']);
+const CLUSTER_SCOPED = new Set(['NetworkDeviceClass', 'IPPool', 'Namespace']);
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: unknown } & Record<
   string,
@@ -64,7 +64,7 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-const scenarios = ['rdma-gpu-aligned', 'secondary-nic', 'sriov-vf'];
+const scenarios = ['ip-pool', 'rdma-gpu-aligned', 'secondary-nic', 'sriov-vf'];
 const ns = uniqueName('knd-examples');
 const created: string[] = [];
 

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { findNetworkConfigs } from '../../cli/commands/validate-config.js';
 import { formatProblems, validateNetworkConfig } from '../../lib/api/validate-network-config.js';
+import { validateIPPoolSpec } from '../../lib/api/validate-ip-pool.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const examplesDir = join(root, 'examples');
@@ -27,8 +28,8 @@ const configs = files.flatMap((f) =>
 );
 
 describe('examples/', () => {
-  it('has the four scenarios, each with a README', () => {
-    for (const d of ['rdma-gpu-aligned', 'secondary-nic', 'sriov-vf', 'gitops-team']) {
+  it('has the five scenarios, each with a README', () => {
+    for (const d of ['ip-pool', 'rdma-gpu-aligned', 'secondary-nic', 'sriov-vf', 'gitops-team']) {
       expect(existsSync(join(examplesDir, d, 'README.md'))).toBe(true);
     }
   });
@@ -49,6 +50,25 @@ describe('examples/', () => {
       expect(r.ok ? [] : formatProblems(r.problems)).toEqual([]);
     },
   );
+
+  const pools = files.flatMap((f) =>
+    (
+      loadAll(readFileSync(join(root, f), 'utf8')) as {
+        kind?: string;
+        metadata?: { name?: string };
+        spec?: unknown;
+      }[]
+    )
+      .filter((d) => d.kind === 'IPPool')
+      .map((d) => [`${f}: IPPool ${d.metadata?.name ?? ''}`, d.spec] as const),
+  );
+  it('has an IPPool example', () => {
+    expect(pools.length).toBeGreaterThan(0);
+  });
+  it.each(pools)('%s is valid', (_name, spec) => {
+    const r = validateIPPoolSpec(spec);
+    expect(r.ok ? [] : formatProblems(r.problems)).toEqual([]);
+  });
 
   it('the validator does reject a broken copy of an example (the test can fail)', () => {
     const secondary = configs.find((c) => c.file.includes('secondary-nic/network-profile'));

@@ -13,6 +13,8 @@ export interface DraMetrics {
   callSeconds: Histogram<'method'>;
   /** Registration status reports from the kubelet (registered true/false). */
   registrations: Counter<'registered'>;
+  /** IPPool address allocation (prepare) and release (unprepare) per claim, seconds (claim-addresses.ts). */
+  ipamSeconds: Histogram<'operation' | 'result'>;
 }
 
 export function draMetrics(m: Metrics): DraMetrics {
@@ -24,6 +26,12 @@ export function draMetrics(m: Metrics): DraMetrics {
       'DRA call latency including fsync',
       ['method'],
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ),
+    ipamSeconds: m.histogram(
+      'dra_ipam_duration_seconds',
+      'IPPool addresses of one claim: allocate at prepare, release at unprepare (apiserver round trips)',
+      ['operation', 'result'],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     ),
     registrations: m.counter('dra_registration_status_total', 'NotifyRegistrationStatus from the kubelet', [
       'registered',

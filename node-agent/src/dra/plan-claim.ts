@@ -12,6 +12,8 @@ import {
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
 import type { LookedUpDevice } from './device-lookup.js';
 import { baseRequestName, configForRequest, type ConfigValidator } from './opaque-config.js';
+import type { PoolAddresses } from './claim-addresses.js';
+import type { RouteConfig } from '../../../lib/api/network-config.js';
 
 export interface PlanInput {
   request: ClaimRequest;
@@ -24,6 +26,8 @@ export interface PlanInput {
   lookup: (deviceName: string) => LookedUpDevice | undefined;
   /** loadConfigValidator() (opaque-config.ts). */
   validator: ConfigValidator;
+  /** Addresses allocated from IPPools for the claim, by device name (claim-addresses.ts). */
+  poolAddresses?: ReadonlyMap<string, PoolAddresses>;
 }
 
 export type PlanOutcome = { ok: true; plan: AttachPlan } | { ok: false; error: string };
@@ -90,6 +94,18 @@ export function planClaim(input: PlanInput): PlanOutcome {
       if (canon.ok) addresses.push(canon.cidr);
       else errors.push(`opaque config for request "${reqName}": interface.addresses: ${canon.error}`);
     }
+    const pooled = input.poolAddresses?.get(deviceName);
+    if (c.ipam && !pooled) {
+      errors.push(
+        `device ${input.poolName}/${deviceName} (request "${reqName}") has no address from its IPPool`,
+      );
+      continue;
+    }
+    for (const a of pooled?.addresses ?? []) {
+      const canon = canonicalCidr(a);
+      if (canon.ok && !addresses.includes(canon.cidr)) addresses.push(canon.cidr);
+      else if (!canon.ok) errors.push(`IPPool address of device ${deviceName}: ${canon.error}`);
+    }
     const charDevices: CharDevicePlan[] = dev.charDevices.map((cd) => ({
       path: cd.path,
       hostPath: cd.path,
@@ -114,7 +130,7 @@ export function planClaim(input: PlanInput): PlanOutcome {
         ? { hardwareAddr: c.interface.hardwareAddr.toLowerCase() }
         : {}),
       addresses,
-      routes: c.routes ?? [],
+      routes: withPoolRoutes(c.routes ?? [], pooled?.routes ?? []),
       rules: c.rules ?? [],
       neighbors: c.neighbors ?? [],
       ethtoolFeatures: c.ethtool?.features ?? {},
@@ -144,6 +160,19 @@ export function planClaim(input: PlanInput): PlanOutcome {
       preparedAt: input.nowIso,
     },
   };
+}
+
+/** The config's routes, then the pool routes whose destination and table no config route has. */
+function withPoolRoutes(own: readonly RouteConfig[], pool: readonly RouteConfig[]): RouteConfig[] {
+  const key = (r: RouteConfig): string => `${r.destination}|${String(r.table ?? 254)}`;
+  const seen = new Set(own.map(key));
+  const out = [...own];
+  for (const r of pool) {
+    if (seen.has(key(r))) continue;
+    seen.add(key(r));
+    out.push(r);
+  }
+  return out;
 }
 
 /** Devices of `plan` already held by another claim's plan: `deviceName -> other claim`. */

@@ -54,6 +54,12 @@ import {
   type PodRef,
   type SharedClaimResult,
 } from './shared-claims.js';
+import {
+  addressesForClaim,
+  type AddressFailureHandler,
+  type ClaimAddressSource,
+  type PoolAddresses,
+} from './claim-addresses.js';
 
 export interface PrepareResult {
   devices: PreparedDevice[];
@@ -87,6 +93,10 @@ export interface DraHandlerOptions {
    * must be the directory KernelNetnsOps writes to). Default: `attached/` under the plan store's dir.
    */
   completionDir?: string;
+  /** IPPool addresses (claim-addresses.ts); without it a claim asking for a pool fails to prepare. */
+  addresses?: ClaimAddressSource;
+  /** Told when a claim's addresses could not be allocated: the agent writes Ready=False on the claim. */
+  onAddressFailure?: AddressFailureHandler;
 }
 
 /** Devices of the plan named by state entries the store keeps but cannot read (a newer agent's format). */
@@ -118,6 +128,10 @@ type Fetched = {
   invalid?: string;
   /** The claim's pods could not be checked for shared claims (shared-claims.ts). */
   sharedError?: string;
+  /** IPPool addresses allocated for the claim, by device (claim-addresses.ts). */
+  pooled?: Map<string, PoolAddresses>;
+  /** Its IPPool addresses could not be allocated. */
+  addressError?: string;
 };
 
 export class DraHandler {
@@ -161,6 +175,7 @@ export class DraHandler {
     await this.addSharingPods(fetched, new Set(claims.map((c) => c.uid)));
     // the config validator (ajv, CEL) is loaded by the first prepare that plans a claim
     const validator = fetched.some((f) => f.claim) ? await loadConfigValidator() : undefined;
+    if (validator) await this.allocateAddresses(fetched, validator);
     const decided = await this.underPlanLock(() => this.prepareLocked(fetched, validator));
     const out = await this.persist(decided);
     this.record('prepare', out, started);
@@ -224,6 +239,25 @@ export class DraHandler {
           );
           return pod;
         }
+      }),
+    );
+  }
+
+  /** Outside the plan lock: the IPPool addresses of each claim about to be planned (claim-addresses.ts). */
+  private async allocateAddresses(fetched: Fetched[], validator: ConfigValidator): Promise<void> {
+    const ctx = {
+      driverName: this.o.driverName,
+      poolName: this.o.poolName,
+      validator,
+      source: this.o.addresses,
+      onFailure: this.o.onAddressFailure,
+    };
+    await Promise.all(
+      fetched.map(async (f) => {
+        if (!f.claim || f.claim.metadata?.uid !== f.req.uid || f.sharedError !== undefined) return;
+        const r = await addressesForClaim(f.req, f.claim, ctx);
+        if ('error' in r) f.addressError = r.error;
+        else if (r.pooled.size > 0) f.pooled = r.pooled;
       }),
     );
   }
@@ -314,6 +348,7 @@ export class DraHandler {
     const kept = this.o.store.unreadablePlan(f.req.uid);
     if (kept) return { devices: [], error: `${label}: ${keptMessage(kept)}` };
     if (f.sharedError !== undefined) return { devices: [], error: `${label}: ${f.sharedError}` };
+    if (f.addressError !== undefined) return { devices: [], error: `${label}: ${f.addressError}` };
     if (this.reserved.has(f.req.uid)) return 'persisting';
     if (!f.claim || !validator) {
       return { devices: [], error: `${label}: cannot read the ResourceClaim: ${f.fetchError ?? ''}` };
@@ -327,6 +362,7 @@ export class DraHandler {
       nowIso: (this.o.now?.() ?? new Date()).toISOString(),
       lookup: (name) => this.o.devices.lookup(name),
       validator,
+      ...(f.pooled ? { poolAddresses: f.pooled } : {}),
     });
     if (!r.ok) {
       return { devices: [], error: r.error };
@@ -398,7 +434,9 @@ export class DraHandler {
           await this.o.releaseClaim?.(req.uid);
           // 2. under the plan lock: the claim's CDI spec and plan go
           const hadPlan = await this.underPlanLock(() => this.forgetClaim(req.uid));
-          this.o.logger.info('unprepared', { claimUid: req.uid, hadPlan });
+          // 3. its IPPool addresses go back (idempotent; none for most claims: one list)
+          const released = (await this.o.addresses?.release(req.uid)) ?? [];
+          this.o.logger.info('unprepared', { claimUid: req.uid, hadPlan, releasedAddresses: released });
           out.set(req.uid, { error: '' });
         } catch (err) {
           out.set(req.uid, { error: `${claimLabel(req)}: unprepare failed: ${(err as Error).message}` });

@@ -121,7 +121,7 @@ export function readyStatus(
 }
 
 export function failedStatus(
-  device: DevicePlan,
+  device: Pick<DevicePlan, 'poolName' | 'deviceName'>,
   reason: string,
   message: string,
   now: Date,

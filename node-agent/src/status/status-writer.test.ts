@@ -52,6 +52,20 @@ function writer(api: FakeApi, sleeps: number[] = []) {
 }
 
 describe('ClaimStatusWriter', () => {
+  it('prepareFailed writes Ready=False on each device and no Event (the kubelet reports prepare errors)', async () => {
+    const api = new FakeApi();
+    const w = writer(api);
+    w.prepareFailed(claim, [{ poolName: 'node-a', deviceName: 'd0' }], 'AddressPoolExhausted', 'pool full');
+    await w.drain();
+    expect(api.events).toEqual([]);
+    expect(api.applied).toHaveLength(1);
+    const entry = JSON.stringify(api.applied[0]);
+    expect(entry).toContain('"device":"d0"');
+    expect(entry).toContain('"status":"False"');
+    expect(entry).toContain('"reason":"AddressPoolExhausted"');
+    expect(entry).toContain('"message":"pool full"');
+  });
+
   it('returns at once and applies in the background', async () => {
     const api = new FakeApi();
     let open: () => void = () => undefined;

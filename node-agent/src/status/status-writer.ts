@@ -92,6 +92,26 @@ export class ClaimStatusWriter {
     });
   }
 
+  /**
+   * Ready=False on the claim's devices when prepare failed before any pod ran (e.g. its IPPool is
+   * exhausted). No Event: the kubelet already reports the prepare error on the pod.
+   */
+  prepareFailed(
+    claim: ClaimRef,
+    devices: Pick<DevicePlan, 'poolName' | 'deviceName'>[],
+    reason: string,
+    message: string,
+  ): void {
+    const now = this.opts.now();
+    this.enqueueStatus(
+      claim,
+      claimStatusPatch(
+        claim,
+        devices.map((d) => failedStatus(d, reason, message, now)),
+      ),
+    );
+  }
+
   /** Resolves when every queue is empty (tests, graceful shutdown). */
   async drain(): Promise<void> {
     while (this.slots.size > 0) {
