@@ -16,6 +16,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
 import { makeSysfsFixture, manyNics } from '../test/support/sysfs-fixture.js';
 import { registerLikeKubelet, type WireClaim } from '../test/support/kubelet-client.js';
+import { FakeRuntime } from '../test/support/nri/fake-runtime.js';
 import {
   agentDirs,
   agentMain,
@@ -29,6 +30,8 @@ import {
 } from '../test/integration/dra-agent-harness.js';
 
 const seconds = Number(process.argv[2] ?? 20);
+/** KND_BENCH_LIVE=1: NRI plugin connected to a fake runtime and netlink discovery on (as on a node). */
+const live = process.env['KND_BENCH_LIVE'] === '1';
 const kubeconfigPath = process.env['KND_KUBECONFIG'];
 if (!kubeconfigPath) throw new Error('set KND_KUBECONFIG to the test control plane');
 const kubeconfig: string = kubeconfigPath;
@@ -80,7 +83,17 @@ async function heapFromMetrics(port: number): Promise<Record<string, number>> {
     const m = new RegExp(`^knd_agent_nodejs_${name} (\\S+)$`, 'm').exec(text);
     if (m?.[1]) out[name] = Number(m[1]) / MiB;
   }
+  // V8's young generation (new_space) is what a burst grows and an idle process keeps committed
+  const m = /^knd_agent_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)$/m.exec(text);
+  if (m?.[1]) out['new_space_total_bytes'] = Number(m[1]) / MiB;
   return out;
+}
+
+/** Anonymous (heap, JIT code, malloc) vs file-backed (node binary, addon) resident MiB. */
+async function smapsSplit(pid: number): Promise<{ anon: number; file: number }> {
+  const text = await readFile(`/proc/${String(pid)}/smaps_rollup`, 'utf8');
+  const kb = (f: string): number => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { anon: kb('Anonymous') / 1024, file: (kb('Rss') - kb('Anonymous')) / 1024 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -88,6 +101,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<WireClaim[]>): Promise<string> {
   const dirs = await agentDirs();
+  // like the real node: the NRI plugin connected (to a fake runtime) and rtnetlink discovery live
+  const runtime = live ? new FakeRuntime() : undefined;
+  await runtime?.listen();
   const agent = await startAgent({
     nodeName: node,
     sysfsRoot: fixtureRoot,
@@ -96,8 +112,10 @@ async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<Wi
     logLevel: 'info',
     main: v.main,
     nodeArgs: v.nodeArgs,
+    ...(runtime ? { nriSocket: runtime.socketPath, extraArgs: ['--netlink=true'] } : {}),
   });
   try {
+    await runtime?.nextConnection();
     const pid = agent.child.pid ?? 0;
     const { client } = await registerLikeKubelet(agent.registrationSocket);
     await waitForSliceDevices(resource, node, NICS);
@@ -120,13 +138,16 @@ async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<Wi
     }
     const peak = (await procStatusKb(pid, 'VmHWM')) / 1024;
     const afterLoad = (await procStatusKb(pid, 'VmRSS')) / 1024;
+    const heapAfter = await heapFromMetrics(agent.metricsPort);
+    const split = await smapsSplit(pid);
     client.close();
     const f = (n: number | undefined): string => (n === undefined ? '?' : n.toFixed(1));
-    const row = `| ${v.label} | ${f(median(rss))} | ${f(Math.max(...rss))} | ${f(heap['heap_size_used_bytes'])} | ${f(heap['heap_size_total_bytes'])} | ${f(heap['external_memory_bytes'])} | ${f(idleHwm)} | ${f(peak)} | ${f(afterLoad)} |`;
+    const row = `| ${v.label} | ${f(median(rss))} | ${f(Math.max(...rss))} | ${f(heap['heap_size_used_bytes'])} | ${f(heap['heap_size_total_bytes'])} | ${f(heap['new_space_total_bytes'])} | ${f(heap['external_memory_bytes'])} | ${f(idleHwm)} | ${f(peak)} | ${f(afterLoad)} | ${f(heapAfter['heap_size_used_bytes'])} / ${f(heapAfter['heap_size_total_bytes'])} / ${f(heapAfter['new_space_total_bytes'])} | ${f(split.anon)} / ${f(split.file)} |`;
     process.stderr.write(`${row}\n`);
     return row;
   } finally {
     await stopAgent(agent);
+    await runtime?.dispose();
     await rm(dirs.base, { recursive: true, force: true });
   }
 }
@@ -196,10 +217,10 @@ async function main(): Promise<void> {
     await fixture.cleanup();
   }
   process.stdout.write(
-    `Agent process memory (MiB), ${String(NICS)} fixture NICs, idle sampled ${String(seconds)} s, peak after 20 × ${String(NICS)} concurrent prepares, node ${process.version}\n\n`,
+    `Agent process memory (MiB), ${String(NICS)} fixture NICs${live ? ', NRI (fake runtime) and netlink on' : ''}, idle sampled ${String(seconds)} s, peak after 20 × ${String(NICS)} concurrent prepares, node ${process.version}\n\n`,
   );
   process.stdout.write(
-    '| variant | idle RSS median | idle RSS max | heap used | heap total | external | VmHWM idle | VmHWM after prepares | RSS after prepares |\n|---|---|---|---|---|---|---|---|---|\n',
+    '| variant | idle RSS median | idle RSS max | heap used | heap total | young gen | external | VmHWM idle | VmHWM after prepares | RSS after prepares | after prepares: heap used / total / young gen | after prepares: RSS anonymous / file |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n',
   );
   process.stdout.write(`${rows.join('\n')}\n\n`);
   process.stdout.write('| module imported alone | RSS | heap used | heap total |\n|---|---|---|---|\n');
