@@ -7,7 +7,8 @@
 // their unprepares. Then what each dependency costs on its own: a fresh `node` that imports only it,
 // after two full GCs.
 // KND_BENCH_BASELINE_AGENT=<another build's dist/node-agent/src/main.js> adds that build as a variant;
-// KND_BENCH_NODE_FLAGS="--a=1;--b=2 --c=3" adds this tree with each ';'-separated flag set.
+// KND_BENCH_NODE_FLAGS="--a=1;--b=2 --c=3" adds this tree with each ';'-separated flag set instead of
+// the image's node flags (Dockerfile.agent's ENTRYPOINT, which "this tree" runs with).
 // Run: npx tsc -p tsconfig.json --noEmit false --outDir /tmp/knd-mem-dist && ln -s $PWD/node_modules /tmp/knd-mem-dist/ &&
 //      KND_KUBECONFIG=... node /tmp/knd-mem-dist/bench/agent-memory.js [seconds]   (from the repo root)
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
 import { makeSysfsFixture, manyNics } from '../test/support/sysfs-fixture.js';
 import { registerLikeKubelet, type WireClaim } from '../test/support/kubelet-client.js';
 import { FakeRuntime } from '../test/support/nri/fake-runtime.js';
+import { agentNodeFlags } from '../test/support/agent-process.js';
 import {
   agentDirs,
   agentMain,
@@ -57,7 +59,12 @@ const variants: Variant[] = [
   ...(baseline
     ? [{ label: process.env['KND_BENCH_BASELINE_LABEL'] ?? 'baseline', main: baseline, nodeArgs: [] }]
     : []),
-  { label: process.env['KND_BENCH_LABEL'] ?? 'this tree', main: agentMain, nodeArgs: [] },
+  // as the image runs it (Dockerfile.agent's node flags)
+  {
+    label: process.env['KND_BENCH_LABEL'] ?? 'this tree',
+    main: agentMain,
+    nodeArgs: agentNodeFlags(repoRoot),
+  },
   ...(process.env['KND_BENCH_NODE_FLAGS'] ?? '')
     .split(';')
     .map((f) => f.trim())
