@@ -93,6 +93,17 @@ async function heapFromMetrics(port: number): Promise<Record<string, number>> {
   // V8's young generation (new_space) is what a burst grows and an idle process keeps committed
   const m = /^knd_agent_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)$/m.exec(text);
   if (m?.[1]) out['new_space_total_bytes'] = Number(m[1]) / MiB;
+  // scavenges (what a smaller young generation makes more frequent): count and total seconds
+  for (const [key, suffix] of [
+    ['minor_gc_count', 'count'],
+    ['minor_gc_seconds', 'sum'],
+  ] as const) {
+    const g = new RegExp(
+      `^knd_agent_nodejs_gc_duration_seconds_${suffix}\\{kind="minor"\\} (\\S+)$`,
+      'm',
+    ).exec(text);
+    if (g?.[1]) out[key] = Number(g[1]);
+  }
   return out;
 }
 
@@ -135,6 +146,7 @@ async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<Wi
     const heap = await heapFromMetrics(agent.metricsPort);
     const idleHwm = (await procStatusKb(pid, 'VmHWM')) / 1024;
     const set = await claims();
+    const loadStarted = performance.now();
     for (let r = 0; r < 20; r++) {
       const res = await Promise.all(set.map((c) => client.prepare([c])));
       for (const [i, x] of res.entries()) {
@@ -143,13 +155,14 @@ async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<Wi
       }
       await client.unprepare(set);
     }
+    const loadMs = performance.now() - loadStarted;
     const peak = (await procStatusKb(pid, 'VmHWM')) / 1024;
     const afterLoad = (await procStatusKb(pid, 'VmRSS')) / 1024;
     const heapAfter = await heapFromMetrics(agent.metricsPort);
     const split = await smapsSplit(pid);
     client.close();
     const f = (n: number | undefined): string => (n === undefined ? '?' : n.toFixed(1));
-    const row = `| ${v.label} | ${f(median(rss))} | ${f(Math.max(...rss))} | ${f(heap['heap_size_used_bytes'])} | ${f(heap['heap_size_total_bytes'])} | ${f(heap['new_space_total_bytes'])} | ${f(heap['external_memory_bytes'])} | ${f(idleHwm)} | ${f(peak)} | ${f(afterLoad)} | ${f(heapAfter['heap_size_used_bytes'])} / ${f(heapAfter['heap_size_total_bytes'])} / ${f(heapAfter['new_space_total_bytes'])} | ${f(split.anon)} / ${f(split.file)} |`;
+    const row = `| ${v.label} | ${f(median(rss))} | ${f(Math.max(...rss))} | ${f(heap['heap_size_used_bytes'])} | ${f(heap['heap_size_total_bytes'])} | ${f(heap['new_space_total_bytes'])} | ${f(heap['external_memory_bytes'])} | ${f(idleHwm)} | ${f(peak)} | ${f(afterLoad)} | ${f(heapAfter['heap_size_used_bytes'])} / ${f(heapAfter['heap_size_total_bytes'])} / ${f(heapAfter['new_space_total_bytes'])} | ${f(split.anon)} / ${f(split.file)} | ${((heapAfter['minor_gc_count'] ?? NaN) - (heap['minor_gc_count'] ?? NaN)).toFixed(0)} / ${(((heapAfter['minor_gc_seconds'] ?? NaN) - (heap['minor_gc_seconds'] ?? NaN)) * 1000).toFixed(1)} ms | ${loadMs.toFixed(0)} ms |`;
     process.stderr.write(`${row}\n`);
     return row;
   } finally {
@@ -227,7 +240,7 @@ async function main(): Promise<void> {
     `Agent process memory (MiB), ${String(NICS)} fixture NICs${live ? ', NRI (fake runtime) and netlink on' : ''}, idle sampled ${String(seconds)} s, peak after 20 × ${String(NICS)} concurrent prepares, node ${process.version}\n\n`,
   );
   process.stdout.write(
-    '| variant | idle RSS median | idle RSS max | heap used | heap total | young gen | external | VmHWM idle | VmHWM after prepares | RSS after prepares | after prepares: heap used / total / young gen | after prepares: RSS anonymous / file |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n',
+    '| variant | idle RSS median | idle RSS max | heap used | heap total | young gen | external | VmHWM idle | VmHWM after prepares | RSS after prepares | after prepares: heap used / total / young gen | after prepares: RSS anonymous / file | scavenges during prepares: count / time | 20 rounds took |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
   );
   process.stdout.write(`${rows.join('\n')}\n\n`);
   process.stdout.write('| module imported alone | RSS | heap used | heap total |\n|---|---|---|---|\n');
