@@ -7,7 +7,8 @@
 // their unprepares. Then what each dependency costs on its own: a fresh `node` that imports only it,
 // after two full GCs.
 // KND_BENCH_BASELINE_AGENT=<another build's dist/node-agent/src/main.js> adds that build as a variant;
-// KND_BENCH_NODE_FLAGS="--a=1;--b=2 --c=3" adds this tree with each ';'-separated flag set.
+// KND_BENCH_NODE_FLAGS="--a=1;--b=2 --c=3" adds this tree with each ';'-separated flag set instead of
+// the image's node flags (Dockerfile.agent's ENTRYPOINT, which "this tree" runs with).
 // Run: npx tsc -p tsconfig.json --noEmit false --outDir /tmp/knd-mem-dist && ln -s $PWD/node_modules /tmp/knd-mem-dist/ &&
 //      KND_KUBECONFIG=... node /tmp/knd-mem-dist/bench/agent-memory.js [seconds]   (from the repo root)
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig, ResourceV1Api } from '@kubernetes/client-node';
 import { makeSysfsFixture, manyNics } from '../test/support/sysfs-fixture.js';
 import { registerLikeKubelet, type WireClaim } from '../test/support/kubelet-client.js';
+import { FakeRuntime } from '../test/support/nri/fake-runtime.js';
+import { agentNodeFlags } from '../test/support/agent-process.js';
 import {
   agentDirs,
   agentMain,
@@ -29,6 +32,8 @@ import {
 } from '../test/integration/dra-agent-harness.js';
 
 const seconds = Number(process.argv[2] ?? 20);
+/** KND_BENCH_LIVE=1: NRI plugin connected to a fake runtime and netlink discovery on (as on a node). */
+const live = process.env['KND_BENCH_LIVE'] === '1';
 const kubeconfigPath = process.env['KND_KUBECONFIG'];
 if (!kubeconfigPath) throw new Error('set KND_KUBECONFIG to the test control plane');
 const kubeconfig: string = kubeconfigPath;
@@ -54,7 +59,12 @@ const variants: Variant[] = [
   ...(baseline
     ? [{ label: process.env['KND_BENCH_BASELINE_LABEL'] ?? 'baseline', main: baseline, nodeArgs: [] }]
     : []),
-  { label: process.env['KND_BENCH_LABEL'] ?? 'this tree', main: agentMain, nodeArgs: [] },
+  // as the image runs it (Dockerfile.agent's node flags)
+  {
+    label: process.env['KND_BENCH_LABEL'] ?? 'this tree',
+    main: agentMain,
+    nodeArgs: agentNodeFlags(repoRoot),
+  },
   ...(process.env['KND_BENCH_NODE_FLAGS'] ?? '')
     .split(';')
     .map((f) => f.trim())
@@ -80,7 +90,28 @@ async function heapFromMetrics(port: number): Promise<Record<string, number>> {
     const m = new RegExp(`^knd_agent_nodejs_${name} (\\S+)$`, 'm').exec(text);
     if (m?.[1]) out[name] = Number(m[1]) / MiB;
   }
+  // V8's young generation (new_space) is what a burst grows and an idle process keeps committed
+  const m = /^knd_agent_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)$/m.exec(text);
+  if (m?.[1]) out['new_space_total_bytes'] = Number(m[1]) / MiB;
+  // scavenges (what a smaller young generation makes more frequent): count and total seconds
+  for (const [key, suffix] of [
+    ['minor_gc_count', 'count'],
+    ['minor_gc_seconds', 'sum'],
+  ] as const) {
+    const g = new RegExp(
+      `^knd_agent_nodejs_gc_duration_seconds_${suffix}\\{kind="minor"\\} (\\S+)$`,
+      'm',
+    ).exec(text);
+    if (g?.[1]) out[key] = Number(g[1]);
+  }
   return out;
+}
+
+/** Anonymous (heap, JIT code, malloc) vs file-backed (node binary, addon) resident MiB. */
+async function smapsSplit(pid: number): Promise<{ anon: number; file: number }> {
+  const text = await readFile(`/proc/${String(pid)}/smaps_rollup`, 'utf8');
+  const kb = (f: string): number => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { anon: kb('Anonymous') / 1024, file: (kb('Rss') - kb('Anonymous')) / 1024 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -88,6 +119,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<WireClaim[]>): Promise<string> {
   const dirs = await agentDirs();
+  // like the real node: the NRI plugin connected (to a fake runtime) and rtnetlink discovery live
+  const runtime = live ? new FakeRuntime() : undefined;
+  await runtime?.listen();
   const agent = await startAgent({
     nodeName: node,
     sysfsRoot: fixtureRoot,
@@ -96,8 +130,10 @@ async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<Wi
     logLevel: 'info',
     main: v.main,
     nodeArgs: v.nodeArgs,
+    ...(runtime ? { nriSocket: runtime.socketPath, extraArgs: ['--netlink=true'] } : {}),
   });
   try {
+    await runtime?.nextConnection();
     const pid = agent.child.pid ?? 0;
     const { client } = await registerLikeKubelet(agent.registrationSocket);
     await waitForSliceDevices(resource, node, NICS);
@@ -110,6 +146,7 @@ async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<Wi
     const heap = await heapFromMetrics(agent.metricsPort);
     const idleHwm = (await procStatusKb(pid, 'VmHWM')) / 1024;
     const set = await claims();
+    const loadStarted = performance.now();
     for (let r = 0; r < 20; r++) {
       const res = await Promise.all(set.map((c) => client.prepare([c])));
       for (const [i, x] of res.entries()) {
@@ -118,15 +155,19 @@ async function measure(v: Variant, fixtureRoot: string, claims: () => Promise<Wi
       }
       await client.unprepare(set);
     }
+    const loadMs = performance.now() - loadStarted;
     const peak = (await procStatusKb(pid, 'VmHWM')) / 1024;
     const afterLoad = (await procStatusKb(pid, 'VmRSS')) / 1024;
+    const heapAfter = await heapFromMetrics(agent.metricsPort);
+    const split = await smapsSplit(pid);
     client.close();
     const f = (n: number | undefined): string => (n === undefined ? '?' : n.toFixed(1));
-    const row = `| ${v.label} | ${f(median(rss))} | ${f(Math.max(...rss))} | ${f(heap['heap_size_used_bytes'])} | ${f(heap['heap_size_total_bytes'])} | ${f(heap['external_memory_bytes'])} | ${f(idleHwm)} | ${f(peak)} | ${f(afterLoad)} |`;
+    const row = `| ${v.label} | ${f(median(rss))} | ${f(Math.max(...rss))} | ${f(heap['heap_size_used_bytes'])} | ${f(heap['heap_size_total_bytes'])} | ${f(heap['new_space_total_bytes'])} | ${f(heap['external_memory_bytes'])} | ${f(idleHwm)} | ${f(peak)} | ${f(afterLoad)} | ${f(heapAfter['heap_size_used_bytes'])} / ${f(heapAfter['heap_size_total_bytes'])} / ${f(heapAfter['new_space_total_bytes'])} | ${f(split.anon)} / ${f(split.file)} | ${((heapAfter['minor_gc_count'] ?? NaN) - (heap['minor_gc_count'] ?? NaN)).toFixed(0)} / ${(((heapAfter['minor_gc_seconds'] ?? NaN) - (heap['minor_gc_seconds'] ?? NaN)) * 1000).toFixed(1)} ms | ${loadMs.toFixed(0)} ms |`;
     process.stderr.write(`${row}\n`);
     return row;
   } finally {
     await stopAgent(agent);
+    await runtime?.dispose();
     await rm(dirs.base, { recursive: true, force: true });
   }
 }
@@ -196,10 +237,10 @@ async function main(): Promise<void> {
     await fixture.cleanup();
   }
   process.stdout.write(
-    `Agent process memory (MiB), ${String(NICS)} fixture NICs, idle sampled ${String(seconds)} s, peak after 20 × ${String(NICS)} concurrent prepares, node ${process.version}\n\n`,
+    `Agent process memory (MiB), ${String(NICS)} fixture NICs${live ? ', NRI (fake runtime) and netlink on' : ''}, idle sampled ${String(seconds)} s, peak after 20 × ${String(NICS)} concurrent prepares, node ${process.version}\n\n`,
   );
   process.stdout.write(
-    '| variant | idle RSS median | idle RSS max | heap used | heap total | external | VmHWM idle | VmHWM after prepares | RSS after prepares |\n|---|---|---|---|---|---|---|---|---|\n',
+    '| variant | idle RSS median | idle RSS max | heap used | heap total | young gen | external | VmHWM idle | VmHWM after prepares | RSS after prepares | after prepares: heap used / total / young gen | after prepares: RSS anonymous / file | scavenges during prepares: count / time | 20 rounds took |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
   );
   process.stdout.write(`${rows.join('\n')}\n\n`);
   process.stdout.write('| module imported alone | RSS | heap used | heap total |\n|---|---|---|---|\n');

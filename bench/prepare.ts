@@ -182,7 +182,8 @@ async function main(): Promise<void> {
         kubeconfig,
         logLevel: 'info',
         main: a.main,
-        nodeArgs: agentNodeArgs,
+        // unset: the image's node flags (the harness default)
+        ...(agentNodeArgs.length > 0 ? { nodeArgs: agentNodeArgs } : {}),
       });
       running.push({ agent, base: dirs.base });
       const { client } = await registerLikeKubelet(agent.registrationSocket);

@@ -7,6 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Api, ResourceV1Api, ResourceV1ResourceClaim } from '@kubernetes/client-node';
+import { agentNodeFlags } from '../support/agent-process.js';
 import { waitFor } from '../support/kube.js';
 import { KubeletRegistrationClient } from '../support/kubelet-client.js';
 
@@ -61,14 +62,14 @@ export async function startAgent(opts: {
   logLevel?: string;
   /** The agent's compiled entry point (default: this repository's dist/, see buildAgent). */
   main?: string;
-  /** Options for node itself, before the entry point (e.g. V8 heap flags). */
+  /** Options for node itself, before the entry point (default: the image's, see agentNodeFlags). */
   nodeArgs?: string[];
 }): Promise<RunningAgent> {
   const logs: string[] = [];
   const child = spawn(
     process.execPath,
     [
-      ...(opts.nodeArgs ?? []),
+      ...(opts.nodeArgs ?? agentNodeFlags(repoRoot)),
       opts.main ?? agentMain,
       `--node-name=${opts.nodeName}`,
       `--kubeconfig=${opts.kubeconfig}`,

@@ -17,7 +17,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -123,12 +123,28 @@ async function removePidFileIfOurs(pidFile: string, pid: number): Promise<void> 
   }
 }
 
-/** Spawns `node <entry> <args>` detached, logs appended to $KND_RUN_DIR/logs/<name>.log, PID recorded. */
+/**
+ * The node options of the agent image's ENTRYPOINT (Dockerfile.agent: `node <flags> <entry>`), so the
+ * agent started here runs with the V8 settings it ships with.
+ */
+export function agentNodeFlags(repoRoot: string): string[] {
+  const text = readFileSync(path.join(repoRoot, 'Dockerfile.agent'), 'utf8');
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(text);
+  if (!m?.[1]) throw new Error('Dockerfile.agent has no exec-form ENTRYPOINT');
+  const argv = JSON.parse(m[1]) as string[];
+  return argv.slice(1, -1);
+}
+
+/**
+ * Spawns `node <nodeArgs> <entry> <args>` detached, logs appended to $KND_RUN_DIR/logs/<name>.log, PID
+ * recorded.
+ */
 export async function startNodeProcess(
   name: string,
   entry: string,
   args: readonly string[],
   options: ProcessOptions = {},
+  nodeArgs: readonly string[] = [],
 ): Promise<ManagedProcess> {
   const runDir = runDirOf(options);
   const logDir = path.join(runDir, 'logs');
@@ -139,10 +155,10 @@ export async function startNodeProcess(
   const pidFile = path.join(pidDir, `${name}.pid`);
   const handle = await open(logPath, 'a');
   const { size: startOffsetBytes } = await handle.stat();
-  await handle.write(`\n=== ${new Date().toISOString()} node ${entry} ${args.join(' ')}\n`);
+  await handle.write(`\n=== ${new Date().toISOString()} node ${[...nodeArgs, entry, ...args].join(' ')}\n`);
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [entry, ...args], {
+    child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
       cwd: repoRootOf(options),
       env: { ...process.env, ...(options.env ?? {}) },
       detached: true,
@@ -280,7 +296,13 @@ export async function startAgent(
   const entry = requireEntry(distDir, AGENT_ENTRY_SOURCE);
   await mkdir(settings.stateDir, { recursive: true });
   await mkdir(settings.cdiDir, { recursive: true });
-  const proc = await startNodeProcess('knd-agent', entry, agentArgs(settings), options);
+  const proc = await startNodeProcess(
+    'knd-agent',
+    entry,
+    agentArgs(settings),
+    options,
+    agentNodeFlags(repoRootOf(options)),
+  );
   await waitReady(
     proc,
     `/readyz on 127.0.0.1:${settings.metricsPort}`,

@@ -5,6 +5,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { agentNodeFlags } from '../support/agent-process.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -97,7 +98,11 @@ describe.each(files)('%s', (file) => {
   it('starts the compiled entry point of its program', () => {
     const entry = ins.find((i) => i.op === 'ENTRYPOINT')?.args ?? '';
     const program = file === 'Dockerfile.operator' ? 'operator' : 'node-agent';
-    expect(JSON.parse(entry)).toEqual(['node', `dist/${program}/src/main.js`]);
+    const argv = JSON.parse(entry) as string[];
+    expect(argv[0]).toBe('node');
+    expect(argv.at(-1)).toBe(`dist/${program}/src/main.js`);
+    // anything in between is a node option (V8 flags), never a program argument
+    for (const flag of argv.slice(1, -1)) expect(flag).toMatch(/^--[a-z-]+=\S+$/);
     // tsc (rootDir ".", outDir dist) emits dist/<program>/src/main.js from this source
     expect(existsSync(join(root, program, 'src', 'main.ts'))).toBe(true);
   });
@@ -112,6 +117,11 @@ describe('Dockerfile.operator', () => {
 
 describe('Dockerfile.agent', () => {
   const final = finalStage(parsed['Dockerfile.agent']);
+  it('caps V8 young generation, the flags the test and bench agents are started with', () => {
+    const entry = JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]') as string[];
+    expect(entry).toContain('--max-semi-space-size=2');
+    expect(agentNodeFlags(root)).toEqual(entry.slice(1, -1));
+  });
   it('installs iproute2 and ethtool in the image', () => {
     const apt = final.filter((i) => i.op === 'RUN' && i.args.includes('apt-get install')).map((i) => i.args);
     expect(apt.join(' ')).toMatch(/\biproute2\b/);
