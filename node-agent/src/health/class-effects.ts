@@ -9,7 +9,7 @@ import { DRIVER_NAME } from '../../../lib/api/constants.js';
 import { DEFAULT_TAINT_EFFECT, strongerEffect, type TaintEffect } from '../../../lib/api/device-taints.js';
 import type { NetworkDeviceClassSpec } from '../../../lib/api/network-device-class.js';
 import { SelectorCache, type DraDeviceJson } from '../../../lib/cel/device-model.js';
-import { classExpressions } from '../../../operator/src/render/device-class.js';
+import { classExpressions } from '../../../lib/cel/selector-cel.js';
 
 export interface ClassEffect {
   name: string;

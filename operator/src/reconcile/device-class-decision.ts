@@ -3,7 +3,8 @@
 import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
 import type { ResourceSliceJson } from '../../../lib/cel/device-model.js';
 import type { DeviceMatcher } from '../match/device-matcher.js';
-import { classExpressions, renderDeviceClass } from '../render/device-class.js';
+import { classExpressions } from '../../../lib/cel/selector-cel.js';
+import { renderDeviceClass } from '../render/device-class.js';
 import type { DeviceClass } from '../render/dra-objects.js';
 import { validateNetworkDeviceClass } from '../render/validate-spec.js';
 import { Reason } from '../status/conditions.js';
