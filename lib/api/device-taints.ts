@@ -25,6 +25,13 @@ export const TAINT_EFFECTS = ['None', 'NoSchedule', 'NoExecute'] as const;
 export type TaintEffect = (typeof TAINT_EFFECTS)[number];
 export const DEFAULT_TAINT_EFFECT: TaintEffect = 'NoSchedule';
 
+/**
+ * Label the agent puts on its ResourceSlices once the apiserver dropped the taints it wrote
+ * (DRADeviceTaints off); the operator reports it in the DeviceTaints condition.
+ */
+export const LABEL_DEVICE_TAINTS = `${DRIVER_NAME}/device-taints`;
+export const DEVICE_TAINTS_UNSUPPORTED = 'unsupported';
+
 /** resource.k8s.io/v1 limits: taints per device, and devices per slice once any device has one. */
 export const MAX_TAINTS_PER_DEVICE = 16;
 export const MAX_DEVICES_PER_SLICE_WITH_TAINTS = 64;

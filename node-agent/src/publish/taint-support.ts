@@ -4,10 +4,8 @@
 // After such a drop the publisher writes its slices without taints (or every reconcile would
 // differ and write again) and labels them LABEL_DEVICE_TAINTS=unsupported, which the operator
 // turns into the DeviceTaints condition of the NetworkDeviceClasses.
+import { DEVICE_TAINTS_UNSUPPORTED, LABEL_DEVICE_TAINTS } from '../../../lib/api/device-taints.js';
 import type { ResourceSlice, SliceDevice } from './slice-builder.js';
-
-export const LABEL_DEVICE_TAINTS = 'knd.dev/device-taints';
-export const DEVICE_TAINTS_UNSUPPORTED = 'unsupported';
 
 export type TaintSupport = 'unknown' | 'served' | 'dropped';
 

@@ -9,6 +9,7 @@ import { resourcePath, type KubeRestClient } from '../../../lib/kube/rest-client
 import type { Condition } from '../../../lib/api/network-device-class.js';
 import type { DeviceClass, ResourceClaimTemplate } from '../render/dra-objects.js';
 import { readyCondition, Reason, statusChanged, type ReadyState } from '../status/conditions.js';
+import { deviceTaintsCondition } from '../match/taint-status.js';
 import type { Decision } from './decision.js';
 
 export interface SourceRef {
@@ -87,15 +88,17 @@ export class Executor {
         }
       }
     }
-    const conditions = [
-      readyCondition(ready, src.generation, src.status?.conditions, this.now().toISOString()),
-    ];
+    const nowIso = this.now().toISOString();
+    const conditions = [readyCondition(ready, src.generation, src.status?.conditions, nowIso)];
+    if (decision.taints)
+      conditions.push(deviceTaintsCondition(decision.taints, src.generation, src.status?.conditions, nowIso));
     const status: Record<string, unknown> = {
       ...(src.generation !== undefined ? { observedGeneration: src.generation } : {}),
       conditions,
       [nameField]: decision.generatedName,
       matchedDevices: decision.counts.devices,
       matchedNodes: decision.counts.nodes,
+      ...(decision.taints ? { taintedDevices: decision.taints.taintedDevices } : {}),
     };
     if (!statusChanged(src.status, status)) return { wrote, written, statusWritten: false, ready };
     const oldReady = src.status?.conditions?.find((c) => c.type === 'Ready');
