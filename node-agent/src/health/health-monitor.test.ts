@@ -1,0 +1,112 @@
+import { describe, expect, it } from '@jest/globals';
+import { silentLogger } from '../../../lib/util/logger.js';
+import type { DeviceTaint } from '../../../lib/api/device-taints.js';
+import type { InventoryDevice } from '../inventory/build-devices.js';
+import type { AttachRecord } from '../netns/contract.js';
+import { startHealthMonitor } from './health-monitor.js';
+import type { LinkState } from './link-reader.js';
+
+const dev = (name: string, ifName: string): InventoryDevice => ({
+  name,
+  attributes: { 'knd.dev/ifName': { string: ifName } },
+  host: { ifName, charDevices: [] },
+});
+const up: LinkState = { adminUp: true, carrier: true, operstate: 'up' };
+const noCarrier: LinkState = { adminUp: true, carrier: false, operstate: 'down' };
+
+/** A monitor over fake places; `links[place][ifName]` is what `ip -j link show` would say. */
+function harness(devices: InventoryDevice[], records: AttachRecord[] = []) {
+  const links = new Map<string, Map<string, LinkState>>([['host', new Map()]]);
+  const published: ReadonlyMap<string, DeviceTaint[]>[] = [];
+  const watched: string[] = [];
+  let clock = 1_000_000;
+  const monitor = startHealthMonitor({
+    devices: () => devices,
+    isPinned: () => false,
+    attachRecords: () => Promise.resolve(records),
+    readLinks: (place) => {
+      const l = links.get(place);
+      return l ? Promise.resolve(new Map(l)) : Promise.reject(new Error(`no namespace ${place}`));
+    },
+    rdmaPortStates: () => Promise.resolve([]),
+    linkEvents: (place) => ({
+      start: () => watched.push(place),
+      stop: () => undefined,
+    }),
+    effectOf: () => 'NoSchedule',
+    onTaints: (t) => published.push(t),
+    holdMs: 5000,
+    resyncIntervalMs: 60_000,
+    logger: silentLogger(),
+    nowMs: () => clock,
+  });
+  return {
+    links,
+    published,
+    watched,
+    monitor,
+    tick: (ms: number) => {
+      clock += ms;
+    },
+    last: () => published.at(-1),
+  };
+}
+
+describe('health monitor', () => {
+  it('taints a host NIC that loses carrier, and untaints it only after the hold time', async () => {
+    const h = harness([dev('nic0', 'eth1')]);
+    h.links.get('host')?.set('eth1', up);
+    await h.monitor.checkNow();
+    expect(h.published).toEqual([]);
+    h.links.get('host')?.set('eth1', noCarrier);
+    await h.monitor.checkNow();
+    expect(h.last()?.get('nic0')?.[0]).toMatchObject({ key: 'knd.dev/unhealthy', value: 'NoCarrier' });
+    h.links.get('host')?.set('eth1', up);
+    h.tick(1000);
+    await h.monitor.checkNow();
+    expect(h.published).toHaveLength(1);
+    h.tick(5000);
+    await h.monitor.checkNow();
+    expect(h.last()?.size).toBe(0);
+    h.monitor.stop();
+  });
+
+  it('watches a device moved into a pod in that namespace, under its pod name', async () => {
+    const rec: AttachRecord = {
+      claimUid: 'c1',
+      podUid: 'p1',
+      deviceName: 'nic0',
+      netnsPath: '/proc/42/ns/net',
+      podIfName: 'net1',
+      host: {} as AttachRecord['host'],
+      result: { ifName: 'net1', mac: '', addresses: [] },
+    };
+    const h = harness([dev('nic0', 'eth1')], [rec]);
+    h.links.set('/proc/42/ns/net', new Map([['net1', noCarrier]]));
+    await h.monitor.checkNow();
+    expect(h.watched).toEqual(['host', '/proc/42/ns/net']);
+    expect(h.last()?.get('nic0')?.[0]?.value).toBe('NoCarrier');
+    h.monitor.stop();
+  });
+
+  it('leaves a device mid-move (record without result) and an unreadable namespace unobserved', async () => {
+    const moving: AttachRecord = {
+      claimUid: 'c1',
+      podUid: 'p1',
+      deviceName: 'nic0',
+      netnsPath: '/proc/42/ns/net',
+      podIfName: 'net1',
+      host: {} as AttachRecord['host'],
+    };
+    const gone: AttachRecord = {
+      ...moving,
+      deviceName: 'nic1',
+      netnsPath: '/proc/43/ns/net',
+      result: { ifName: 'net1', mac: '', addresses: [] },
+    };
+    const h = harness([dev('nic0', 'eth1'), dev('nic1', 'eth2')], [moving, gone]);
+    await h.monitor.checkNow();
+    expect(h.published).toEqual([]);
+    h.monitor.stop();
+  });
+});
