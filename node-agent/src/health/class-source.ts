@@ -64,6 +64,12 @@ export function startClassSource(opts: {
       } else {
         effects = [];
       }
+      opts.logger.info('taint effects of NetworkDeviceClasses', {
+        classes: list.items.length,
+        effects: Object.fromEntries(
+          list.items.map((c) => [c.name, c.spec.taintEffect ?? DEFAULT_TAINT_EFFECT]),
+        ),
+      });
       opts.onChange();
     } catch (e) {
       const msg = (e as Error).message;
