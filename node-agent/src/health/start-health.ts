@@ -40,7 +40,7 @@ export function startHealth(
   deps: {
     kubeConfig: KubeEndpoint;
     inventory: Pick<Inventory, 'devices' | 'lookup'>;
-    store: Pick<PlanStore, 'listAttachRecords'>;
+    store: Pick<PlanStore, 'listAttachRecords' | 'onAttachRecordsChanged'>;
     broadcaster: HealthBroadcaster;
     publish: (devices: SliceDevice[]) => void;
     logger: Logger;
@@ -83,6 +83,10 @@ export function startHealth(
     logger: log,
   });
   void classes.refresh();
+  // an attach completing or a detach starting moves the place to watch: look again at once
+  const unsubscribe = deps.store.onAttachRecordsChanged(() => {
+    monitor.devicesChanged();
+  });
   return {
     devicesChanged(d) {
       devices = d;
@@ -90,6 +94,7 @@ export function startHealth(
       monitor.devicesChanged();
     },
     stop() {
+      unsubscribe();
       classes.stop();
       monitor.stop();
     },
