@@ -14,7 +14,7 @@ const dev = (name: string, ifName: string): InventoryDevice => ({
 const up: LinkState = { adminUp: true, carrier: true, operstate: 'up' };
 const noCarrier: LinkState = { adminUp: true, carrier: false, operstate: 'down' };
 
-/** A monitor over fake places; `links[place][ifName]` is what `ip -j link show` would say. */
+/** A monitor over fake places; `links[place][ifName]` is what a link dump there would say. */
 function harness(devices: InventoryDevice[], records: AttachRecord[] = []) {
   const links = new Map<string, Map<string, LinkState>>([['host', new Map()]]);
   const published: ReadonlyMap<string, DeviceTaint[]>[] = [];

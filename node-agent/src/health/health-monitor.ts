@@ -8,13 +8,15 @@
 //   kubelet health stream, KEP-4680).
 // - Where a device is: an attach record with a result -> the pod's network namespace (its
 //   podIfName there); a record without a result -> moving (not observed); otherwise the host.
-// - Triggers: `ip monitor` link events in the host namespace and in every pod namespace holding a
-//   device (a veth peer going down shows there as NO-CARRIER), inventory changes, attach records
-//   written or deleted (main wires PlanStore.onAttachRecordsChanged to devicesChanged), a hold
-//   expiring, and a safety re-check every resyncIntervalMs (default 5 s). Evaluations never overlap; a trigger during one causes exactly one more.
-//   Latency from a link event to onTaints: one `ip -j link show` per place (a few ms).
-// - Failures: a place that cannot be read (namespace gone, nsenter missing) is logged once per
-//   distinct error and left unobserved (its devices keep their taint state); never throws out.
+// - Triggers: rtnetlink link notifications (inventory/link-events.ts) in the host namespace and in
+//   every pod namespace holding a device (a veth peer going down shows there as no carrier),
+//   inventory changes, attach records written or deleted (main wires
+//   PlanStore.onAttachRecordsChanged to devicesChanged), a hold expiring, and a safety re-check
+//   every resyncIntervalMs (default 5 s). Evaluations never overlap; a trigger during one causes
+//   exactly one more. Latency from a link event to onTaints: one rtnetlink link dump per place
+//   (well under a millisecond).
+// - Failures: a place that cannot be read (namespace gone) is logged once per distinct error and
+//   left unobserved (its devices keep their taint state); never throws out.
 // - Read-only: nothing here changes kernel state.
 import type { DeviceTaint, TaintEffect } from '../../../lib/api/device-taints.js';
 import type { Logger } from '../../../lib/util/logger.js';

@@ -11,7 +11,7 @@
 // - otherwise healthy. Unknown (nothing observed) keeps whatever the planner had.
 import { HealthReason, type HealthReasonName } from '../../../lib/api/device-taints.js';
 
-/** One link as `ip -j link show` reports it, plus RDMA port states when the device has RDMA. */
+/** One link as an rtnetlink link dump reports it, plus RDMA port states when the device has RDMA. */
 export interface LinkObservation {
   /** 'host' or the pod network namespace path. */
   place: string;

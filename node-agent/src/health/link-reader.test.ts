@@ -1,25 +1,36 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseIpLinkJson } from './link-reader.js';
+import { linkStates } from './link-reader.js';
 
-describe('parseIpLinkJson', () => {
-  it('reads admin state from UP and carrier from LOWER_UP / NO-CARRIER', () => {
-    const text = JSON.stringify([
-      { ifname: 'up0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' },
-      // a veth whose peer went down
-      { ifname: 'nocarrier0', flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], operstate: 'DOWN' },
-      { ifname: 'down0', flags: ['BROADCAST', 'MULTICAST'], operstate: 'DOWN' },
-      { ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], operstate: 'UNKNOWN' },
-      { flags: ['UP'] },
-    ]);
-    expect(Object.fromEntries(parseIpLinkJson(text))).toEqual({
+const link = (ifName: string, up: boolean, lowerUp: boolean | undefined, operstate?: string) => ({
+  index: 1,
+  ifName,
+  mtu: 1500,
+  mac: '',
+  up,
+  ...(lowerUp === undefined ? {} : { lowerUp }),
+  ...(operstate === undefined ? {} : { operstate }),
+});
+
+describe('linkStates', () => {
+  it('admin state from IFF_UP, carrier from IFF_LOWER_UP, operstate as reported', () => {
+    expect(
+      Object.fromEntries(
+        linkStates([
+          link('up0', true, true, 'up'),
+          // a veth whose peer went down
+          link('nocarrier0', true, false, 'down'),
+          link('down0', false, false, 'down'),
+          link('lo', true, true, 'unknown'),
+          link('old0', true, undefined),
+          link('', true, true),
+        ]),
+      ),
+    ).toEqual({
       up0: { adminUp: true, carrier: true, operstate: 'up' },
       nocarrier0: { adminUp: true, carrier: false, operstate: 'down' },
       down0: { adminUp: false, carrier: false, operstate: 'down' },
       lo: { adminUp: true, carrier: true, operstate: 'unknown' },
+      old0: { adminUp: true, carrier: false, operstate: 'unknown' },
     });
-  });
-
-  it('rejects output that is not a list', () => {
-    expect(() => parseIpLinkJson('{}')).toThrow('expected a JSON list');
   });
 });

@@ -1,12 +1,14 @@
-// Reads link state for the health monitor: `ip -j link show` in the host namespace, or inside a
-// pod's network namespace through `nsenter --net=<path>` (the link knd moved there), and the RDMA
-// port states from sysfs. Read-only. Each command is abandoned after timeoutMs (default 2 s); a
-// failure rejects with the command and its stderr (the monitor logs it and treats the place as
-// unobserved). parseIpLinkJson is pure.
-import { execFile } from 'node:child_process';
+// Reads link state for the health monitor: one rtnetlink link dump in the host namespace, or in a
+// pod's network namespace (a socket opened there, the link knd moved in), over the agent's netlink
+// socket layer (node-agent/src/netns/netlink-socket.ts; no child process), and the RDMA port
+// states from sysfs. Read-only. A failure (namespace gone, addon missing) rejects with what was
+// read; the monitor logs it and treats the place as unobserved. linkStates is pure.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wrap } from '../../../lib/util/result.js';
+import { NetlinkSocket } from '../netns/netlink-socket.js';
+import { parseLink, type LinkInfo } from '../netns/rtnl-decode.js';
+import { RTM_NEWLINK, dumpLinks } from '../netns/rtnl-encode.js';
 
 export interface LinkState {
   adminUp: boolean;
@@ -17,40 +19,29 @@ export interface LinkState {
 
 export const HOST_PLACE = 'host';
 
-/** `ip -j link show` output -> state per interface name. Throws on output that is not a JSON list. */
-export function parseIpLinkJson(text: string): Map<string, LinkState> {
-  const list: unknown = JSON.parse(text);
-  if (!Array.isArray(list)) throw new Error('ip -j link show: expected a JSON list');
+/** Parsed RTM_NEWLINK messages -> state per interface name. */
+export function linkStates(links: readonly LinkInfo[]): Map<string, LinkState> {
   const out = new Map<string, LinkState>();
-  for (const l of list as { ifname?: unknown; flags?: unknown; operstate?: unknown }[]) {
-    if (typeof l.ifname !== 'string') continue;
-    const flags = Array.isArray(l.flags) ? (l.flags as unknown[]) : [];
-    out.set(l.ifname, {
-      adminUp: flags.includes('UP'),
-      carrier: flags.includes('LOWER_UP') && !flags.includes('NO-CARRIER'),
-      operstate: typeof l.operstate === 'string' ? l.operstate.toLowerCase() : 'unknown',
-    });
+  for (const l of links) {
+    if (l.ifName === '') continue;
+    out.set(l.ifName, { adminUp: l.up, carrier: l.lowerUp === true, operstate: l.operstate ?? 'unknown' });
   }
   return out;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(wrap(`${cmd} ${args.join(' ')}`, new Error(stderr.trim() || err.message)));
-      else resolve(stdout);
-    });
-  });
-}
-
 /** Every link of `place` (HOST_PLACE or a network namespace path). */
-export async function readLinks(place: string, timeoutMs = 2000): Promise<Map<string, LinkState>> {
-  const ip = ['-j', 'link', 'show'];
-  const text =
-    place === HOST_PLACE
-      ? await run('ip', ip, timeoutMs)
-      : await run('nsenter', [`--net=${place}`, 'ip', ...ip], timeoutMs);
-  return parseIpLinkJson(text);
+export async function readLinks(place: string): Promise<Map<string, LinkState>> {
+  try {
+    const socket = new NetlinkSocket(place === HOST_PLACE ? {} : { netnsPath: place });
+    try {
+      const msgs = await socket.request(dumpLinks(), 'dump links');
+      return linkStates(msgs.filter((m) => m.type === RTM_NEWLINK).map(parseLink));
+    } finally {
+      socket.close();
+    }
+  } catch (e) {
+    throw wrap(`read links of ${place}`, e);
+  }
 }
 
 /** `ports/<n>/state` of an RDMA device, e.g. ["4: ACTIVE"]; empty when it has no ports dir. */
