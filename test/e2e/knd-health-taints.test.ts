@@ -91,6 +91,14 @@ class SliceWatch {
     this.abort?.abort();
   }
 
+  /** Calls cb after every slice event; returns the unsubscribe. */
+  onEvent(cb: () => void): () => void {
+    this.listeners.push(cb);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== cb);
+    };
+  }
+
   /**
    * Resolves with the time (Date.now()) of the first slice event after which pred holds for the
    * device of `ifName` (at once when it holds already).
@@ -182,6 +190,20 @@ describe('NIC health -> DRA device taints on the real node', () => {
   const setPeer = (i: number, state: 'up' | 'down') =>
     ip(['-n', nics.peerNetns, 'link', 'set', peer(i), state]);
   const timings: Record<string, number> = {};
+  const startTheAgent = async (): Promise<void> => {
+    agent = await startAgent({
+      nodeName: node.nodeName,
+      kubeconfig,
+      kubeletRootDir: node.kubeletRootDir,
+      nriSocketPath: node.nriSocketPath,
+      stateDir: path.join(runDirOf(), 'knd-health-e2e', 'state'),
+      cdiDir: '/var/run/cdi',
+      metricsPort: 18493,
+      optInVirtual: ['veth'],
+      extraArgs: [`--health-taint-hold-ms=${String(HOLD_MS)}`],
+    });
+    await waitKubeletRegistered(18493);
+  };
   /**
    * Applies the class with its effect and reads the effect back. Other suites on the shared control
    * plane apply their own copy of knd's CRDs at any time; a copy without spec.taintEffect rejects or
@@ -231,18 +253,7 @@ describe('NIC health -> DRA device taints on the real node', () => {
     await installCrds(repoRootOf());
     await kubectl(['create', 'namespace', NAMESPACE]);
     operator = await startKndOperator({ kubeconfig, healthPort: 18491, leaseName: `knd-health-${SUFFIX}` });
-    agent = await startAgent({
-      nodeName: node.nodeName,
-      kubeconfig,
-      kubeletRootDir: node.kubeletRootDir,
-      nriSocketPath: node.nriSocketPath,
-      stateDir: path.join(runDirOf(), 'knd-health-e2e', 'state'),
-      cdiDir: '/var/run/cdi',
-      metricsPort: 18493,
-      optInVirtual: ['veth'],
-      extraArgs: [`--health-taint-hold-ms=${String(HOLD_MS)}`],
-    });
-    await waitKubeletRegistered(18493);
+    await startTheAgent();
     await waitDevicesPublished(node.nodeName, nics.names);
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
@@ -318,7 +329,21 @@ describe('NIC health -> DRA device taints on the real node', () => {
     await deletePod(NAMESPACE, 'holder0');
     expect(await waitHostNic(nic(0))).toEqual(nics.initial.get(nic(0)));
     await new Promise((r) => setTimeout(r, 1000));
-    expect(healthTaint(slices.devices.get(nic(0)))?.value).toBe('NoCarrier');
+    const taintBefore = healthTaint(slices.devices.get(nic(0)));
+    expect(taintBefore?.value).toBe('NoCarrier');
+
+    // an agent restart keeps the taint and its timeAdded; no slice in between shows the NIC untainted
+    const untaintedSeen: string[] = [];
+    const off = slices.onEvent(() => {
+      const d = slices.devices.get(nic(0));
+      if (d !== undefined && healthTaint(d) === undefined) untaintedSeen.push(JSON.stringify(d));
+    });
+    await agent?.stop();
+    await startTheAgent();
+    await new Promise((r) => setTimeout(r, 2000));
+    off();
+    expect(untaintedSeen).toEqual([]);
+    expect(healthTaint(slices.devices.get(nic(0)))).toEqual(taintBefore);
 
     // `kubectl get ndc` counts it
     expect(await waitTaintedColumn(0, '1')).toBe('1');

@@ -15,7 +15,11 @@ const up: LinkState = { adminUp: true, carrier: true, operstate: 'up' };
 const noCarrier: LinkState = { adminUp: true, carrier: false, operstate: 'down' };
 
 /** A monitor over fake places; `links[place][ifName]` is what a link dump there would say. */
-function harness(devices: InventoryDevice[], records: AttachRecord[] = []) {
+function harness(
+  devices: InventoryDevice[],
+  records: AttachRecord[] = [],
+  initialTaints?: () => Promise<ReadonlyMap<string, DeviceTaint[]>>,
+) {
   const links = new Map<string, Map<string, LinkState>>([['host', new Map()]]);
   const published: ReadonlyMap<string, DeviceTaint[]>[] = [];
   const watched: string[] = [];
@@ -37,6 +41,7 @@ function harness(devices: InventoryDevice[], records: AttachRecord[] = []) {
     onTaints: (t) => published.push(t),
     holdMs: 5000,
     resyncIntervalMs: 60_000,
+    ...(initialTaints ? { initialTaints } : {}),
     logger: silentLogger(),
     nowMs: () => clock,
   });
@@ -57,14 +62,14 @@ describe('health monitor', () => {
     const h = harness([dev('nic0', 'eth1')]);
     h.links.get('host')?.set('eth1', up);
     await h.monitor.checkNow();
-    expect(h.published).toEqual([]);
+    expect(h.published.map((t) => t.size)).toEqual([0]);
     h.links.get('host')?.set('eth1', noCarrier);
     await h.monitor.checkNow();
     expect(h.last()?.get('nic0')?.[0]).toMatchObject({ key: 'knd.dev/unhealthy', value: 'NoCarrier' });
     h.links.get('host')?.set('eth1', up);
     h.tick(1000);
     await h.monitor.checkNow();
-    expect(h.published).toHaveLength(1);
+    expect(h.published).toHaveLength(2);
     h.tick(5000);
     await h.monitor.checkNow();
     expect(h.last()?.size).toBe(0);
@@ -106,7 +111,44 @@ describe('health monitor', () => {
     };
     const h = harness([dev('nic0', 'eth1'), dev('nic1', 'eth2')], [moving, gone]);
     await h.monitor.checkNow();
-    expect(h.published).toEqual([]);
+    expect(h.published.map((t) => t.size)).toEqual([0]);
+    h.monitor.stop();
+  });
+
+  it('keeps the taint an earlier run published (same timeAdded) and starts the hold when healthy', async () => {
+    const earlier: DeviceTaint = {
+      key: 'knd.dev/unhealthy',
+      value: 'AdminDown',
+      effect: 'NoExecute',
+      timeAdded: '2026-12-07T09:00:00Z',
+    };
+    const h = harness([dev('nic0', 'eth1'), dev('nic1', 'eth2')], [], () =>
+      Promise.resolve(
+        new Map([
+          ['nic0', [earlier]],
+          ['gone', [earlier]],
+        ]),
+      ),
+    );
+    h.links.get('host')?.set('eth1', noCarrier);
+    h.links.get('host')?.set('eth2', up);
+    await h.monitor.checkNow();
+    expect(h.last()?.get('nic0')).toEqual([{ ...earlier, value: 'NoCarrier', effect: 'NoSchedule' }]);
+    expect([...(h.last()?.keys() ?? [])]).toEqual(['nic0']);
+    h.links.get('host')?.set('eth1', up);
+    await h.monitor.checkNow();
+    expect(h.last()?.get('nic0')?.[0]?.timeAdded).toBe('2026-12-07T09:00:00Z');
+    h.tick(5000);
+    await h.monitor.checkNow();
+    expect(h.last()?.size).toBe(0);
+    h.monitor.stop();
+  });
+
+  it('starts empty when the earlier taints cannot be read, and reports once anyway', async () => {
+    const h = harness([dev('nic0', 'eth1')], [], () => Promise.reject(new Error('apiserver down')));
+    h.links.get('host')?.set('eth1', up);
+    await h.monitor.checkNow();
+    expect(h.published.map((t) => t.size)).toEqual([0]);
     h.monitor.stop();
   });
 });

@@ -2,8 +2,9 @@
 // knd.dev/unhealthy taints of the node's devices (docs/health.md).
 //
 // Contract:
-// - Caller: node-agent main. devicesChanged() after every inventory change; onTaints(taints) is
-//   called with the complete taint map whenever it changes (main merges it into the published
+// - Caller: node-agent main. devicesChanged() after every inventory change (the first call starts
+//   the monitor); onTaints(taints) is called with the complete taint map after the first evaluation
+//   and whenever it changes (main merges it into the published
 //   devices); onVerdicts(verdicts) with every device's current verdict after each evaluation (the
 //   kubelet health stream, KEP-4680).
 // - Where a device is: an attach record with a result -> the pod's network namespace (its
@@ -18,7 +19,13 @@
 // - Failures: a place that cannot be read (namespace gone) is logged once per distinct error and
 //   left unobserved (its devices keep their taint state); never throws out.
 // - Read-only: nothing here changes kernel state.
-import type { DeviceTaint, TaintEffect } from '../../../lib/api/device-taints.js';
+import {
+  HEALTH_TAINT_KEY,
+  HealthReason,
+  type DeviceTaint,
+  type HealthReasonName,
+  type TaintEffect,
+} from '../../../lib/api/device-taints.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { InventoryDevice } from '../inventory/build-devices.js';
 import type { LinkEventSource } from '../inventory/link-events.js';
@@ -31,7 +38,7 @@ import {
   type LinkVerdict,
 } from './link-health.js';
 import { HOST_PLACE, type LinkState } from './link-reader.js';
-import { planTaints, type TaintEntry } from './taint-planner.js';
+import { planTaints, rfc3339Seconds, type TaintEntry } from './taint-planner.js';
 
 export interface HealthMonitorDeps {
   devices: () => readonly InventoryDevice[];
@@ -43,7 +50,14 @@ export interface HealthMonitorDeps {
   /** Link events of a place (HOST_PLACE or a namespace path). */
   linkEvents: (place: string) => LinkEventSource;
   effectOf: (device: InventoryDevice) => TaintEffect;
+  /** Called after the first evaluation (even with no taints), then on every change. */
   onTaints: (taints: ReadonlyMap<string, DeviceTaint[]>) => void;
+  /**
+   * The taints this node's slices carry from an earlier agent run, read once before the first
+   * evaluation, so a restart keeps timeAdded (NoExecute tolerationSeconds count from it) and a
+   * running hold ends as planned. Failure: logged, start empty.
+   */
+  initialTaints?: () => Promise<ReadonlyMap<string, DeviceTaint[]>>;
   onVerdicts?: (verdicts: ReadonlyMap<string, LinkVerdict>) => void;
   holdMs: number;
   resyncIntervalMs?: number;
@@ -64,7 +78,8 @@ export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   const now = deps.nowMs ?? Date.now;
   let entries: ReadonlyMap<string, TaintEntry> = new Map();
   let taints: ReadonlyMap<string, DeviceTaint[]> = new Map();
-  let lastTaintsKey = '[]';
+  let lastTaintsKey: string | undefined;
+  let seeded = deps.initialTaints === undefined;
   const memory = new Map<string, LinkMemory>();
   /** Devices seen with a netdev on the host: losing it later is Gone. */
   const hadNetdev = new Set<string>();
@@ -96,7 +111,20 @@ export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     }
   };
 
+  const seed = async (): Promise<void> => {
+    seeded = true;
+    try {
+      entries = seedEntries((await deps.initialTaints?.()) ?? new Map(), now());
+      if (entries.size > 0) log.info('taints of the previous run kept', { devices: [...entries.keys()] });
+    } catch (e) {
+      log.warn('reading the taints of the previous run failed; starting without', {
+        error: (e as Error).message,
+      });
+    }
+  };
+
   const evaluate = async (): Promise<void> => {
+    if (!seeded) await seed();
     const devices = deps.devices();
     const records = await deps.attachRecords();
     const byDevice = new Map(records.map((r) => [r.deviceName, r]));
@@ -197,6 +225,11 @@ export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
           await evaluate();
         } catch (e) {
           log.error('health evaluation failed', { error: (e as Error).message });
+          // the caller publishes only after the first report: never leave it waiting
+          if (lastTaintsKey === undefined) {
+            lastTaintsKey = '';
+            deps.onTaints(taints);
+          }
         }
         for (const w of done) w();
       }
@@ -211,12 +244,18 @@ export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     if (!running) void run();
   }
 
-  const resync = setInterval(trigger, deps.resyncIntervalMs ?? 5000);
-  resync.unref();
-  trigger();
+  // the first evaluation (and the periodic re-check) wait for the first devicesChanged, the
+  // inventory's first scan: taints seeded from the slices are kept only for published devices
+  let resync: NodeJS.Timeout | undefined;
 
   return {
-    devicesChanged: trigger,
+    devicesChanged() {
+      if (!resync && !stopped) {
+        resync = setInterval(trigger, deps.resyncIntervalMs ?? 5000);
+        resync.unref();
+      }
+      trigger();
+    },
     checkNow() {
       return new Promise<void>((resolve) => {
         waiters.push(resolve);
@@ -226,7 +265,7 @@ export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     taints: () => taints,
     stop() {
       stopped = true;
-      clearInterval(resync);
+      if (resync) clearInterval(resync);
       if (wakeTimer) clearTimeout(wakeTimer);
       for (const w of watchers.values()) w.stop();
       watchers.clear();
@@ -234,4 +273,25 @@ export function startHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       waiters = [];
     },
   };
+}
+
+/**
+ * Planner entries from the knd.dev/unhealthy taints found in the slices: same reason and
+ * timeAdded. A taint written without a known reason value is kept under NoCarrier's rules (any
+ * unhealthy reason is handled alike by the planner); the next verdict decides.
+ */
+export function seedEntries(
+  found: ReadonlyMap<string, DeviceTaint[]>,
+  nowMs: number,
+): Map<string, TaintEntry> {
+  const out = new Map<string, TaintEntry>();
+  for (const [device, list] of found) {
+    const t = list.find((x) => x.key === HEALTH_TAINT_KEY);
+    if (!t) continue;
+    const reason = (Object.values(HealthReason) as string[]).includes(t.value)
+      ? (t.value as HealthReasonName)
+      : HealthReason.NoCarrier;
+    out.set(device, { reason, timeAdded: t.timeAdded !== '' ? t.timeAdded : rfc3339Seconds(nowMs) });
+  }
+  return out;
 }

@@ -3,10 +3,10 @@
 // link-health.ts, taint-planner.ts and class-effects.ts.
 // Off (undefined: main publishes the inventory's devices as they are) with --health-taints=false,
 // and with --netlink=false, where links are not the host's (a sysfs fixture).
-import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
+import { DRIVER_NAME, FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
 import type { DeviceTaint } from '../../../lib/api/device-taints.js';
 import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
-import { KubeRestClient } from '../../../lib/kube/rest-client.js';
+import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AgentConfig } from '../config.js';
 import type { HealthBroadcaster } from '../dra/device-health.js';
@@ -14,7 +14,8 @@ import type { InventoryDevice } from '../inventory/build-devices.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { netlinkLinkEvents } from '../inventory/link-events.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
-import type { SliceDevice } from '../publish/slice-builder.js';
+import { RESOURCE_API_VERSION, type SliceDevice } from '../publish/slice-builder.js';
+import { decodeManagedSlice } from '../publish/slice-decode.js';
 import { startClassSource } from './class-source.js';
 import { startHealthMonitor } from './health-monitor.js';
 import { HOST_PLACE, readLinks, readRdmaPortStates } from './link-reader.js';
@@ -36,7 +37,7 @@ export function withTaints(
 }
 
 export function startHealth(
-  cfg: Pick<AgentConfig, 'healthTaints' | 'healthTaintHoldMs' | 'netlink' | 'sysfsRoot'>,
+  cfg: Pick<AgentConfig, 'healthTaints' | 'healthTaintHoldMs' | 'netlink' | 'sysfsRoot' | 'nodeName'>,
   deps: {
     kubeConfig: KubeEndpoint;
     inventory: Pick<Inventory, 'devices' | 'lookup'>;
@@ -53,14 +54,23 @@ export function startHealth(
   }
   let devices: readonly InventoryDevice[] = deps.inventory.devices();
   let taints: ReadonlyMap<string, DeviceTaint[]> = new Map();
+  // nothing is published before the monitor's first report: publishing the devices without the
+  // taints an earlier run wrote would make them schedulable for a moment after every restart
+  let reported = false;
+  let scanned = false;
   const publish = (): void => {
-    deps.publish(withTaints(devices, taints));
+    if (reported) deps.publish(withTaints(devices, taints));
   };
+  const client = new KubeRestClient(deps.kubeConfig, {
+    fieldManager: FIELD_MANAGER_AGENT,
+    timeoutMs: 10_000,
+  });
   const classes = startClassSource({
-    client: new KubeRestClient(deps.kubeConfig, { fieldManager: FIELD_MANAGER_AGENT, timeoutMs: 10_000 }),
+    client,
     logger: log,
     onChange: () => {
-      monitor.devicesChanged();
+      // before the inventory's first report there is nothing to evaluate (see devicesChanged)
+      if (scanned) monitor.devicesChanged();
     },
   });
   const monitor = startHealthMonitor({
@@ -74,8 +84,10 @@ export function startHealth(
     effectOf: (d) => classes.effectOf(d),
     onTaints: (t) => {
       taints = t;
+      reported = true;
       publish();
     },
+    initialTaints: () => slicesTaints(client, cfg.nodeName),
     onVerdicts: (v) => {
       deps.broadcaster.setVerdicts(v);
     },
@@ -85,11 +97,12 @@ export function startHealth(
   void classes.refresh();
   // an attach completing or a detach starting moves the place to watch: look again at once
   const unsubscribe = deps.store.onAttachRecordsChanged(() => {
-    monitor.devicesChanged();
+    if (scanned) monitor.devicesChanged();
   });
   return {
     devicesChanged(d) {
       devices = d;
+      scanned = true;
       publish();
       monitor.devicesChanged();
     },
@@ -99,4 +112,18 @@ export function startHealth(
       monitor.stop();
     },
   };
+}
+
+/** The taints on this node's knd.dev slices now, per device (what an earlier run published). */
+async function slicesTaints(client: KubeRestClient, nodeName: string): Promise<Map<string, DeviceTaint[]>> {
+  const list = await client.listAll(
+    resourcePath(RESOURCE_API_VERSION, 'resourceslices'),
+    decodeManagedSlice,
+    {
+      fieldSelector: `spec.driver=${DRIVER_NAME},spec.nodeName=${nodeName}`,
+    },
+  );
+  const out = new Map<string, DeviceTaint[]>();
+  for (const s of list.items) for (const d of s.spec.devices) if (d.taints?.length) out.set(d.name, d.taints);
+  return out;
 }
