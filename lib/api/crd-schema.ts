@@ -123,6 +123,12 @@ export function networkDeviceClassCrd(): CustomResourceDefinition {
     [
       { name: 'DeviceClass', type: 'string', jsonPath: '.status.deviceClassName', priority: 1 },
       ...readyColumns,
+      {
+        name: 'Tainted',
+        type: 'integer',
+        jsonPath: '.status.taintedDevices',
+        description: 'Matching devices with a knd.dev/unhealthy taint',
+      },
     ],
   );
 }

@@ -5,6 +5,7 @@
 import type { NetworkConfig } from './network-config.js';
 import type { JsonSchema } from './network-config-schema.js';
 import { crdNetworkConfigSchema, conditionsSchema } from './crd-common.js';
+import { taintEffectSchema, type TaintEffect } from './device-taints.js';
 
 export type SriovRole = 'pf' | 'vf';
 
@@ -24,6 +25,8 @@ export interface NetworkDeviceClassSpec {
   selector?: DeviceSelectorSpec;
   cel?: string[];
   config?: NetworkConfig;
+  /** Effect of the health taint on the class's devices (lib/api/device-taints.ts); default NoSchedule. */
+  taintEffect?: TaintEffect;
 }
 
 export interface Condition {
@@ -41,6 +44,8 @@ export interface NetworkDeviceClassStatus {
   deviceClassName?: string;
   matchedDevices?: number;
   matchedNodes?: number;
+  /** Matched devices that carry a knd.dev health taint now. */
+  taintedDevices?: number;
 }
 
 export interface ObjectMetaLite {
@@ -143,6 +148,7 @@ export const networkDeviceClassSpecSchema: JsonSchema = {
       description:
         'Default NetworkConfig for every claim of the class (DeviceClass opaque config for driver knd.dev; a claim or profile config overrides it field by field).',
     },
+    taintEffect: taintEffectSchema,
   },
 };
 
@@ -161,5 +167,9 @@ export const networkDeviceClassStatusSchema: JsonSchema = {
       description: "knd.dev devices in the cluster's ResourceSlices that the class selects.",
     },
     matchedNodes: { type: 'integer', description: 'Nodes with at least one matched device.' },
+    taintedDevices: {
+      type: 'integer',
+      description: 'Matched devices that carry a knd.dev/unhealthy taint now (docs/health.md).',
+    },
   },
 };

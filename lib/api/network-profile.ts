@@ -6,6 +6,7 @@ import type { NetworkConfig } from './network-config.js';
 import type { JsonSchema } from './network-config-schema.js';
 import { crdNetworkConfigSchema, conditionsSchema } from './crd-common.js';
 import { celListSchema, type Condition, type ObjectMetaLite } from './network-device-class.js';
+import { tolerationsSchema, type DeviceToleration } from './device-taints.js';
 
 export const DEFAULT_ALIGNMENT_ATTRIBUTE = ATTR_PCIE_ROOT;
 /** Request names in generated ResourceClaimTemplates (what pods and configs refer to). */
@@ -25,6 +26,8 @@ export interface NetworkProfileSpec {
   selectors?: string[];
   config?: NetworkConfig;
   alignment?: AlignmentSpec;
+  /** Rendered into the ResourceClaimTemplate's NIC request. */
+  tolerations?: DeviceToleration[];
 }
 
 export interface NetworkProfileStatus {
@@ -98,6 +101,7 @@ export const networkProfileSpecSchema: JsonSchema = {
         },
       },
     },
+    tolerations: tolerationsSchema,
   },
   'x-kubernetes-validations': [
     {

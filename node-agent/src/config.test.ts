@@ -18,6 +18,8 @@ describe('parseAgentConfig', () => {
         filterCel: '',
         optInVirtual: '',
         publish: true,
+        healthTaints: true,
+        healthTaintHoldMs: 10000,
         nri: true,
         nriSocket: '/var/run/nri/nri.sock',
         claimCache: true,
@@ -46,6 +48,11 @@ describe('parseAgentConfig', () => {
     [['--node-name=n1', '--kubelet-root=/flag'], { KND_KUBELET_ROOT: '/env' }, { kubeletRoot: '/flag' }],
     [['--node-name=n1', '--publish'], { KND_PUBLISH: 'false' }, { publish: true }],
     [['--node-name=n1', '--opt-in-virtual', 'veth,macvlan'], {}, { optInVirtual: 'veth,macvlan' }],
+    [
+      ['--node-name=n1', '--health-taint-hold-ms=2500'],
+      { KND_HEALTH_TAINTS: 'false' },
+      { healthTaintHoldMs: 2500, healthTaints: false },
+    ],
     [
       ['--node-name=n1'],
       { KND_LOG_LEVEL: 'debug', KND_CLAIM_CACHE: '0' },

@@ -24,6 +24,10 @@ export interface AgentConfig {
   optInVirtual: string;
   /** Publish ResourceSlices for discovered devices. */
   publish: boolean;
+  /** Taint unhealthy devices in the slices (docs/health.md). */
+  healthTaints: boolean;
+  /** How long a device must be healthy again before its taint goes. */
+  healthTaintHoldMs: number;
   nri: boolean;
   nriSocket: string;
   /** No effect since the claim informer was removed; accepted so existing manifests keep working. */
@@ -94,6 +98,19 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     default: 'true',
     help: 'publish ResourceSlices for the discovered devices',
+  },
+  {
+    name: 'health-taints',
+    kind: 'bool',
+    default: 'true',
+    help: 'taint a device (knd.dev/unhealthy) in its ResourceSlice while its link is unhealthy',
+  },
+  {
+    name: 'health-taint-hold-ms',
+    kind: 'int',
+    default: '10000',
+    min: 0,
+    help: 'how long a device must stay healthy before its taint is removed (no flapping)',
   },
   { name: 'nri', kind: 'bool', default: 'true', help: 'run the NRI plugin that attaches devices to pods' },
   { name: 'nri-socket', kind: 'string', default: '/var/run/nri/nri.sock', help: "the runtime's NRI socket" },

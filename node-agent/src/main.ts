@@ -2,7 +2,8 @@
 // gracefully on SIGTERM/SIGINT. Order matters:
 //   1. plan store (durable state; drops plans from an earlier boot, converts older formats), then
 //      the CDI specs of its plans in this agent's rendering (cdi-resync.ts)
-//   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool)
+//   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool), with the health
+//      monitor's taints merged into the published devices
 //   3. claim reader (one GET per claim this node prepares; no informer) -> DRA plugin (DRA
 //      socket, then registration socket)
 //   4. NRI plugin (replays plans; see the note in startNri)
@@ -27,6 +28,7 @@ import { DraHandler } from './dra/prepare-handler.js';
 import { ClaimAddresses } from './dra/claim-addresses.js';
 import { IpAllocator } from '../../lib/ipam/ip-allocator.js';
 import { HealthBroadcaster } from './dra/device-health.js';
+import { startHealth, type HealthParts } from './health/start-health.js';
 import { loadDeviceFilter, startInventory } from './inventory/index.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PlanStore } from './plan-store/plan-store.js';
@@ -180,6 +182,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       })
     : undefined;
   const health = new HealthBroadcaster(cfg.nodeName);
+  // the inventory's first report comes after startHealth below (the scan is asynchronous)
+  const healthRef: { parts?: HealthParts } = {};
   let scanned = false;
   const inventory = startInventory({
     sysfsRoot: cfg.sysfsRoot,
@@ -195,10 +199,20 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       : {}),
     logger: log.child({ component: 'inventory' }),
     onChange: (devices) => {
-      publisher?.update(devices);
+      if (healthRef.parts) healthRef.parts.devicesChanged(devices);
+      else publisher?.update(devices);
       health.update(devices);
     },
   });
+  const healthParts = startHealth(cfg, {
+    kubeConfig: kc,
+    inventory,
+    store,
+    broadcaster: health,
+    publish: (devices) => publisher?.update(devices),
+    logger: log.child({ component: 'health' }),
+  });
+  if (healthParts) healthRef.parts = healthParts;
   void inventory.ready.then(() => {
     scanned = true;
   });
@@ -268,6 +282,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await nri?.plugin.stop();
         await nri?.status.drain();
         await plugin.stop();
+        healthParts?.stop();
         inventory.stop();
         await publisher?.stop();
         await http.close();

@@ -37,6 +37,7 @@ import {
 } from './informed-kinds.js';
 import { decideProfile } from './reconcile/profile-decision.js';
 import { effectiveSlices } from './match/effective-slices.js';
+import { taintStatus } from './match/taint-status.js';
 
 export interface ControllerOptions {
   client: KubeRestClient;
@@ -208,6 +209,7 @@ export class Controller {
         this.deviceClasses.store.get(name),
         this.sliceView(),
         this.counter,
+        (exprs) => taintStatus(exprs, this.sliceView(), this.matcher),
       );
       const r = await this.executor.execute(
         {

@@ -10,7 +10,7 @@ import type { DeviceSelectorSpec } from '../../lib/api/network-device-class.js';
 import { DRIVER_NAME } from '../../lib/api/constants.js';
 import type { DraDeviceJson } from '../../lib/cel/device-model.js';
 import { renderDocuments } from '../../operator/src/render/render-documents.js';
-import { celString, selectorToCel } from '../../operator/src/render/selector-cel.js';
+import { celString, selectorToCel } from '../../lib/cel/selector-cel.js';
 
 export interface CorpusDevice extends DraDeviceJson {
   name: string;

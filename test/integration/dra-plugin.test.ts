@@ -121,7 +121,12 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
       type: 'DRAPlugin',
       name: 'knd.dev',
       endpoint: join(dirs.kubeletRoot, 'plugins', 'knd.dev', 'dra.sock'),
-      supported_versions: ['v1.DRAPlugin', 'v1beta1.DRAPlugin', 'v1alpha1.DRAResourceHealth'],
+      supported_versions: [
+        'v1.DRAPlugin',
+        'v1beta1.DRAPlugin',
+        'v1.DRAResourceHealth',
+        'v1alpha1.DRAResourceHealth',
+      ],
     });
     for (const sock of [agent.registrationSocket, info.endpoint]) {
       expect((await stat(sock)).mode & 0o777).toBe(0o600);

@@ -124,9 +124,14 @@ export interface HealthMessage {
   }[];
 }
 
-/** Open v1alpha1.DRAResourceHealth/NodeWatchResources like the kubelet; resolves the first message. */
-export function watchHealthOnce(endpoint: string, timeoutMs = 5000): Promise<HealthMessage> {
-  const C = loadDraServices().clients.healthV1alpha1;
+/** Open <version>.DRAResourceHealth/NodeWatchResources like the kubelet; resolves the first message. */
+export function watchHealthOnce(
+  endpoint: string,
+  timeoutMs = 5000,
+  version: 'v1' | 'v1alpha1' = 'v1',
+): Promise<HealthMessage> {
+  const clients = loadDraServices().clients;
+  const C = version === 'v1' ? clients.healthV1 : clients.healthV1alpha1;
   const client = new C(`unix:${endpoint}`, grpc.credentials.createInsecure());
   return new Promise((resolve, reject) => {
     const fn = (

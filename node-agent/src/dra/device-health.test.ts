@@ -31,4 +31,28 @@ describe('deviceHealth', () => {
     expect(calls).toBe(1);
     expect(b.current()).toEqual([]);
   });
+
+  it('prefers the health monitor verdict (links in pods) and tells subscribers only of changes', () => {
+    const b = new HealthBroadcaster('node-a', () => 7);
+    let calls = 0;
+    b.subscribe(() => calls++);
+    b.update([{ name: 'a', attributes: { 'knd.dev/state': { string: 'up' } } }]);
+    const down = new Map([
+      ['a', { kind: 'unhealthy', reason: 'NoCarrier', message: 'no carrier (operstate down)' } as const],
+    ]);
+    b.setVerdicts(down);
+    b.setVerdicts(new Map(down));
+    expect(calls).toBe(2);
+    expect(b.current()).toEqual([
+      {
+        device: { pool_name: 'node-a', device_name: 'a' },
+        health: 'UNHEALTHY',
+        last_updated_time: 7,
+        health_check_timeout_seconds: 0,
+        message: 'NoCarrier: no carrier (operstate down)',
+      },
+    ]);
+    b.setVerdicts(new Map([['a', { kind: 'unknown', message: '' } as const]]));
+    expect(b.current()[0]?.health).toBe('HEALTHY');
+  });
 });

@@ -2,8 +2,11 @@
 // pkg/apis/dra-health/v1alpha1/api.proto). The kubelet wants the COMPLETE device list on every message;
 // devices missing from a message go Unknown after a timeout. Mapping of the kernel operstate (knd.dev/state
 // attribute): up -> HEALTHY; down, lowerlayerdown, notpresent, dormant -> UNHEALTHY (message says which); no
-// netdev (e.g. an RDMA-only function), "unknown" or anything else -> UNKNOWN.
+// netdev (e.g. an RDMA-only function), "unknown" or anything else -> UNKNOWN. The health monitor's
+// verdict (node-agent/src/health/), when it has one, wins: it also sees links inside pods, where
+// the inventory's last host state is stale, and has no hold time (this is the current state).
 import { DRIVER_NAME } from '../../../lib/api/constants.js';
+import type { LinkVerdict } from '../health/link-health.js';
 
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
 
@@ -35,8 +38,18 @@ export function deviceHealth(
   poolName: string,
   nowSec: number,
   timeoutSec = 0,
+  verdicts: ReadonlyMap<string, LinkVerdict> = new Map(),
 ): DeviceHealthEntry[] {
   return devices.map((d) => {
+    const v = verdicts.get(d.name);
+    if (v && v.kind !== 'unknown')
+      return {
+        device: { pool_name: poolName, device_name: d.name },
+        health: v.kind === 'healthy' ? 'HEALTHY' : 'UNHEALTHY',
+        last_updated_time: nowSec,
+        health_check_timeout_seconds: timeoutSec,
+        message: v.kind === 'healthy' ? v.message : `${v.reason}: ${v.message}`,
+      };
     const state = stateOf(d.attributes);
     const health: HealthStatus =
       state === 'up'
@@ -57,6 +70,8 @@ export function deviceHealth(
 /** Holds the latest device list and tells stream subscribers when it changes. */
 export class HealthBroadcaster {
   private devices: readonly HealthInputDevice[] = [];
+  private verdicts: ReadonlyMap<string, LinkVerdict> = new Map();
+  private verdictKey = '';
   private readonly subscribers = new Set<() => void>();
   private readonly poolName: string;
   private readonly nowSec: () => number;
@@ -70,8 +85,17 @@ export class HealthBroadcaster {
     for (const s of this.subscribers) s();
   }
 
+  /** The health monitor's verdicts; subscribers hear of it only when a verdict changed. */
+  setVerdicts(verdicts: ReadonlyMap<string, LinkVerdict>): void {
+    const key = JSON.stringify([...verdicts].sort(([a], [b]) => (a < b ? -1 : 1)));
+    this.verdicts = verdicts;
+    if (key === this.verdictKey) return;
+    this.verdictKey = key;
+    for (const s of this.subscribers) s();
+  }
+
   current(): DeviceHealthEntry[] {
-    return deviceHealth(this.devices, this.poolName, this.nowSec());
+    return deviceHealth(this.devices, this.poolName, this.nowSec(), 0, this.verdicts);
   }
 
   subscribe(cb: () => void): () => void {

@@ -24,7 +24,8 @@ import { bindUnix, removeSocket, shutdownServer, type SocketDir } from './unix-s
 
 export const DEFAULT_KUBELET_ROOT = '/var/lib/kubelet';
 export const SUPPORTED_VERSIONS = ['v1.DRAPlugin', 'v1beta1.DRAPlugin'] as const;
-export const HEALTH_SERVICE_VERSION = 'v1alpha1.DRAResourceHealth';
+/** Newest first: a 1.37+ kubelet picks v1, older ones know only v1alpha1 (same messages). */
+export const HEALTH_SERVICE_VERSIONS = ['v1.DRAResourceHealth', 'v1alpha1.DRAResourceHealth'] as const;
 
 export interface DraPluginOptions {
   driverName: string;
@@ -36,7 +37,7 @@ export interface DraPluginOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /**
-   * NIC link state for v1alpha1.DRAResourceHealth/NodeWatchResources; when set the service is served
+   * NIC health for DRAResourceHealth/NodeWatchResources (v1 and v1alpha1); when set the service is served
    * and advertised. Each stream gets the full list at once, on every change, and every
    * healthResendIntervalMs (default 30 000) so the kubelet never times devices out.
    */
@@ -134,7 +135,7 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
   const health = opts.health;
   const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   if (health) {
-    draServer.addService(services.healthV1alpha1, {
+    const healthImpl = {
       NodeWatchResources: (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const send = (): void => {
           if (!call.cancelled && call.writable) call.write({ devices: health.current() });
@@ -152,9 +153,11 @@ export function startDraPlugin(opts: DraPluginOptions): DraPlugin {
         call.on('error', done);
         send();
       },
-    });
+    };
+    draServer.addService(services.healthV1, healthImpl);
+    draServer.addService(services.healthV1alpha1, healthImpl);
   }
-  const supportedVersions: string[] = [...SUPPORTED_VERSIONS, ...(health ? [HEALTH_SERVICE_VERSION] : [])];
+  const supportedVersions: string[] = [...SUPPORTED_VERSIONS, ...(health ? HEALTH_SERVICE_VERSIONS : [])];
 
   const regServer = new grpc.Server();
   regServer.addService(services.registration, {

@@ -10,8 +10,15 @@ export const DRA_V1_PACKAGE = 'k8s.io.kubelet.pkg.apis.dra.v1';
 export const DRA_V1BETA1_PACKAGE = 'k8s.io.kubelet.pkg.apis.dra.v1beta1';
 export const REGISTRATION_PACKAGE = 'pluginregistration';
 export const HEALTH_V1ALPHA1_PACKAGE = 'v1alpha1';
+export const HEALTH_V1_PACKAGE = 'v1';
 
-const FILES = ['v1/api.proto', 'v1beta1/api.proto', 'pluginregistration/api.proto', 'health/v1alpha1.proto'];
+const FILES = [
+  'v1/api.proto',
+  'v1beta1/api.proto',
+  'pluginregistration/api.proto',
+  'health/v1alpha1.proto',
+  'health/v1.proto',
+];
 
 export function findDraProtoDir(startDir: string = dirname(fileURLToPath(import.meta.url))): string {
   let dir = startDir;
@@ -32,12 +39,14 @@ export interface DraServices {
   draV1beta1: grpc.ServiceDefinition;
   registration: grpc.ServiceDefinition;
   healthV1alpha1: grpc.ServiceDefinition;
+  healthV1: grpc.ServiceDefinition;
   /** Client constructors (tests' kubelet client). */
   clients: {
     draV1: grpc.ServiceClientConstructor;
     draV1beta1: grpc.ServiceClientConstructor;
     registration: grpc.ServiceClientConstructor;
     healthV1alpha1: grpc.ServiceClientConstructor;
+    healthV1: grpc.ServiceClientConstructor;
   };
 }
 
@@ -62,12 +71,14 @@ export function loadDraServices(protoDir: string = findDraProtoDir()): DraServic
     draV1beta1: lookup(root, `${DRA_V1BETA1_PACKAGE}.DRAPlugin`),
     registration: lookup(root, `${REGISTRATION_PACKAGE}.Registration`),
     healthV1alpha1: lookup(root, `${HEALTH_V1ALPHA1_PACKAGE}.DRAResourceHealth`),
+    healthV1: lookup(root, `${HEALTH_V1_PACKAGE}.DRAResourceHealth`),
   };
   cached = {
     draV1: clients.draV1.service,
     draV1beta1: clients.draV1beta1.service,
     registration: clients.registration.service,
     healthV1alpha1: clients.healthV1alpha1.service,
+    healthV1: clients.healthV1.service,
     clients,
   };
   return cached;

@@ -28,9 +28,22 @@ describe('rtnetlink reply parsing (known kernel layouts)', () => {
       mtu: 1500,
       mac: '02:00:5e:10:00:01',
       up: true,
+      lowerUp: true,
       alias: 'knd:x',
       kind: 'veth',
     });
+  });
+
+  it('RTM_NEWLINK: up without carrier (no IFF_LOWER_UP), IFLA_OPERSTATE down', () => {
+    const l = parseLink(
+      msg(
+        '34000000 1000 0200 01000000 00000000' +
+          '00 00 0100 05000000 01000000 00000000' +
+          '0900 0300 6574683100 000000' +
+          '0500 1000 02 000000',
+      ),
+    );
+    expect([l.ifName, l.up, l.lowerUp, l.operstate]).toEqual(['eth1', true, false, 'down']);
   });
 
   it('RTM_NEWADDR: IPv4 with IFA_FLAGS', () => {

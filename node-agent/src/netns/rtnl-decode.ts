@@ -6,6 +6,7 @@ import {
   IFA_ADDRESS,
   IFA_FLAGS,
   IFA_LOCAL,
+  IFF_LOWER_UP,
   IFF_UP,
   IFLA_ADDRESS,
   IFLA_IFALIAS,
@@ -13,6 +14,7 @@ import {
   IFLA_INFO_KIND,
   IFLA_LINKINFO,
   IFLA_MTU,
+  IFLA_OPERSTATE,
   RTA_DST,
   RTA_GATEWAY,
   RTA_OIF,
@@ -31,9 +33,16 @@ export interface LinkInfo {
   /** Empty for links without a hardware address. */
   mac: string;
   up: boolean;
+  /** IFF_LOWER_UP: the link has carrier (set by every parsed message; absent in hand-made values). */
+  lowerUp?: boolean;
+  /** RFC 2863 operational state as sysfs names it (up, down, lowerlayerdown, ...), when reported. */
+  operstate?: string;
   alias?: string;
   kind?: string;
 }
+
+/** IF_OPER_* (linux/if.h) -> the names /sys/class/net/<if>/operstate uses. */
+const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
 
 export interface AddrInfo {
   index: number;
@@ -76,7 +85,10 @@ export function parseLink(msg: NlMessage): LinkInfo {
     mtu: attrs.get(IFLA_MTU)?.readUInt32LE(0) ?? 0,
     mac: attrs.has(IFLA_ADDRESS) ? bytesToMac(attrs.get(IFLA_ADDRESS) ?? Buffer.alloc(0)) : '',
     up: (p.readUInt32LE(8) & IFF_UP) !== 0,
+    lowerUp: (p.readUInt32LE(8) & IFF_LOWER_UP) !== 0,
   };
+  const oper = attrs.get(IFLA_OPERSTATE);
+  if (oper !== undefined && oper.length >= 1) link.operstate = OPERSTATES[oper.readUInt8(0)] ?? 'unknown';
   const alias = str(attrs.get(IFLA_IFALIAS));
   if (alias !== undefined && alias !== '') link.alias = alias;
   const info = attrs.get(IFLA_LINKINFO);

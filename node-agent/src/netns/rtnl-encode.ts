@@ -32,7 +32,10 @@ export const IFLA_LINKINFO = 18;
 export const IFLA_IFALIAS = 20;
 export const IFLA_NET_NS_FD = 28;
 export const IFLA_INFO_KIND = 1;
+export const IFLA_OPERSTATE = 16;
 export const IFF_UP = 0x1;
+/** The driver signals L1 up (carrier), as `ip link` shows LOWER_UP. */
+export const IFF_LOWER_UP = 0x10000;
 
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;

@@ -116,6 +116,22 @@ describe('PlanStore', () => {
     expect(await s.getPlan('u1')).toEqual(plan('u1', ['p1']));
   });
 
+  it('tells attach record listeners after each put and delete, and a throwing listener fails nothing', async () => {
+    const s = await open();
+    const seen: number[] = [];
+    const off = s.onAttachRecordsChanged(() => {
+      seen.push(seen.length);
+    });
+    s.onAttachRecordsChanged(() => {
+      throw new Error('listener bug');
+    });
+    await s.putAttachRecord(record('u1', 'p1', 'nic0'));
+    await s.deleteAttachRecord({ claimUid: 'u1', podUid: 'p1', deviceName: 'nic0' });
+    off();
+    await s.putAttachRecord(record('u1', 'p1', 'nic0'));
+    expect(seen).toEqual([0, 1]);
+  });
+
   it.each([['../etc'], ['a/b'], [''], ['.hidden']])('refuses unsafe key %j', async (uid) => {
     const s = await open();
     await expect(s.getPlan(uid)).rejects.toThrow(/invalid claim uid/);

@@ -34,6 +34,7 @@
 //   plans:   putPlan(plan) getPlan(claimUid) listPlans() deletePlan(claimUid) plansForPod(podUid)
 //   records: putAttachRecord(rec) getAttachRecord(key) listAttachRecords() attachRecordsForPod(podUid)
 //            attachRecordsForClaim(claimUid) deleteAttachRecord(key)
+//            onAttachRecordsChanged(cb) -> unsubscribe (called after each put/delete took effect)
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../../lib/util/logger.js';
@@ -227,6 +228,31 @@ export class PlanStore implements NriPlanStore {
     this.guardWrite(`${ATTACHMENTS}/${name}`);
     await writeFileAtomic(this.recordsDir, name, JSON.stringify(env));
     this.records.set(name, structuredClone(record));
+    this.recordsChanged();
+  }
+
+  private readonly recordListeners = new Set<() => void>();
+
+  /**
+   * `cb` runs after every put/delete of an attach record (the health monitor learns at once where a
+   * device is). Must not throw; a throw is caught so the NRI hook that wrote the record never fails
+   * because of it.
+   */
+  onAttachRecordsChanged(cb: () => void): () => void {
+    this.recordListeners.add(cb);
+    return () => {
+      this.recordListeners.delete(cb);
+    };
+  }
+
+  private recordsChanged(): void {
+    for (const cb of this.recordListeners) {
+      try {
+        cb();
+      } catch (e) {
+        this.log.error('attach record listener failed', { error: (e as Error).message });
+      }
+    }
   }
 
   getAttachRecord(key: AttachRecordKey): Promise<AttachRecord | undefined> {
@@ -258,6 +284,7 @@ export class PlanStore implements NriPlanStore {
     this.guardWrite(`${ATTACHMENTS}/${name}`);
     await unlinkDurable(this.recordsDir, name);
     this.records.delete(name);
+    this.recordsChanged();
   }
 }
 

@@ -14,6 +14,9 @@
 // - Retry: a failed reconcile is retried with exponential backoff and jitter (500 ms doubling to
 //   10 s, each delay drawn from [d/2, d]: lib/util/backoff.ts; reset on success); a periodic resync (default 60 s) repairs external changes. The
 //   apiserver being down never stops the loop or the process; it converges when the apiserver returns.
+// - Device taints: the first write carrying taints tells whether the apiserver serves them
+//   (taint-support.ts). If it drops them, the publisher logs that once, labels its slices
+//   knd.dev/device-taints=unsupported and publishes without taints until the agent restarts.
 // - Never: write slices of another node or driver; crash the agent.
 import { FIELD_MANAGER_AGENT } from '../../../lib/api/constants.js';
 import { isNotFound } from '../../../lib/kube/errors.js';
@@ -31,6 +34,12 @@ import {
 } from './slice-builder.js';
 import { decodeManagedSlice } from './slice-decode.js';
 import { diffSlices, maxGeneration, type SliceAction } from './slice-diff.js';
+import {
+  labelUnsupported,
+  taintSupportFromWrite,
+  withoutTaints,
+  type TaintSupport,
+} from './taint-support.js';
 
 export interface PublisherOptions {
   kubeConfig: KubeEndpoint;
@@ -54,6 +63,8 @@ export interface PublisherStatus {
   failures: number;
   /** True when the last reconcile succeeded and no update is pending. */
   synced: boolean;
+  /** Device taints: not known yet, kept by the apiserver, or dropped by it. */
+  taints: TaintSupport;
 }
 
 export interface Publisher {
@@ -89,7 +100,21 @@ export function startPublisher(opts: PublisherOptions): Publisher {
   let owner: OwnerNode | undefined;
   let lastGeneration = 0;
   let warnedNoNode = false;
-  const st: PublisherStatus = { generation: 0, sliceCount: 0, failures: 0, synced: false };
+  const st: PublisherStatus = { generation: 0, sliceCount: 0, failures: 0, synced: false, taints: 'unknown' };
+
+  /** Learn taint support from what a write returned; on a drop, log once and publish again without. */
+  const noteWrite = (sent: ResourceSlice, returned: unknown): void => {
+    const seen = taintSupportFromWrite(sent, returned);
+    if (seen === undefined || st.taints === 'dropped') return;
+    if (seen === 'dropped') {
+      log.warn(
+        'the apiserver dropped the device taints of a ResourceSlice (DRADeviceTaints not enabled); publishing without taints, devices stay schedulable while unhealthy',
+        { slice: sent.metadata.name },
+      );
+      dirty = true;
+    }
+    st.taints = seen;
+  };
   let syncWaiters: { resolve: (s: PublisherStatus) => void }[] = [];
   let loopDone: Promise<void> = Promise.resolve();
 
@@ -120,12 +145,18 @@ export function startPublisher(opts: PublisherOptions): Publisher {
 
   const apply = async (a: SliceAction): Promise<void> => {
     if (a.op === 'create') {
-      await call(client.create(slicePath(), a.slice), `create ResourceSlice ${a.slice.metadata.name}`);
+      noteWrite(
+        a.slice,
+        await call(client.create(slicePath(), a.slice), `create ResourceSlice ${a.slice.metadata.name}`),
+      );
     } else if (a.op === 'replace') {
       const body = { ...a.slice, metadata: { ...a.slice.metadata, resourceVersion: a.resourceVersion } };
-      await call(
-        client.update(slicePath(a.slice.metadata.name), body),
-        `replace ResourceSlice ${a.slice.metadata.name}`,
+      noteWrite(
+        a.slice,
+        await call(
+          client.update(slicePath(a.slice.metadata.name), body),
+          `replace ResourceSlice ${a.slice.metadata.name}`,
+        ),
       );
     } else {
       try {
@@ -139,7 +170,12 @@ export function startPublisher(opts: PublisherOptions): Publisher {
   const reconcile = async (): Promise<void> => {
     await lookupOwner();
     const existing = await listSlices();
-    const devices = desired ?? [];
+    const dropped = st.taints === 'dropped';
+    const devices = dropped ? withoutTaints(desired ?? []) : (desired ?? []);
+    const build = (generation: number): ResourceSlice[] => {
+      const built = buildSlices({ ...base, generation });
+      return dropped ? labelUnsupported(built) : built;
+    };
     const base = {
       driverName: opts.driverName,
       nodeName: opts.nodeName,
@@ -149,10 +185,10 @@ export function startPublisher(opts: PublisherOptions): Publisher {
     };
     // Monotonic within this process even when slices were deleted behind our back.
     const current = Math.max(maxGeneration(existing), lastGeneration);
-    let slices = buildSlices({ ...base, generation: Math.max(current, 1) });
+    let slices = build(Math.max(current, 1));
     let actions = diffSlices(slices, existing);
     if (actions.length > 0 || current === 0) {
-      slices = buildSlices({ ...base, generation: current + 1 });
+      slices = build(current + 1);
       actions = diffSlices(slices, existing);
     }
     for (const a of actions) await apply(a);

@@ -1,14 +1,16 @@
 // Devices -> the ResourceSlice objects of one node's pool, in the exact JSON shape sent to the
 // apiserver (resource.k8s.io/v1 ResourceSlice). Pure.
 // - One pool per node, named after the node; driver knd.dev; spec.nodeName set.
-// - At most 128 devices per slice; more are split over several slices, all carrying the same
-//   pool.generation and pool.resourceSliceCount. An empty pool is one slice with no devices, so
+// - At most 128 devices per slice (64 once any device of the pool carries a taint, the API's limit);
+//   more are split over several slices, all carrying the same pool.generation and
+//   pool.resourceSliceCount. A device's taints (health, node-agent/src/health/) go out as given. An empty pool is one slice with no devices, so
 //   consumers can tell "no devices" from "driver not running".
 // - Deterministic names `<node>-<driver>-<index>` (so the publisher updates in place and finds its
 //   own slices after a restart) and, when the Node is known, a controller ownerReference to it so
 //   the slices are garbage-collected with the node.
 import { createHash } from 'node:crypto';
 import { LIMITS } from '../../../lib/api/constants.js';
+import { MAX_DEVICES_PER_SLICE_WITH_TAINTS, type DeviceTaint } from '../../../lib/api/device-taints.js';
 import type { Attributes } from '../inventory/attributes.js';
 
 export const RESOURCE_API_VERSION = 'resource.k8s.io/v1';
@@ -16,6 +18,8 @@ export const RESOURCE_API_VERSION = 'resource.k8s.io/v1';
 export interface SliceDevice {
   name: string;
   attributes: Attributes;
+  /** Absent or empty: no taints (the field is left out of the slice). */
+  taints?: DeviceTaint[];
 }
 
 export interface OwnerNode {
@@ -69,7 +73,9 @@ function labelValue(v: string): string {
 }
 
 export function buildSlices(input: BuildSlicesInput): ResourceSlice[] {
-  const per = input.maxDevicesPerSlice ?? LIMITS.maxDevicesPerSlice;
+  const tainted = input.devices.some((d) => (d.taints?.length ?? 0) > 0);
+  const max = input.maxDevicesPerSlice ?? LIMITS.maxDevicesPerSlice;
+  const per = tainted ? Math.min(max, MAX_DEVICES_PER_SLICE_WITH_TAINTS) : max;
   const devices = [...input.devices].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const chunks: SliceDevice[][] = [];
   for (let i = 0; i < devices.length; i += per) chunks.push(devices.slice(i, i + per));
@@ -98,9 +104,13 @@ export function buildSlices(input: BuildSlicesInput): ResourceSlice[] {
       driver: input.driverName,
       nodeName: input.nodeName,
       pool: { name: input.nodeName, generation: input.generation, resourceSliceCount: chunks.length },
-      devices: chunk.map((d) => ({ name: d.name, attributes: d.attributes })),
+      devices: chunk.map(sliceDevice),
     },
   }));
+}
+
+function sliceDevice(d: SliceDevice): SliceDevice {
+  return { name: d.name, attributes: d.attributes, ...(d.taints?.length ? { taints: d.taints } : {}) };
 }
 
 /** Canonical JSON (sorted keys) for comparisons. */

@@ -4,6 +4,7 @@
 // field-path error on a malformed slice.
 import { decodeKubeObject } from '../../../lib/kube/decode.js';
 import type { AttributeValue } from '../inventory/attributes.js';
+import { TAINT_EFFECTS, type DeviceTaint, type TaintEffect } from '../../../lib/api/device-taints.js';
 import { RESOURCE_API_VERSION, type ResourceSlice } from './slice-builder.js';
 
 type Json = Record<string, unknown>;
@@ -21,6 +22,25 @@ function attributeValue(v: unknown): AttributeValue | undefined {
   if (typeof v['bool'] === 'boolean') return { bool: v['bool'] };
   if (typeof v['string'] === 'string') return { string: v['string'] };
   return undefined;
+}
+
+/** Taints as the apiserver returns them; unknown effects read as None (the API's rule for consumers). */
+function decodeTaints(v: unknown, path: string): DeviceTaint[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new Error(`${path}: must be a list`);
+  return v.map((t: unknown, i) => {
+    const o = record(t, `${path}[${i}]`);
+    if (typeof o['key'] !== 'string') throw new Error(`${path}[${i}].key: must be a string`);
+    const effect = (TAINT_EFFECTS as readonly unknown[]).includes(o['effect'])
+      ? (o['effect'] as TaintEffect)
+      : 'None';
+    return {
+      key: o['key'],
+      value: typeof o['value'] === 'string' ? o['value'] : '',
+      effect,
+      timeAdded: typeof o['timeAdded'] === 'string' ? o['timeAdded'] : '',
+    };
+  });
 }
 
 export function decodeManagedSlice(raw: unknown): ResourceSlice {
@@ -70,7 +90,8 @@ export function decodeManagedSlice(raw: unknown): ResourceSlice {
           const a = attributeValue(v);
           if (a) attributes[k] = a;
         }
-        return { name: dev['name'], attributes };
+        const taints = decodeTaints(dev['taints'], at(`spec.devices[${i}].taints`));
+        return { name: dev['name'], attributes, ...(taints.length > 0 ? { taints } : {}) };
       }),
     },
   };

@@ -1,5 +1,6 @@
 // What one reconcile decided, before any I/O: the write (if any) and the Ready state. The
 // executor (executor.ts) performs the write and may downgrade Ready when the apiserver refuses it.
+import type { TaintStatus } from '../match/taint-status.js';
 import type { FieldProblem } from '../render/validate-spec.js';
 import { Reason, type ReadyState, type ReasonName } from '../status/conditions.js';
 
@@ -17,6 +18,8 @@ export interface Decision<T> {
   ready: ReadyState;
   generatedName: string;
   counts: { devices: number; nodes: number };
+  /** NetworkDeviceClass only: tainted devices and the DeviceTaints condition's input. */
+  taints?: TaintStatus;
 }
 
 export const NONE = { kind: 'none' } as const;

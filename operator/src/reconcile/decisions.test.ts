@@ -105,6 +105,24 @@ describe('decideDeviceClass', () => {
     expect(p.ready.reason).toBe(reason);
     expect(p.counts.devices).toBe(devices);
   });
+
+  it('carries the taint status of the class expressions when asked (also on a conflict)', () => {
+    const seen: string[][] = [];
+    const taints = (exprs: readonly string[]) => {
+      seen.push([...exprs]);
+      return { taintedDevices: 1, unsupportedNodes: [] };
+    };
+    expect(decideDeviceClass(ndc({ selector: { rdma: true } }), undefined, slices, m, taints).taints).toEqual(
+      {
+        taintedDevices: 1,
+        unsupportedNodes: [],
+      },
+    );
+    expect(
+      decideDeviceClass(ndc({}), asLive({ metadata: { name: 'nics' }, spec: {} }), slices, m, taints).taints,
+    ).toBeDefined();
+    expect(seen[0]?.[1]).toContain('rdma');
+  });
 });
 
 describe('decideProfile', () => {

@@ -2,13 +2,18 @@
 // Event for what was done. Idempotent: re-running after a failure converges. Errors the user can
 // fix (422 Invalid: e.g. CEL the apiserver's type checker rejects) become Ready=False with the
 // apiserver's message; anything else throws so the work queue retries with backoff.
+// A status field the installed CRD does not know (CRDs older than the operator: Helm never upgrades
+// them) is pruned by the apiserver, so the live status never equals the desired one; the executor
+// remembers what its last status write returned and does not write the same status again while the
+// live status is still that (no write loop), but does repair any other change.
 import { FIELD_MANAGER_OPERATOR } from '../../../lib/api/constants.js';
 import { isInvalid, isNotFound } from '../../../lib/kube/errors.js';
 import { postEvent } from '../../../lib/kube/events.js';
 import { resourcePath, type KubeRestClient } from '../../../lib/kube/rest-client.js';
 import type { Condition } from '../../../lib/api/network-device-class.js';
 import type { DeviceClass, ResourceClaimTemplate } from '../render/dra-objects.js';
-import { readyCondition, Reason, statusChanged, type ReadyState } from '../status/conditions.js';
+import { jsonEqual, readyCondition, Reason, statusChanged, type ReadyState } from '../status/conditions.js';
+import { deviceTaintsCondition } from '../match/taint-status.js';
 import type { Decision } from './decision.js';
 
 export interface SourceRef {
@@ -42,6 +47,8 @@ function objectPath(o: DeviceClass | ResourceClaimTemplate): { collection: strin
 export class Executor {
   private readonly client: KubeRestClient;
   private readonly now: () => Date;
+  /** Per status path: the status last written and what the apiserver returned for it. */
+  private readonly lastStatusWrite = new Map<string, { desired: unknown; returned: unknown }>();
   constructor(client: KubeRestClient, now: () => Date = () => new Date()) {
     this.client = client;
     this.now = now;
@@ -87,20 +94,27 @@ export class Executor {
         }
       }
     }
-    const conditions = [
-      readyCondition(ready, src.generation, src.status?.conditions, this.now().toISOString()),
-    ];
+    const nowIso = this.now().toISOString();
+    const conditions = [readyCondition(ready, src.generation, src.status?.conditions, nowIso)];
+    if (decision.taints)
+      conditions.push(deviceTaintsCondition(decision.taints, src.generation, src.status?.conditions, nowIso));
     const status: Record<string, unknown> = {
       ...(src.generation !== undefined ? { observedGeneration: src.generation } : {}),
       conditions,
       [nameField]: decision.generatedName,
       matchedDevices: decision.counts.devices,
       matchedNodes: decision.counts.nodes,
+      ...(decision.taints ? { taintedDevices: decision.taints.taintedDevices } : {}),
     };
-    if (!statusChanged(src.status, status)) return { wrote, written, statusWritten: false, ready };
+    const statusPath = `${resourcePath(src.apiVersion, src.plural, src.namespace, src.name)}/status`;
+    const last = this.lastStatusWrite.get(statusPath);
+    const sameAsLastWrite =
+      last !== undefined && jsonEqual(last.desired, status) && jsonEqual(last.returned, src.status ?? {});
+    if (!statusChanged(src.status, status) || sameAsLastWrite)
+      return { wrote, written, statusWritten: false, ready };
     const oldReady = src.status?.conditions?.find((c) => c.type === 'Ready');
-    const updated = await this.client.apply<ExecuteResult['written'][number]>(
-      `${resourcePath(src.apiVersion, src.plural, src.namespace, src.name)}/status`,
+    const updated = await this.client.apply<ExecuteResult['written'][number] & { status?: unknown }>(
+      statusPath,
       {
         apiVersion: src.apiVersion,
         kind: src.kind,
@@ -109,6 +123,7 @@ export class Executor {
       },
     );
     written.push(updated);
+    this.lastStatusWrite.set(statusPath, { desired: status, returned: updated.status ?? {} });
     if (!ready.ready && (oldReady?.reason !== ready.reason || oldReady.message !== ready.message)) {
       await this.event(src, 'Warning', ready.reason, ready.message);
     }

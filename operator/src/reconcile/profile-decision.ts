@@ -5,7 +5,7 @@ import type { NetworkProfile } from '../../../lib/api/network-profile.js';
 import type { ResourceSliceJson } from '../../../lib/cel/device-model.js';
 import type { DeviceMatcher } from '../match/device-matcher.js';
 import { profileExpressions, renderClaimTemplate } from '../render/claim-template.js';
-import { classExpressions } from '../render/device-class.js';
+import { classExpressions } from '../../../lib/cel/selector-cel.js';
 import type { ResourceClaimTemplate } from '../render/dra-objects.js';
 import { validateNetworkProfile } from '../render/validate-spec.js';
 import { Reason } from '../status/conditions.js';

@@ -12,6 +12,7 @@ import {
   type NetworkProfile,
 } from '../../../lib/api/network-profile.js';
 import { opaqueConfig } from './device-class.js';
+import { renderTolerations } from './tolerations.js';
 import { generatedLabels, ownerRefs } from './labels.js';
 import { RESOURCE_API_VERSION, type DeviceRequest, type ResourceClaimTemplate } from './dra-objects.js';
 
@@ -27,6 +28,7 @@ export function renderClaimTemplate(p: NetworkProfile, namespaceFallback = 'defa
         ? { allocationMode: 'All' as const }
         : { allocationMode: 'ExactCount' as const, count: s.count ?? 1 }),
       ...(s.selectors ? { selectors: s.selectors.map((expression) => ({ cel: { expression } })) } : {}),
+      ...(s.tolerations ? { tolerations: renderTolerations(s.tolerations) } : {}),
     },
   };
   const requests: DeviceRequest[] = [nic];

@@ -10,7 +10,7 @@ import type { NetworkConfig } from '../../../lib/api/network-config.js';
 import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
 import { generatedLabels, ownerRefs } from './labels.js';
 import { RESOURCE_API_VERSION, type DeviceClass, type OpaqueConfig } from './dra-objects.js';
-import { selectorToCel } from './selector-cel.js';
+import { classExpressions } from '../../../lib/cel/selector-cel.js';
 
 /** Opaque config for driver knd.dev: {apiVersion, kind, ...config} (apiVersion/kind always set). */
 export function opaqueConfig(config: NetworkConfig, requests?: string[]): OpaqueConfig {
@@ -24,11 +24,6 @@ export function opaqueConfig(config: NetworkConfig, requests?: string[]): Opaque
       parameters: { apiVersion: API_GROUP_VERSION, kind: KIND_NETWORK_CONFIG, ...rest },
     },
   };
-}
-
-/** All CEL expressions of the class: the structured selector's, then spec.cel in order. */
-export function classExpressions(ndc: Pick<NetworkDeviceClass, 'spec'>): string[] {
-  return [...selectorToCel(ndc.spec.selector), ...(ndc.spec.cel ?? [])];
 }
 
 export function renderDeviceClass(ndc: NetworkDeviceClass): DeviceClass {

@@ -1,5 +1,6 @@
 // The resource.k8s.io/v1 objects the operator generates, as plain JSON (what server-side apply sends
 // and what the apiserver returns), not client-node's model classes.
+import type { DeviceToleration } from '../../../lib/api/device-taints.js';
 import type { NetworkConfig } from '../../../lib/api/network-config.js';
 import type { OwnerReference } from './labels.js';
 
@@ -33,6 +34,7 @@ export interface ExactDeviceRequest {
   allocationMode: 'ExactCount' | 'All';
   count?: number;
   selectors?: CelSelector[];
+  tolerations?: DeviceToleration[];
 }
 
 export interface DeviceRequest {

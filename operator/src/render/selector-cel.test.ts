@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import type { DeviceSelectorSpec } from '../../../lib/api/network-device-class.js';
 import type { DeviceAttributeJson } from '../../../lib/cel/device-model.js';
 import { DeviceMatcher } from '../match/device-matcher.js';
-import { globToRegex, selectorToCel } from './selector-cel.js';
+import { globToRegex, selectorToCel } from '../../../lib/cel/selector-cel.js';
 
 const K = 'device.attributes["knd.dev"]';
 

@@ -1,11 +1,13 @@
-// Structured NetworkDeviceClass selector -> DRA CEL device selectors. Pure.
+// Structured NetworkDeviceClass selector -> DRA CEL device selectors, and a class's full list of
+// expressions (what the operator puts in the generated DeviceClass and what the agent evaluates
+// to choose a device's taint effect). Pure.
 //
 // Every expression is guarded with `"<attr>" in device.attributes["knd.dev"]` because a missing
 // attribute is a CEL evaluation error in Kubernetes (and in @bufbuild/cel), which would fail the
 // whole allocation attempt instead of just not matching. The first expression always pins the
 // driver, so a class never selects another driver's devices.
-import { DRIVER_NAME } from '../../../lib/api/constants.js';
-import type { DeviceSelectorSpec } from '../../../lib/api/network-device-class.js';
+import { DRIVER_NAME } from '../api/constants.js';
+import type { DeviceSelectorSpec, NetworkDeviceClass } from '../api/network-device-class.js';
 
 /** A CEL string literal (JSON escapes are valid CEL escapes). */
 export const celString = (s: string): string => JSON.stringify(s);
@@ -52,4 +54,9 @@ export function selectorToCel(sel: DeviceSelectorSpec | undefined): string[] {
   }
   if (sel.numaNode !== undefined) out.push(guarded('numaNode', `${attr('numaNode')} == ${sel.numaNode}`));
   return out;
+}
+
+/** All CEL expressions of the class: the structured selector's, then spec.cel in order. */
+export function classExpressions(ndc: Pick<NetworkDeviceClass, 'spec'>): string[] {
+  return [...selectorToCel(ndc.spec.selector), ...(ndc.spec.cel ?? [])];
 }
