@@ -33,6 +33,7 @@ suites=(
   test/integration/operator-allocation.test.ts
   test/integration/operator-reconcile.test.ts
   test/integration/publish-slices.test.ts
+  test/integration/publish-taints.test.ts
 )
 
 bash test/cluster/build.sh kube etcd
