@@ -13,6 +13,8 @@
 import type { IpFamilyName } from '../../../lib/api/ip-pool.js';
 import type { RouteConfig } from '../../../lib/api/network-config.js';
 import type { IpAllocator } from '../../../lib/ipam/ip-allocator.js';
+import { isConflict, isRetriable } from '../../../lib/kube/errors.js';
+import { retry, type RetryOptions } from '../../../lib/util/backoff.js';
 import type { ClaimRequest, ResourceClaim } from './claim-types.js';
 import { configForRequest, type ConfigValidator } from './opaque-config.js';
 
@@ -71,6 +73,13 @@ export type IpamObserver = (
   seconds: number,
 ) => void;
 
+/** Transient apiserver errors on the claim's allocation list/delete: about 3 s of retries at most. */
+const TRANSIENT_RETRY: RetryOptions = {
+  backoff: { baseMs: 100, maxMs: 1_000 },
+  maxAttempts: 6,
+  retriable: (err) => isRetriable(err) && !isConflict(err),
+};
+
 export class ClaimAddresses implements ClaimAddressSource {
   private readonly allocator: IpAllocator;
   private readonly nodeName: string;
@@ -101,7 +110,7 @@ export class ClaimAddresses implements ClaimAddressSource {
     needs: readonly AddressNeed[],
   ): Promise<Map<string, PoolAddresses>> {
     const out = new Map<string, PoolAddresses>();
-    const existing = await this.allocator.claimAllocations(claim.uid);
+    const existing = await retry(() => this.allocator.claimAllocations(claim.uid), TRANSIENT_RETRY);
     const owner = { namespace: claim.namespace, name: claim.name, uid: claim.uid };
     // in order (IPv4 before IPv6 per device, as the config lists them), so addresses keep their order
     for (const n of needs) {
@@ -129,7 +138,9 @@ export class ClaimAddresses implements ClaimAddressSource {
   async release(claimUid: string): Promise<string[]> {
     const started = performance.now();
     try {
-      const released = await this.allocator.release(claimUid);
+      // idempotent, so retried whole: a transient apiserver answer (429 while a just-installed
+      // CRD's storage initializes, 5xx, a dropped connection) must not fail the kubelet's unprepare
+      const released = await retry(() => this.allocator.release(claimUid), TRANSIENT_RETRY);
       this.observe?.('release', 'ok', (performance.now() - started) / 1000);
       return released;
     } catch (err) {

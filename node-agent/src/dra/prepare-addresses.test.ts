@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../lib/util/logger.js';
 import { FakeIpamApi } from '../../../lib/ipam/fake-ipam-api.js';
+import { KubeApiError } from '../../../lib/kube/rest-client.js';
 import { IpAllocator, ipAllocationsPath, ipPoolsPath } from '../../../lib/ipam/ip-allocator.js';
 import { CdiWriter } from '../cdi/cdi-writer.js';
 import { PlanStore } from '../plan-store/plan-store.js';
@@ -131,11 +132,21 @@ describe('DraHandler with IPPool addresses', () => {
     );
   });
 
-  it('a failed release fails the unprepare (the kubelet retries) after the plan is gone', async () => {
+  it('a transient apiserver answer during release is retried, not reported to the kubelet', async () => {
+    addClaim('t', 'ut', 'nic0');
+    const h = await handler();
+    await h.prepare([ref('t', 'ut')]);
+    expect(api.list(ipAllocationsPath())).toHaveLength(1);
+    api.failNext.list = [new KubeApiError(429, 'TooManyRequests', 'storage is (re)initializing')];
+    expect((await h.unprepare([ref('t', 'ut')])).get('ut')).toEqual({ error: '' });
+    expect(api.list(ipAllocationsPath())).toHaveLength(0);
+  });
+
+  it('a release that keeps failing fails the unprepare (the kubelet retries) after the plan is gone', async () => {
     addClaim('a', 'ua', 'nic0');
     const h = await handler();
     await h.prepare([ref('a', 'ua')]);
-    api.failNext.list = [new Error('apiserver unreachable')];
+    api.failNext.list = Array.from({ length: 6 }, () => new Error('apiserver unreachable'));
     expect((await h.unprepare([ref('a', 'ua')])).get('ua')?.error).toBe(
       'claim default/a: unprepare failed: apiserver unreachable',
     );
