@@ -3,11 +3,19 @@
  * (test/cluster/versions.sh, also sourced by the cluster scripts); an environment variable of the
  * same name overrides each, as it does for the scripts.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-const file = join(import.meta.dirname, '..', 'cluster', 'versions.sh');
+/** test/cluster/versions.sh, found from here whether this runs from the tree or compiled in dist/. */
+function versionsFile(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'test', 'cluster', 'versions.sh');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir)
+      throw new Error(`test/cluster/versions.sh not found above ${import.meta.dirname}`);
+  }
+}
 
 /** `NAME=${NAME:-default}` lines of versions.sh -> default by name. */
 export function parseVersionDefaults(text: string): Map<string, string> {
@@ -24,6 +32,7 @@ let defaults: Map<string, string> | undefined;
 export function versionOf(name: string): string {
   const fromEnv = process.env[name];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const file = versionsFile();
   defaults ??= parseVersionDefaults(readFileSync(file, 'utf8'));
   const v = defaults.get(name);
   if (v === undefined) throw new Error(`${name} is not defined in ${file}`);
