@@ -20,6 +20,7 @@ import {
   NLMSG_DONE,
   NLMSG_ERROR,
   NLM_F_ACK,
+  NLM_F_CREATE,
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
   NLM_F_REQUEST,
@@ -171,9 +172,17 @@ export class NetlinkSocket {
   }
 }
 
-/** An RTM_NEWLINK carrying IFLA_NET_NS_FD (type 28) as its first attribute, as setLink() encodes it. */
+/**
+ * An RTM_NEWLINK of an existing link carrying IFLA_NET_NS_FD (type 28) as its first attribute, as
+ * setLink() encodes it. Creating a link in another namespace (CREATE) is not a move.
+ */
 export function isNetnsMove(req: RtRequest): boolean {
-  return req.type === 16 && req.body.length >= 20 && req.body.readUInt16LE(18) === 28;
+  return (
+    req.type === 16 &&
+    (req.flags & NLM_F_CREATE) === 0 &&
+    req.body.length >= 20 &&
+    req.body.readUInt16LE(18) === 28
+  );
 }
 
 /** The messages answering `seq`; throws NetlinkError on an error ACK or an interrupted dump. */
