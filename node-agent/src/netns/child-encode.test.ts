@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { delLink, newMacvlanChild, tbfRootQdisc } from './child-encode.js';
-import { isNetnsMove } from './netlink-socket.js';
+import { isNetnsMove, sleepsInKernel } from './netlink-socket.js';
 import type { RtRequest } from './rtnl-encode.js';
 
 const h = (s: string): string => s.replace(/\s+/g, '');
@@ -99,5 +99,11 @@ describe('shared-device request layouts', () => {
       mode: 'vepa',
     });
     expect(isNetnsMove(create)).toBe(false);
+    expect(sleepsInKernel(create)).toBe(false);
+  });
+
+  it('deleting a link waits for the kernel (RCU): it goes to the thread pool', () => {
+    expect(sleepsInKernel(delLink(3))).toBe(true);
+    expect(sleepsInKernel(tbfRootQdisc('del', 3))).toBe(false);
   });
 });

@@ -122,9 +122,10 @@ export class NetlinkSocket {
     const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
     const flags = NLM_F_REQUEST | req.flags | (dump ? 0 : NLM_F_ACK);
     const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, req.body);
-    // Only a netns move sleeps in the kernel (~20 ms, RCU waits): it goes to the thread pool. Every
-    // other request is answered in microseconds and runs inline, saving two thread hand-offs.
-    const reply = isNetnsMove(req)
+    // Only a netns move and a link delete sleep in the kernel (~20 ms, RCU waits in the device
+    // unregister): they go to the thread pool. Every other request is answered in microseconds and
+    // runs inline, saving two thread hand-offs.
+    const reply = sleepsInKernel(req)
       ? await this.native.transact(fd, bytes, seq, this.timeoutMs)
       : this.native.transactSync(fd, bytes, seq, this.timeoutMs);
     return collectReply(decodeMessages(reply), seq, what);
@@ -170,6 +171,11 @@ export class NetlinkSocket {
     this.listening = false;
     this.native.close(fd);
   }
+}
+
+/** A request the kernel answers only after an RCU grace period: a netns move or RTM_DELLINK. */
+export function sleepsInKernel(req: RtRequest): boolean {
+  return isNetnsMove(req) || req.type === 17;
 }
 
 /**
