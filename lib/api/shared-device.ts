@@ -37,6 +37,21 @@ export const SHARED_DEFAULTS = { childType: 'macvlan', mode: 'bridge', minShareM
 export const CAPACITY_BANDWIDTH = 'bandwidth';
 export const CAPACITY_CHILDREN = 'children';
 
+/**
+ * Mbit/s as a bit/s Quantity in the apiserver's canonical form (10000 -> "10G", 1500 -> "1500M"),
+ * so what knd writes compares equal to what it reads back.
+ */
+export function mbpsQuantity(mbps: number): string {
+  const suffixes = ['M', 'G', 'T', 'P', 'E'];
+  let n = mbps;
+  let i = 0;
+  while (n % 1000 === 0 && n > 0 && i < suffixes.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${String(n)}${suffixes[i] ?? 'M'}`;
+}
+
 const mbps = (description: string): JsonSchema => ({
   type: 'integer',
   minimum: 1,

@@ -8,6 +8,7 @@
 import {
   CAPACITY_BANDWIDTH,
   CAPACITY_CHILDREN,
+  mbpsQuantity,
   SHARED_DEFAULTS,
   type SharedSpec,
 } from '../../../lib/api/shared-device.js';
@@ -24,24 +25,11 @@ export interface DeviceCapacity {
   };
 }
 
+export { mbpsQuantity };
+
 export interface SharedDeviceFields {
   allowMultipleAllocations: true;
   capacity: Record<string, DeviceCapacity>;
-}
-
-/**
- * Mbit/s as a bit/s Quantity in the apiserver's canonical form (10000 -> "10G", 1500 -> "1500M"),
- * so what knd writes compares equal to what it reads back.
- */
-export function mbpsQuantity(mbps: number): string {
-  const suffixes = ['M', 'G', 'T', 'P', 'E'];
-  let n = mbps;
-  let i = 0;
-  while (n % 1000 === 0 && n > 0 && i < suffixes.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${String(n)}${suffixes[i] ?? 'M'}`;
 }
 
 /** The shared fields of a device of a class with `shared`, or why it cannot be shared. */
