@@ -5,7 +5,7 @@
 // shape means a new PLAN_FORMAT_VERSION, a conversion step and a fixture (plan-format.ts).
 import type { NeighborConfig, RouteConfig, RuleConfig } from '../../../lib/api/network-config.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 export interface ClaimRef {
   namespace: string;
