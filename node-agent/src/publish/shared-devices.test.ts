@@ -33,7 +33,7 @@ const overlap = view(ndc('overlap', { selector: { interfaceNames: ['stor1'] }, s
 
 describe('applySharedClasses', () => {
   it('shares the devices one shared class selects; others stay whole', () => {
-    const { devices, notes } = applySharedClasses(
+    const { devices, notes, modes } = applySharedClasses(
       [dev('stor0', 10_000), dev('fix0'), dev('eth0', 25_000)],
       [storage, fixed],
       true,
@@ -47,11 +47,19 @@ describe('applySharedClasses', () => {
       ['eth0', false, undefined],
     ]);
     expect(devices[1]?.capacity?.['children']?.value).toBe('2');
+    expect([...modes]).toEqual([
+      ['stor0', 'bridge'],
+      ['fix0', 'bridge'],
+    ]);
   });
 
   it('publishes nothing as shared when the apiserver does not serve consumable capacity', () => {
     const input = [dev('stor0', 10_000)];
-    expect(applySharedClasses(input, [storage], false)).toEqual({ devices: input, notes: [] });
+    expect(applySharedClasses(input, [storage], false)).toEqual({
+      devices: input,
+      notes: [],
+      modes: new Map(),
+    });
   });
 
   it.each<[string, SliceDevice, SharedClassView[], RegExp]>([

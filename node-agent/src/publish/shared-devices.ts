@@ -7,7 +7,7 @@
 // reported, never guessed.
 import { DRIVER_NAME } from '../../../lib/api/constants.js';
 import type { NetworkDeviceClass } from '../../../lib/api/network-device-class.js';
-import type { SharedSpec } from '../../../lib/api/shared-device.js';
+import { SHARED_DEFAULTS, type MacvlanMode, type SharedSpec } from '../../../lib/api/shared-device.js';
 import { compileSelector, evaluateSelectors, type CompiledSelector } from '../../../lib/cel/device-model.js';
 import { err, ok, type Result } from '../../../lib/util/result.js';
 import { classExpressions } from '../../../lib/cel/selector-cel.js';
@@ -43,8 +43,9 @@ export function applySharedClasses(
   devices: readonly SliceDevice[],
   classes: readonly SharedClassView[],
   consumableCapacityServed: boolean,
-): { devices: SliceDevice[]; notes: SharedNote[] } {
-  if (!consumableCapacityServed || classes.length === 0) return { devices: [...devices], notes: [] };
+): { devices: SliceDevice[]; notes: SharedNote[]; modes: Map<string, MacvlanMode> } {
+  const modes = new Map<string, MacvlanMode>();
+  if (!consumableCapacityServed || classes.length === 0) return { devices: [...devices], notes: [], modes };
   const notes: SharedNote[] = [];
   const out = devices.map((d) => {
     const matched = classes.filter(
@@ -64,7 +65,8 @@ export function applySharedClasses(
       notes.push({ device: d.name, message: `class ${only.name}: ${fields.error.message}; published whole` });
       return d;
     }
+    modes.set(d.name, only.shared.mode ?? SHARED_DEFAULTS.mode);
     return { ...d, ...fields.value };
   });
-  return { devices: out, notes };
+  return { devices: out, notes, modes };
 }
