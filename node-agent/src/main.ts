@@ -35,6 +35,7 @@ import { PlanStore } from './plan-store/plan-store.js';
 import { startPublisher } from './publish/index.js';
 import { SharedClasses } from './publish/shared-classes.js';
 import type { SliceDevice } from './publish/slice-builder.js';
+import { childSweepTargets } from './netns/child-identity.js';
 import { KernelNetnsOps } from './netns/kernel-netns-ops.js';
 import { loadNativeNetlink } from './netns/netlink-socket.js';
 import { netnsPinsIn } from './netns/netns-pins.js';
@@ -94,6 +95,16 @@ function startNri(
       const held = netns.adopt(records);
       if (records.length > 0)
         log.info('holding pod network namespaces of attached devices', { records: records.length, held });
+      // children of shared devices that no record owns any more (deleted record, failed delete)
+      for (const [netnsPath, keep] of childSweepTargets(records)) {
+        netns.sweepChildren(netnsPath, keep).then(
+          (deleted) => {
+            if (deleted.length > 0) log.warn('deleted orphaned child links', { netnsPath, deleted });
+          },
+          (err: unknown) =>
+            log.error('orphan child sweep failed', { netnsPath, error: (err as Error).message }),
+        );
+      }
     },
     (err: unknown) => log.error('listing attach records failed', { error: (err as Error).message }),
   );

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { encodeMarker } from './host-state.js';
 import {
   childMac,
+  childSweepTargets,
   decodeChildMarker,
   encodeChildMarker,
   sameChild,
@@ -75,5 +76,28 @@ describe('tbfFor', () => {
 
   it.each([0, 7999, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s bit/s', (rate) => {
     expect(() => tbfFor(rate, 1500)).toThrow(/at least 8000 bit\/s/);
+  });
+});
+
+describe('childSweepTargets', () => {
+  it('keeps, per pod namespace, the children of persisted records only', () => {
+    const rec = (claimUid: string, netnsPath: string, request?: string) => ({
+      claimUid,
+      deviceName: 'eth1',
+      netnsPath,
+      ...(request === undefined ? {} : { child: { request } }),
+    });
+    const t = childSweepTargets([
+      rec('a', '/ns/1', 'share'),
+      rec('b', '/ns/1', 'share'),
+      rec('c', '/ns/2'),
+      rec('d', '/ns/3', 'x'),
+    ]);
+    expect([...t.keys()]).toEqual(['/ns/1', '/ns/3']);
+    const keep1 = t.get('/ns/1');
+    expect(keep1?.({ claimUid: 'a', request: 'share', deviceName: 'eth1' })).toBe(true);
+    expect(keep1?.({ claimUid: 'b', request: 'share', deviceName: 'eth1' })).toBe(true);
+    expect(keep1?.({ claimUid: 'z', request: 'share', deviceName: 'eth1' })).toBe(false);
+    expect(keep1?.({ claimUid: 'a', request: 'other', deviceName: 'eth1' })).toBe(false);
   });
 });

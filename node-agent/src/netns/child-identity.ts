@@ -75,3 +75,25 @@ export function tbfFor(rateBitsPerSecond: number, mtu: number): TbfSpec {
   const limitBytes = Math.min(Math.ceil(bytesPerMs * TBF_LATENCY_MS) + burstBytes, 0xffffffff);
   return { rateBitsPerSecond, burstBytes, limitBytes };
 }
+
+/**
+ * Crash recovery: the pod namespaces that hold children of persisted attach records, each with
+ * the children to keep (those records); any other knd child in them is an orphan.
+ */
+export function childSweepTargets(
+  records: readonly {
+    claimUid: string;
+    deviceName: string;
+    netnsPath: string;
+    child?: { request: string };
+  }[],
+): Map<string, (c: ChildKey) => boolean> {
+  const keep = new Map<string, ChildKey[]>();
+  for (const r of records) {
+    if (r.child === undefined) continue;
+    const list = keep.get(r.netnsPath) ?? [];
+    list.push({ claimUid: r.claimUid, request: r.child.request, deviceName: r.deviceName });
+    keep.set(r.netnsPath, list);
+  }
+  return new Map([...keep].map(([path, keys]) => [path, (c: ChildKey) => keys.some((k) => sameChild(k, c))]));
+}
