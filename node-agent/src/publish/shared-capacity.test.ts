@@ -57,6 +57,36 @@ describe('sharedDeviceFields', () => {
         },
       },
     ],
+    [
+      'max is the last step that fits; a step that does not fit once is left out',
+      { maxChildren: 2, bandwidthMbps: 105, minShareMbps: 10 },
+      {},
+      {
+        allowMultipleAllocations: true,
+        capacity: {
+          bandwidth: {
+            value: '105M',
+            requestPolicy: { default: '10M', validRange: { min: '10M', max: '100M', step: '10M' } },
+          },
+          children: { value: '2', requestPolicy: { default: '1', validValues: ['1'] } },
+        },
+      },
+    ],
+    [
+      'min equal to the bandwidth: one share, no step',
+      { maxChildren: 1, bandwidthMbps: 100, minShareMbps: 100 },
+      {},
+      {
+        allowMultipleAllocations: true,
+        capacity: {
+          bandwidth: {
+            value: '100M',
+            requestPolicy: { default: '100M', validRange: { min: '100M', max: '100M' } },
+          },
+          children: { value: '1', requestPolicy: { default: '1', validValues: ['1'] } },
+        },
+      },
+    ],
   ])('%s', (_n, shared, attrs, want) => {
     expect(sharedDeviceFields(shared, attrs)).toEqual({ ok: true, value: want });
   });

@@ -50,6 +50,16 @@ export function sharedDeviceFields(shared: SharedSpec, attributes: Attributes): 
     return err(
       new Error(`spec.shared.defaultShareMbps: ${def} exceeds the device's bandwidth ${bandwidth} Mbit/s`),
     );
+  // the apiserver's rules (resource/v1 validation): min + step <= value; default - min and
+  // max - min are multiples of step. A step that does not fit once is left out.
+  const stepFits = min + step <= bandwidth;
+  if (stepFits && (def - min) % step !== 0)
+    return err(
+      new Error(
+        `spec.shared.defaultShareMbps: ${def} is not minShareMbps ${min} plus a multiple of shareStepMbps ${step}`,
+      ),
+    );
+  const max = stepFits ? min + Math.floor((bandwidth - min) / step) * step : bandwidth;
   return ok({
     allowMultipleAllocations: true,
     capacity: {
@@ -57,7 +67,11 @@ export function sharedDeviceFields(shared: SharedSpec, attributes: Attributes): 
         value: mbpsQuantity(bandwidth),
         requestPolicy: {
           default: mbpsQuantity(def),
-          validRange: { min: mbpsQuantity(min), max: mbpsQuantity(bandwidth), step: mbpsQuantity(step) },
+          validRange: {
+            min: mbpsQuantity(min),
+            max: mbpsQuantity(max),
+            ...(stepFits ? { step: mbpsQuantity(step) } : {}),
+          },
         },
       },
       [CAPACITY_CHILDREN]: {

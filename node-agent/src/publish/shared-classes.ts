@@ -58,7 +58,7 @@ export function probeSlice(
 }
 
 function probeFields(): { allowMultipleAllocations: true; capacity: NonNullable<SliceDevice['capacity']> } {
-  const f = sharedDeviceFields({ maxChildren: 1, bandwidthMbps: 1 }, {});
+  const f = sharedDeviceFields({ maxChildren: 1, bandwidthMbps: 2 }, {});
   if (!f.ok) throw f.error;
   return f.value;
 }
