@@ -1,11 +1,13 @@
-// Shared devices on the real control plane (Kubernetes 1.37, consumable capacity on by default),
-// with knd's own rendering and no node: a fake Node, the ResourceSlice the agent builds for one
+// Shared devices on the real control plane, with knd's own rendering and no node. Where the
+// apiserver serves consumable capacity (1.36+, on by default): a fake Node, the ResourceSlice the agent builds for one
 // shared NIC (allowMultipleAllocations, bandwidth 1000M and 8 children with request policies),
 // the DeviceClass and ResourceClaimTemplate the operator renders from a shared class and a 100
 // Mbit/s profile. The real scheduler places 8 pods on the one NIC, each with its own shareID and
 // 100M + 1 child consumed; the 9th stays Pending with the scheduler's reason. The agent plans
-// each allocation as a child with a 100 Mbit/s egress limit. The operator's probe sees the
-// capacity request kept.
+// each allocation as a child with a 100 Mbit/s egress limit. Where it does not (1.35, the compat
+// run): the stored slice lost allowMultipleAllocations, the operator's probe says so, the shared
+// class is Ready=False (ConsumableCapacityUnavailable) and the agent publishes the device whole.
+// Which case holds is read from what the apiserver stored, never from a version string.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { NetworkDeviceClass } from '../../lib/api/network-device-class.js';
@@ -15,9 +17,18 @@ import type { ResourceClaim } from '../../node-agent/src/dra/claim-types.js';
 import { planClaim } from '../../node-agent/src/dra/plan-claim.js';
 import { ATTR } from '../../node-agent/src/inventory/attributes.js';
 import { sharedFieldsKept } from '../../node-agent/src/publish/shared-capacity.js';
-import { applySharedClasses, compileSharedClass } from '../../node-agent/src/publish/shared-devices.js';
+import {
+  applySharedClasses,
+  compileSharedClass,
+  type SharedClassView,
+} from '../../node-agent/src/publish/shared-devices.js';
 import { buildSlices } from '../../node-agent/src/publish/slice-builder.js';
-import { ConsumableCapacityProbe } from '../../operator/src/reconcile/consumable-capacity.js';
+import {
+  ConsumableCapacityProbe,
+  withSharedReadiness,
+} from '../../operator/src/reconcile/consumable-capacity.js';
+import { NONE } from '../../operator/src/reconcile/decision.js';
+import { Reason } from '../../operator/src/status/conditions.js';
 import { renderClaimTemplate } from '../../operator/src/render/claim-template.js';
 import { renderDeviceClass } from '../../operator/src/render/device-class.js';
 import {
@@ -38,6 +49,9 @@ const className = uniqueName('shr-class');
 const ns = uniqueName('shr-ns');
 const sliceName = `${node}-knd.dev-0`;
 const PODS = 8;
+/** Whether this apiserver serves consumable capacity (kept allowMultipleAllocations on write). */
+let served = false;
+let sharedClass: SharedClassView;
 
 const ndc: NetworkDeviceClass = {
   apiVersion: 'knd.dev/v1alpha1',
@@ -95,12 +109,11 @@ describe('shared NIC: consumable capacity with the real scheduler', () => {
     const sent = devices[0];
     if (sent?.allowMultipleAllocations === undefined || sent.capacity === undefined)
       throw new Error('not shared');
-    expect(
-      sharedFieldsKept(
-        { allowMultipleAllocations: true, capacity: sent.capacity },
-        stored.spec.devices[0] ?? {},
-      ),
-    ).toBe(true);
+    served = sharedFieldsKept(
+      { allowMultipleAllocations: true, capacity: sent.capacity },
+      stored.spec.devices[0] ?? {},
+    );
+    sharedClass = cls.value;
     await rest.create('/apis/resource.k8s.io/v1/deviceclasses', renderDeviceClass(ndc));
     await rest.create(
       `/apis/resource.k8s.io/v1/namespaces/${ns}/resourceclaimtemplates`,
@@ -115,11 +128,40 @@ describe('shared NIC: consumable capacity with the real scheduler', () => {
     await core.deleteNode({ name: node }).catch(() => undefined);
   });
 
-  it('the operator learns that this apiserver serves consumable capacity', async () => {
-    expect(await new ConsumableCapacityProbe({ client: rest, namespace: ns }).served()).toBe(true);
+  it('the operator and the agent agree with what the apiserver stored', async () => {
+    expect(await new ConsumableCapacityProbe({ client: rest, namespace: ns }).served()).toBe(served);
+    const ready = withSharedReadiness(
+      {
+        action: NONE,
+        ready: { ready: true, reason: Reason.Reconciled, message: '' },
+        generatedName: className,
+        counts: { devices: 1, nodes: 1 },
+      },
+      ndc,
+      served,
+    ).ready;
+    expect(ready).toMatchObject(
+      served ? { ready: true } : { ready: false, reason: Reason.ConsumableCapacityUnavailable },
+    );
+    const published = applySharedClasses(
+      [
+        {
+          name: 'stor0',
+          attributes: { [ATTR.ifName]: { string: 'stor0' }, [ATTR.linkSpeedMbps]: { int: 10_000 } },
+        },
+      ],
+      [sharedClass],
+      served,
+    ).devices[0];
+    expect(published?.allowMultipleAllocations).toBe(served ? true : undefined);
   });
 
-  it(`places ${PODS} pods on one NIC, each with its own share, and leaves the next one Pending`, async () => {
+  it(`where served: places ${PODS} pods on one NIC, each with its own share, and leaves the next one Pending`, async () => {
+    if (!served) {
+      // the fallback was asserted above; nothing here can be placed as a share
+      expect(served).toBe(false);
+      return;
+    }
     for (let i = 0; i < PODS; i++) await core.createNamespacedPod({ namespace: ns, body: pod(`p${i}`) });
     const claims = await waitFor<LiveClaim[]>(
       `${PODS} claims allocated`,
