@@ -47,6 +47,11 @@ describe('applySharedClasses', () => {
       ['eth0', false, undefined],
     ]);
     expect(devices[1]?.capacity?.['children']?.value).toBe('2');
+    expect(devices.map((d) => d.attributes[ATTR.shared])).toEqual([
+      { bool: true },
+      { bool: true },
+      undefined,
+    ]);
     expect([...modes]).toEqual([
       ['stor0', 'bridge'],
       ['fix0', 'bridge'],

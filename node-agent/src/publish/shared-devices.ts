@@ -11,6 +11,7 @@ import { SHARED_DEFAULTS, type MacvlanMode, type SharedSpec } from '../../../lib
 import { compileSelector, evaluateSelectors, type CompiledSelector } from '../../../lib/cel/device-model.js';
 import { err, ok, type Result } from '../../../lib/util/result.js';
 import { classExpressions } from '../../../lib/cel/selector-cel.js';
+import { ATTR } from '../inventory/attributes.js';
 import { sharedDeviceFields } from './shared-capacity.js';
 import type { SliceDevice } from './slice-builder.js';
 
@@ -66,7 +67,7 @@ export function applySharedClasses(
       return d;
     }
     modes.set(d.name, only.shared.mode ?? SHARED_DEFAULTS.mode);
-    return { ...d, ...fields.value };
+    return { ...d, attributes: { ...d.attributes, [ATTR.shared]: { bool: true } }, ...fields.value };
   });
   return { devices: out, notes, modes };
 }

@@ -27,10 +27,12 @@ export function opaqueConfig(config: NetworkConfig, requests?: string[]): Opaque
 }
 
 /**
- * A shared class allocates only devices the agent published as shared, so a claim of the class
- * always gets a share (a child), never a whole NIC that happens to match its selector.
+ * A shared class allocates only devices the agent published as shared (attribute knd.dev/shared),
+ * so a claim of the class always gets a share (a child), never a whole NIC that happens to match
+ * its selector. An attribute, not `device.allowMultipleAllocations`: that field does not compile
+ * where consumable capacity is off (1.35), and the DeviceClass would be refused.
  */
-export const SHARED_DEVICE_SELECTOR = 'device.allowMultipleAllocations == true';
+export const SHARED_DEVICE_SELECTOR = `"shared" in device.attributes["${DRIVER_NAME}"] && device.attributes["${DRIVER_NAME}"].shared == true`;
 
 export function renderDeviceClass(ndc: NetworkDeviceClass): DeviceClass {
   const name = ndc.metadata.name;
