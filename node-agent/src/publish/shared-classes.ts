@@ -19,7 +19,10 @@ import type { KubeEndpoint } from '../../../lib/kube/kube-endpoint.js';
 import { KubeRestClient, resourcePath } from '../../../lib/kube/rest-client.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import { sharedDeviceFields, sharedFieldsKept } from './shared-capacity.js';
-import { applySharedClasses, compileSharedClass, type SharedClassView } from './shared-devices.js';
+// shared-devices.ts pulls in the CEL evaluator: loaded only once some class is shared
+import type { SharedClassView } from './shared-devices.js';
+
+type SharedDevicesModule = typeof import('./shared-devices.js');
 import { RESOURCE_API_VERSION, type SliceDevice } from './slice-builder.js';
 
 export interface SharedClassesOptions {
@@ -71,6 +74,7 @@ export class SharedClasses {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly logged = new Set<string>();
+  private cel: SharedDevicesModule | undefined;
   private readonly client: Pick<KubeRestClient, 'get' | 'create'>;
   private readonly o: SharedClassesOptions;
 
@@ -86,7 +90,11 @@ export class SharedClasses {
 
   /** The devices to publish: shared where exactly one served shared class selects them. */
   apply(devices: readonly SliceDevice[]): SliceDevice[] {
-    const { devices: out, notes, modes } = applySharedClasses(devices, this.classes, this.served);
+    if (this.cel === undefined || this.classes.length === 0) {
+      this.modes = new Map();
+      return [...devices];
+    }
+    const { devices: out, notes, modes } = this.cel.applySharedClasses(devices, this.classes, this.served);
     for (const n of notes) this.logOnce('warn', `device ${n.device}: ${n.message}`);
     this.modes = modes;
     return out;
@@ -123,8 +131,10 @@ export class SharedClasses {
       return;
     }
     const classes: SharedClassView[] = [];
-    for (const raw of items) {
-      const c = compileSharedClass(raw as NetworkDeviceClass);
+    const shared = items.filter((raw) => (raw as { spec?: { shared?: unknown } }).spec?.shared !== undefined);
+    if (shared.length > 0) this.cel ??= await import('./shared-devices.js');
+    for (const raw of shared) {
+      const c = this.cel?.compileSharedClass(raw as NetworkDeviceClass) ?? { ok: true, value: undefined };
       if (!c.ok) this.logOnce('warn', c.error.message);
       else if (c.value !== undefined) classes.push(c.value);
     }

@@ -125,7 +125,7 @@ export function readyStatus(
 }
 
 export function failedStatus(
-  device: Pick<DevicePlan, 'poolName' | 'deviceName'>,
+  device: Pick<DevicePlan, 'poolName' | 'deviceName' | 'child'>,
   reason: string,
   message: string,
   now: Date,
@@ -135,7 +135,7 @@ export function failedStatus(
 
 /** driver, pool, device and, for a share of a shared device, its shareID. */
 function deviceKey(
-  device: DevicePlan,
+  device: Pick<DevicePlan, 'poolName' | 'deviceName' | 'child'>,
 ): Pick<AllocatedDeviceStatus, 'driver' | 'pool' | 'device' | 'shareID'> {
   return {
     driver: DRIVER_NAME,
