@@ -11,6 +11,7 @@ import { KernelNetnsOps } from '../node-agent/src/netns/kernel-netns-ops.js';
 import { NetlinkSocket } from '../node-agent/src/netns/netlink-socket.js';
 import { RtnlClient } from '../node-agent/src/netns/rtnl-client.js';
 import type { DevicePlan } from '../node-agent/src/plan-store/plan.js';
+import { msSince, stats, type Stats } from './latency-stats.js';
 import { fullAttachDevice, samplePlan } from '../test/support/sample-plan.js';
 
 const run = promisify(execFile);
@@ -44,33 +45,7 @@ const plan = samplePlan(
   [fullAttachDevice({ ifName: HOST_IF }, { poolName: 'bench', deviceName: 'bench-0' })],
 ).devices[0] as DevicePlan;
 
-function pct(sorted: number[], p: number): number {
-  const i = Math.max(0, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[i] ?? Number.NaN;
-}
-
-interface Stats {
-  n: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  return {
-    n: s.length,
-    p50: pct(s, 50),
-    p95: pct(s, 95),
-    p99: pct(s, 99),
-    max: s[s.length - 1] ?? Number.NaN,
-    mean: s.reduce((a, b) => a + b, 0) / s.length,
-  };
-}
-
-const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+const ms = msSince;
 
 async function main(): Promise<void> {
   const cycles = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 300);

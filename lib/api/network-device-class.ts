@@ -6,6 +6,7 @@ import type { NetworkConfig } from './network-config.js';
 import type { JsonSchema } from './network-config-schema.js';
 import { crdNetworkConfigSchema, conditionsSchema } from './crd-common.js';
 import { taintEffectSchema, type TaintEffect } from './device-taints.js';
+import { sharedSpecSchema, type SharedSpec } from './shared-device.js';
 
 export type SriovRole = 'pf' | 'vf';
 
@@ -27,6 +28,8 @@ export interface NetworkDeviceClassSpec {
   config?: NetworkConfig;
   /** Effect of the health taint on the class's devices (lib/api/device-taints.ts); default NoSchedule. */
   taintEffect?: TaintEffect;
+  /** Shared devices: a child per claim and a bandwidth share (lib/api/shared-device.ts). */
+  shared?: SharedSpec;
 }
 
 export interface Condition {
@@ -149,6 +152,7 @@ export const networkDeviceClassSpecSchema: JsonSchema = {
         'Default NetworkConfig for every claim of the class (DeviceClass opaque config for driver knd.dev; a claim or profile config overrides it field by field).',
     },
     taintEffect: taintEffectSchema,
+    shared: sharedSpecSchema,
   },
 };
 

@@ -7,6 +7,7 @@ import type { JsonSchema } from './network-config-schema.js';
 import { crdNetworkConfigSchema, conditionsSchema } from './crd-common.js';
 import { celListSchema, type Condition, type ObjectMetaLite } from './network-device-class.js';
 import { tolerationsSchema, type DeviceToleration } from './device-taints.js';
+import { shareSpecSchema, type ShareSpec } from './shared-device.js';
 
 export const DEFAULT_ALIGNMENT_ATTRIBUTE = ATTR_PCIE_ROOT;
 /** Request names in generated ResourceClaimTemplates (what pods and configs refer to). */
@@ -28,6 +29,8 @@ export interface NetworkProfileSpec {
   alignment?: AlignmentSpec;
   /** Rendered into the ResourceClaimTemplate's NIC request. */
   tolerations?: DeviceToleration[];
+  /** A share of a shared device (the class has spec.shared). */
+  share?: ShareSpec;
 }
 
 export interface NetworkProfileStatus {
@@ -102,8 +105,14 @@ export const networkProfileSpecSchema: JsonSchema = {
       },
     },
     tolerations: tolerationsSchema,
+    share: shareSpecSchema,
   },
   'x-kubernetes-validations': [
+    {
+      rule: "!has(self.share) || !has(self.allocationMode) || self.allocationMode != 'All'",
+      message: 'share cannot be combined with allocationMode All',
+      fieldPath: '.share',
+    },
     {
       rule: "!has(self.count) || !has(self.allocationMode) || self.allocationMode != 'All'",
       message: 'count cannot be combined with allocationMode All',

@@ -1,6 +1,6 @@
 // Structured NetworkDeviceClass selector -> DRA CEL device selectors, and a class's full list of
 // expressions (what the operator puts in the generated DeviceClass and what the agent evaluates
-// to choose a device's taint effect). Pure.
+// to choose a device's taint effect and whether a shared class selects it). Pure.
 //
 // Every expression is guarded with `"<attr>" in device.attributes["knd.dev"]` because a missing
 // attribute is a CEL evaluation error in Kubernetes (and in @bufbuild/cel), which would fail the

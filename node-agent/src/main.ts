@@ -29,10 +29,13 @@ import { ClaimAddresses } from './dra/claim-addresses.js';
 import { IpAllocator } from '../../lib/ipam/ip-allocator.js';
 import { HealthBroadcaster } from './dra/device-health.js';
 import { startHealth, type HealthParts } from './health/start-health.js';
-import { loadDeviceFilter, startInventory } from './inventory/index.js';
+import { loadDeviceFilter, startInventory, type InventoryDevice } from './inventory/index.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PlanStore } from './plan-store/plan-store.js';
 import { startPublisher } from './publish/index.js';
+import { SharedClasses } from './publish/shared-classes.js';
+import type { SliceDevice } from './publish/slice-builder.js';
+import { childSweepTargets } from './netns/child-identity.js';
 import { KernelNetnsOps } from './netns/kernel-netns-ops.js';
 import { loadNativeNetlink } from './netns/netlink-socket.js';
 import { netnsPinsIn } from './netns/netns-pins.js';
@@ -92,6 +95,16 @@ function startNri(
       const held = netns.adopt(records);
       if (records.length > 0)
         log.info('holding pod network namespaces of attached devices', { records: records.length, held });
+      // children of shared devices that no record owns any more (deleted record, failed delete)
+      for (const [netnsPath, keep] of childSweepTargets(records)) {
+        netns.sweepChildren(netnsPath, keep).then(
+          (deleted) => {
+            if (deleted.length > 0) log.warn('deleted orphaned child links', { netnsPath, deleted });
+          },
+          (err: unknown) =>
+            log.error('orphan child sweep failed', { netnsPath, error: (err as Error).message }),
+        );
+      }
     },
     (err: unknown) => log.error('listing attach records failed', { error: (err as Error).message }),
   );
@@ -181,6 +194,27 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         logger: log.child({ component: 'publish' }),
       })
     : undefined;
+  // shared NetworkDeviceClasses: which devices are published shared (consumable capacity)
+  let lastDevices: readonly InventoryDevice[] | undefined;
+  const shared = cfg.publish
+    ? new SharedClasses({
+        kubeConfig: kc,
+        nodeName: cfg.nodeName,
+        driverName: DRIVER_NAME,
+        logger: log.child({ component: 'shared-devices' }),
+        onChange: () => {
+          if (lastDevices === undefined) return;
+          // through the health merge when it runs, so the devices keep their taints
+          if (healthRef.parts) healthRef.parts.devicesChanged(lastDevices);
+          else publishDevices(lastDevices);
+        },
+      })
+    : undefined;
+  shared?.start();
+  /** Every publish goes through here: devices of shared classes get their shared fields. */
+  const publishDevices = (devices: readonly SliceDevice[]): void => {
+    publisher?.update(shared ? shared.apply(devices) : devices);
+  };
   const health = new HealthBroadcaster(cfg.nodeName);
   // the inventory's first report comes after startHealth below (the scan is asynchronous)
   const healthRef: { parts?: HealthParts } = {};
@@ -199,8 +233,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       : {}),
     logger: log.child({ component: 'inventory' }),
     onChange: (devices) => {
+      lastDevices = devices;
       if (healthRef.parts) healthRef.parts.devicesChanged(devices);
-      else publisher?.update(devices);
+      else publishDevices(devices);
       health.update(devices);
     },
   });
@@ -209,7 +244,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     inventory,
     store,
     broadcaster: health,
-    publish: (devices) => publisher?.update(devices),
+    publish: publishDevices,
     logger: log.child({ component: 'health' }),
   });
   if (healthParts) healthRef.parts = healthParts;
@@ -243,6 +278,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     onAddressFailure: (claim, devices, reason, message) => {
       nri?.status.prepareFailed(claim, devices, reason, message);
     },
+    ...(shared ? { sharedMode: (deviceName: string) => shared.modeOf(deviceName) } : {}),
   });
   handlerReady(handler);
   const plugin = startDraPlugin({
@@ -284,6 +320,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await plugin.stop();
         healthParts?.stop();
         inventory.stop();
+        shared?.stop();
         await publisher?.stop();
         await http.close();
         await instance.release();

@@ -23,6 +23,7 @@ import { WorkQueue } from '../../lib/util/work-queue.js';
 import type { ResourceSliceJson } from '../../lib/cel/device-model.js';
 import { DeviceMatcher } from './match/device-matcher.js';
 import type { OperatorMetrics } from './operator-metrics.js';
+import { ConsumableCapacityProbe, withSharedReadiness } from './reconcile/consumable-capacity.js';
 import { decideDeviceClass } from './reconcile/device-class-decision.js';
 import { Executor } from './reconcile/executor.js';
 import {
@@ -45,12 +46,15 @@ export interface ControllerOptions {
   metrics: OperatorMetrics;
   workers?: number;
   sliceDebounceMs?: number;
+  /** Namespace of the consumable-capacity dry-run probe (default `default`; nothing is stored). */
+  probeNamespace?: string;
 }
 
 export class Controller {
   private readonly queue = new WorkQueue({ backoff: { baseMs: 200, maxMs: 60_000 } });
   private readonly matcher = new DeviceMatcher();
   private readonly executor: Executor;
+  private readonly capacityProbe: ConsumableCapacityProbe;
   private readonly ndcs: Informer<NetworkDeviceClass>;
   private readonly profiles: Informer<NetworkProfile>;
   private readonly deviceClasses: Informer<LiveDeviceClass>;
@@ -66,6 +70,10 @@ export class Controller {
     this.opts = opts;
     this.log = opts.logger;
     this.executor = new Executor(opts.client);
+    this.capacityProbe = new ConsumableCapacityProbe({
+      client: opts.client,
+      namespace: opts.probeNamespace ?? 'default',
+    });
     const onError = (what: string) => (err: unknown) => {
       this.log.warn('informer error', { informer: what, error: (err as Error).message });
     };
@@ -204,12 +212,12 @@ export class Controller {
       const name = key.slice(4);
       const ndc = this.ndcs.store.get(name);
       if (!ndc || ndc.metadata.deletionTimestamp) return; // generated DeviceClass goes with it (ownerReference GC)
-      const decision = decideDeviceClass(
+      const decision = withSharedReadiness(
+        decideDeviceClass(ndc, this.deviceClasses.store.get(name), this.sliceView(), this.counter, (exprs) =>
+          taintStatus(exprs, this.sliceView(), this.matcher),
+        ),
         ndc,
-        this.deviceClasses.store.get(name),
-        this.sliceView(),
-        this.counter,
-        (exprs) => taintStatus(exprs, this.sliceView(), this.matcher),
+        ndc.spec.shared === undefined ? true : await this.capacityProbe.served(),
       );
       const r = await this.executor.execute(
         {

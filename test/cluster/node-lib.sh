@@ -54,6 +54,7 @@ NODE_APT_PACKAGES=(
   "ip:iproute2"
   "ethtool:ethtool"
   "socat:socat"
+  "iperf3:iperf3"
   "gcc:gcc"
   "/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev"
   "openssl:openssl"

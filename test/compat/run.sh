@@ -34,6 +34,7 @@ suites=(
   test/integration/operator-reconcile.test.ts
   test/integration/publish-slices.test.ts
   test/integration/publish-taints.test.ts
+  test/integration/shared-scheduling.test.ts
 )
 
 bash test/cluster/build.sh kube etcd

@@ -18,7 +18,10 @@ export interface DeviceRequestAllocationResult {
   driver?: string;
   pool?: string;
   device?: string;
+  /** Set for an allocation of a device with allowMultipleAllocations (consumable capacity). */
   shareID?: string;
+  /** What the scheduler accounted to this share, e.g. {bandwidth: "100M", children: "1"}. */
+  consumedCapacity?: Record<string, string>;
 }
 
 export interface ResourceClaimConsumerReference {

@@ -88,7 +88,7 @@ describe('planClaim', () => {
     expect(r).toEqual({
       ok: true,
       plan: {
-        formatVersion: 1,
+        formatVersion: 2,
         claim: req,
         bootId: 'boot-1',
         podUids: ['pod-a', 'pod-b'],

@@ -14,6 +14,8 @@ import type { LookedUpDevice } from './device-lookup.js';
 import { baseRequestName, configForRequest, type ConfigValidator } from './opaque-config.js';
 import type { PoolAddresses } from './claim-addresses.js';
 import type { RouteConfig } from '../../../lib/api/network-config.js';
+import { childPlanFor } from './plan-child.js';
+import type { MacvlanMode } from '../../../lib/api/shared-device.js';
 
 export interface PlanInput {
   request: ClaimRequest;
@@ -28,6 +30,8 @@ export interface PlanInput {
   validator: ConfigValidator;
   /** Addresses allocated from IPPools for the claim, by device name (claim-addresses.ts). */
   poolAddresses?: ReadonlyMap<string, PoolAddresses>;
+  /** macvlan mode of a device published as shared (default: bridge). */
+  sharedMode?: (deviceName: string) => MacvlanMode | undefined;
 }
 
 export type PlanOutcome = { ok: true; plan: AttachPlan } | { ok: false; error: string };
@@ -87,6 +91,11 @@ export function planClaim(input: PlanInput): PlanOutcome {
       errors.push(`device ${input.poolName}/${deviceName} has no network interface on this node`);
       continue;
     }
+    const child = childPlanFor(r, input.sharedMode?.(deviceName));
+    if (!child.ok) {
+      errors.push(`device ${input.poolName}/${deviceName} (request "${reqName}"): ${child.error.message}`);
+      continue;
+    }
     const c = cfg.config;
     const addresses: string[] = [];
     for (const a of c.interface?.addresses ?? []) {
@@ -135,6 +144,7 @@ export function planClaim(input: PlanInput): PlanOutcome {
       neighbors: c.neighbors ?? [],
       ethtoolFeatures: c.ethtool?.features ?? {},
       ...(charDevices.length > 0 ? { rdma: { device: dev.rdmaDevice ?? '', charDevices } } : {}),
+      ...(child.value !== undefined ? { child: child.value } : {}),
       // every device: its CDI edits carry the attach guard (cdi/attach-guard.ts)
       cdiDeviceIds: [cdiDeviceId(request.uid, deviceName)],
     };
@@ -180,10 +190,12 @@ export function findConflicts(plan: AttachPlan, others: readonly AttachPlan[]): 
   const held = new Map<string, AttachPlan>();
   for (const o of others) {
     if (o.claim.uid === plan.claim.uid) continue;
-    for (const d of o.devices) held.set(`${d.poolName}/${d.deviceName}`, o);
+    // a share of a shared device (a child) is not exclusive: the scheduler accounted it
+    for (const d of o.devices) if (d.child === undefined) held.set(`${d.poolName}/${d.deviceName}`, o);
   }
   const out: string[] = [];
   for (const d of plan.devices) {
+    if (d.child !== undefined) continue;
     const o = held.get(`${d.poolName}/${d.deviceName}`);
     if (o) {
       out.push(
@@ -200,6 +212,8 @@ export interface PreparedDevice {
   pool_name: string;
   device_name: string;
   cdi_device_ids: string[];
+  /** The allocation's shareID, for a share of a shared device (dra v1 Device.share_id). */
+  share_id?: string;
 }
 
 export function preparedDevices(plan: AttachPlan): PreparedDevice[] {
@@ -208,5 +222,6 @@ export function preparedDevices(plan: AttachPlan): PreparedDevice[] {
     pool_name: d.poolName,
     device_name: d.deviceName,
     cdi_device_ids: [...d.cdiDeviceIds],
+    ...(d.child?.shareId !== undefined ? { share_id: d.child.shareId } : {}),
   }));
 }

@@ -368,7 +368,7 @@ describe('DraHandler', () => {
     const h = await handler();
     expect((await h.prepare([ref('n', 'un')])).get('un')?.error).toBe(
       'claim default/n: device node-a/nic3 is held by plans/u-newer.json, which this agent keeps but cannot use ' +
-        '(format version 99 was written by a newer knd agent; this agent reads versions up to 1); it is not handed out again',
+        '(format version 99 was written by a newer knd agent; this agent reads versions up to 2); it is not handed out again',
     );
     expect(await readFile(join(dir, 'state', 'plans', 'u-newer.json'), 'utf8')).toBe(newer);
   });
@@ -384,7 +384,7 @@ describe('DraHandler', () => {
     const h = await handler();
     const why =
       'plans/uk.json is kept untouched because this agent cannot use it (format version 99 was written by a ' +
-      'newer knd agent; this agent reads versions up to 1); it is not overwritten or deleted';
+      'newer knd agent; this agent reads versions up to 2); it is not overwritten or deleted';
     expect((await h.prepare([ref('k', 'uk')])).get('uk')?.error).toBe(`claim default/k: ${why}`);
     expect((await h.unprepare([ref('k', 'uk')])).get('uk')?.error).toBe(
       `claim default/k: unprepare failed: ${why}`,

@@ -26,6 +26,7 @@
 //   store and the CDI writer; in particular releaseClaim (which takes NRI pod locks and does kernel
 //   work) runs BEFORE the plan lock is taken, so no path holds the plan lock and a pod lock at once.
 // - Never throws for a claim's problem; unexpected errors become that claim's error text.
+import type { MacvlanMode } from '../../../lib/api/shared-device.js';
 import type { Logger } from '../../../lib/util/logger.js';
 import type { AttachPlan } from '../plan-store/plan.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
@@ -97,6 +98,8 @@ export interface DraHandlerOptions {
   addresses?: ClaimAddressSource;
   /** Told when a claim's addresses could not be allocated: the agent writes Ready=False on the claim. */
   onAddressFailure?: AddressFailureHandler;
+  /** macvlan mode of a device published as shared (publish/shared-classes.ts); default bridge. */
+  sharedMode?: (deviceName: string) => MacvlanMode | undefined;
 }
 
 /** Devices of the plan named by state entries the store keeps but cannot read (a newer agent's format). */
@@ -363,6 +366,7 @@ export class DraHandler {
       lookup: (name) => this.o.devices.lookup(name),
       validator,
       ...(f.pooled ? { poolAddresses: f.pooled } : {}),
+      ...(this.o.sharedMode ? { sharedMode: this.o.sharedMode } : {}),
     });
     if (!r.ok) {
       return { devices: [], error: r.error };

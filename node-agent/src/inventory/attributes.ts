@@ -29,6 +29,8 @@ export const ATTR = {
   ipv4: `${DRIVER_NAME}/ipv4`,
   ipv6: `${DRIVER_NAME}/ipv6`,
   pcieSwitch: `${DRIVER_NAME}/pcieSwitch`,
+  /** Published shared (a shared class selects it): set by publish/shared-devices.ts. */
+  shared: `${DRIVER_NAME}/shared`,
   pcieRoot: ATTR_PCIE_ROOT,
   pciBusID: ATTR_PCI_BUS_ID,
 } as const;

@@ -30,6 +30,7 @@ export type AttachStep =
   | 'record'
   | 'mark'
   | 'move'
+  | 'create'
   | 'mtu'
   | 'mac'
   | 'addresses'
@@ -38,6 +39,7 @@ export type AttachStep =
   | 'rules'
   | 'neighbors'
   | 'ethtool'
+  | 'shape'
   | 'readback'
   | 'complete';
 
@@ -169,7 +171,7 @@ export async function attachDevice(
 }
 
 /** Refuse before anything moves: the kernel would move the NIC and then fail the rename (EEXIST). */
-async function refuseTakenName(pod: RtnlClient, podIfName: string, netnsPath: string): Promise<void> {
+export async function refuseTakenName(pod: RtnlClient, podIfName: string, netnsPath: string): Promise<void> {
   const taken = await pod.link({ ifName: podIfName });
   if (taken !== undefined) {
     throw new Error(
@@ -229,7 +231,8 @@ export async function findOwnLink(
   return { link, host };
 }
 
-async function configureInPod(
+/** Addresses, up, routes, rules, neighbors, ethtool of link `index` in the pod, each with its undo. */
+export async function configureInPod(
   ctx: AttachContext,
   pod: RtnlClient,
   index: number,

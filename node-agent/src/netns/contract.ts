@@ -33,6 +33,18 @@ export interface AttachRecord {
   netnsPath: string;
   podIfName: string;
   host: HostLinkState;
+  /**
+   * Set when the device is a shared NIC's child created in the pod (DevicePlan.child): `host` is
+   * then the parent as found (never changed), and detach deletes the child instead of moving.
+   */
+  child?: {
+    kind: 'macvlan';
+    mode: 'bridge' | 'private' | 'vepa';
+    /** Request the device serves (with claimUid and deviceName: the child's marker identity). */
+    request: string;
+    mac: string;
+    egressBitsPerSecond?: number;
+  };
   /** What the pod ended up with, read back from the kernel (for KEP-4817 networkData). */
   result?: { ifName: string; mac: string; addresses: string[] };
 }

@@ -30,7 +30,7 @@ export interface DetachContext {
   onGone?: (record: AttachRecord, reason: string) => void;
 }
 
-export type DetachOutcome = 'moved-back' | 'restored-in-host' | 'already-detached' | 'gone';
+export type DetachOutcome = 'moved-back' | 'restored-in-host' | 'already-detached' | 'deleted' | 'gone';
 
 export async function detachDevice(ctx: DetachContext, record: AttachRecord): Promise<DetachOutcome> {
   const sockOpts = { timeoutMs: ctx.timeoutMs, ...(ctx.native ? { native: ctx.native } : {}) };

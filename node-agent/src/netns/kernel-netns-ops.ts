@@ -7,7 +7,9 @@
 // (the kubelet/runtime retrying a hook) retries, and both operations are idempotent.
 import { existsSync } from 'node:fs';
 import type { DevicePlan } from '../plan-store/plan.js';
-import { attachDevice, type AttachStep } from './attach.js';
+import { attachDevice, type AttachContext, type AttachStep } from './attach.js';
+import { attachChild, detachChild, isChildPlan, sweepChildren } from './child-attach.js';
+import type { ChildKey } from './child-identity.js';
 import {
   attachRolledBack,
   type AttachCompletion,
@@ -15,7 +17,7 @@ import {
   type AttachRecord,
   type NetnsOps,
 } from './contract.js';
-import { detachDevice, type DetachOutcome } from './detach.js';
+import { detachDevice, type DetachContext, type DetachOutcome } from './detach.js';
 import { execEthtool, type EthtoolRunner } from './ethtool.js';
 import type { NativeNetlink } from './netlink-socket.js';
 import { NetnsHolds } from './netns-holds.js';
@@ -65,24 +67,13 @@ export class KernelNetnsOps implements NetnsOps {
     ids: { claimUid: string; podUid: string },
     hooks?: AttachHooks,
   ): Promise<AttachRecord> {
+    // a shared device's child dies with the pod namespace: nothing to pin or hold
+    if (isChildPlan(plan)) return attachChild(this.attachContext(), plan, netnsPath, ids, hooks);
     const pinned = { ...ids, deviceName: plan.deviceName };
     this.opts.pins?.pin(pinned, netnsPath);
     let record: AttachRecord;
     try {
-      record = await attachDevice(
-        {
-          hostNetnsPath: this.hostNetnsPath,
-          timeoutMs: this.timeoutMs,
-          ethtool: this.opts.ethtool ?? execEthtool(),
-          ...(this.opts.native ? { native: this.opts.native } : {}),
-          ...(this.opts.beforeStep ? { beforeStep: this.opts.beforeStep } : {}),
-          ...(this.opts.completion ? { completion: this.opts.completion } : {}),
-        },
-        plan,
-        netnsPath,
-        ids,
-        hooks,
-      );
+      record = await attachDevice(this.attachContext(), plan, netnsPath, ids, hooks);
     } catch (e) {
       // not rolled back: the NIC may be in the pod; the pin stays with the kept intent record
       if (!keepPinAfterFailedAttach(attachRolledBack(e))) this.opts.pins?.release(pinned);
@@ -92,15 +83,44 @@ export class KernelNetnsOps implements NetnsOps {
     return record;
   }
 
+  private attachContext(): AttachContext {
+    return {
+      hostNetnsPath: this.hostNetnsPath,
+      timeoutMs: this.timeoutMs,
+      ethtool: this.opts.ethtool ?? execEthtool(),
+      ...(this.opts.native ? { native: this.opts.native } : {}),
+      ...(this.opts.beforeStep ? { beforeStep: this.opts.beforeStep } : {}),
+      ...(this.opts.completion ? { completion: this.opts.completion } : {}),
+    };
+  }
+
+  private detachContext(): DetachContext {
+    return {
+      hostNetnsPath: this.hostNetnsPath,
+      timeoutMs: this.timeoutMs,
+      ...(this.opts.native ? { native: this.opts.native } : {}),
+      ...(this.opts.onGone ? { onGone: this.opts.onGone } : {}),
+    };
+  }
+
+  /**
+   * Delete knd's children in `netnsPath` whose claim `keep` rejects (crash recovery); see
+   * child-attach.ts sweepChildren.
+   */
+  sweepChildren(netnsPath: string, keep: (child: ChildKey) => boolean): Promise<string[]> {
+    return sweepChildren(this.detachContext(), netnsPath, keep);
+  }
+
   /**
    * Hold the namespaces of records persisted by an earlier agent process (startup): through the
    * runtime's path, or through the pod's pin when the runtime already removed that path.
    */
   adopt(records: readonly AttachRecord[]): number {
     const pins = this.opts.pins;
-    pins?.adopt(records);
+    pins?.adopt(records.filter((r) => r.child === undefined));
     let held = 0;
     for (const r of records) {
+      if (r.child !== undefined) continue;
       if (this.holds.hold(r)) held++;
       else {
         const pin = pins?.path(r);
@@ -118,13 +138,9 @@ export class KernelNetnsOps implements NetnsOps {
   async detachWithOutcome(record: AttachRecord): Promise<DetachOutcome> {
     // first: from here on the attach guard refuses new containers of this pod
     await this.opts.completion?.clear(record);
+    if (record.child !== undefined) return detachChild(this.detachContext(), record);
     const outcome = await detachDevice(
-      {
-        hostNetnsPath: this.hostNetnsPath,
-        timeoutMs: this.timeoutMs,
-        ...(this.opts.native ? { native: this.opts.native } : {}),
-        ...(this.opts.onGone ? { onGone: this.opts.onGone } : {}),
-      },
+      this.detachContext(),
       // enter the namespace through the held descriptor or the pin: they exist even after the
       // runtime removed its bind mount
       { ...record, netnsPath: this.entryPath(record) },

@@ -20,6 +20,7 @@ import {
   NLMSG_DONE,
   NLMSG_ERROR,
   NLM_F_ACK,
+  NLM_F_CREATE,
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
   NLM_F_REQUEST,
@@ -121,9 +122,10 @@ export class NetlinkSocket {
     const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
     const flags = NLM_F_REQUEST | req.flags | (dump ? 0 : NLM_F_ACK);
     const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, req.body);
-    // Only a netns move sleeps in the kernel (~20 ms, RCU waits): it goes to the thread pool. Every
-    // other request is answered in microseconds and runs inline, saving two thread hand-offs.
-    const reply = isNetnsMove(req)
+    // Only a netns move and a link delete sleep in the kernel (~20 ms, RCU waits in the device
+    // unregister): they go to the thread pool. Every other request is answered in microseconds and
+    // runs inline, saving two thread hand-offs.
+    const reply = sleepsInKernel(req)
       ? await this.native.transact(fd, bytes, seq, this.timeoutMs)
       : this.native.transactSync(fd, bytes, seq, this.timeoutMs);
     return collectReply(decodeMessages(reply), seq, what);
@@ -171,9 +173,22 @@ export class NetlinkSocket {
   }
 }
 
-/** An RTM_NEWLINK carrying IFLA_NET_NS_FD (type 28) as its first attribute, as setLink() encodes it. */
+/** A request the kernel answers only after an RCU grace period: a netns move or RTM_DELLINK. */
+export function sleepsInKernel(req: RtRequest): boolean {
+  return isNetnsMove(req) || req.type === 17;
+}
+
+/**
+ * An RTM_NEWLINK of an existing link carrying IFLA_NET_NS_FD (type 28) as its first attribute, as
+ * setLink() encodes it. Creating a link in another namespace (CREATE) is not a move.
+ */
 export function isNetnsMove(req: RtRequest): boolean {
-  return req.type === 16 && req.body.length >= 20 && req.body.readUInt16LE(18) === 28;
+  return (
+    req.type === 16 &&
+    (req.flags & NLM_F_CREATE) === 0 &&
+    req.body.length >= 20 &&
+    req.body.readUInt16LE(18) === 28
+  );
 }
 
 /** The messages answering `seq`; throws NetlinkError on an error ACK or an interrupted dump. */

@@ -56,6 +56,11 @@ export class RtnlClient {
     await this.sock.request(enc.setLink(index, change), what);
   }
 
+  /** Any request built by an encoder of this folder that the kernel answers with an ACK. */
+  async send(req: enc.RtRequest, what: string): Promise<void> {
+    await this.sock.request(req, what);
+  }
+
   async address(op: 'add' | 'del', index: number, cidr: string): Promise<void> {
     await this.sock.request(enc.address(op, index, cidr), `${op} address ${cidr}`);
   }

@@ -1,5 +1,7 @@
 // The durable format of AttachPlans (plans/<claimUid>.json). Version history:
 //   1  the AttachPlan of plan.ts, `formatVersion: 1` inside the plan (the first format).
+//   2  devices[].child (a shared device's child link). A version-1 agent would move the parent NIC
+//      of such a plan, so it must refuse the plan; a version-1 plan has no child and converts as is.
 // Stable header (every future version keeps these paths): `bootId`, `devices[].deviceName`.
 import { isJsonObject, stringsAt, type DurableFormat, type JsonObject } from './durable-format.js';
 import { PLAN_FORMAT_VERSION, type AttachPlan } from './plan.js';
@@ -17,7 +19,9 @@ function checkPlan(doc: JsonObject): string | undefined {
 export const planFormat: DurableFormat<AttachPlan> = {
   what: 'plan',
   current: PLAN_FORMAT_VERSION,
-  upgrades: {},
+  upgrades: {
+    1: (doc) => ({ ...doc, formatVersion: 2 }),
+  },
   check: checkPlan,
   value: (doc) => doc as unknown as AttachPlan,
   header: (doc) => ({

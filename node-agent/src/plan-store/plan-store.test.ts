@@ -179,11 +179,18 @@ describe('PlanStore formats', () => {
     );
   });
 
-  it('reads a version 1 plan as is', async () => {
+  it('reads a version 1 plan as the same plan at version 2', async () => {
     await seed({ [`plans/${claimUid}.json`]: await fixture('plan-v1.json') });
     const s = await open();
-    expect(await s.getPlan(claimUid)).toEqual(JSON.parse(await fixture('plan-v1.json')));
-    expect(logs).toEqual([]);
+    expect(await s.getPlan(claimUid)).toEqual(JSON.parse(await fixture('plan-v2.json')));
+    expect(logs).toEqual([
+      expect.objectContaining({
+        message: 'plan store: converted an entry from an older format',
+        file: `plans/${claimUid}.json`,
+        fromVersion: 1,
+        toVersion: 2,
+      }),
+    ]);
   });
 
   it('keeps a newer plan and record untouched, logs them and refuses their devices', async () => {
@@ -196,7 +203,7 @@ describe('PlanStore formats', () => {
     expect(s.unreadable).toEqual([
       {
         file: `plans/${claimUid}.json`,
-        reason: 'format version 99 was written by a newer knd agent; this agent reads versions up to 1',
+        reason: 'format version 99 was written by a newer knd agent; this agent reads versions up to 2',
         deviceNames: ['pci-0000-3b-00-0'],
       },
       {

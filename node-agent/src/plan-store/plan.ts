@@ -5,7 +5,7 @@
 // shape means a new PLAN_FORMAT_VERSION, a conversion step and a fixture (plan-format.ts).
 import type { NeighborConfig, RouteConfig, RuleConfig } from '../../../lib/api/network-config.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 export interface ClaimRef {
   namespace: string;
@@ -25,6 +25,18 @@ export interface CharDevicePlan {
   fileMode: number;
   /** cgroup device permissions: "rw" or "rwm". */
   permissions: string;
+}
+
+/** The child link of a shared device (see DevicePlan.child). */
+export interface ChildPlan {
+  kind: 'macvlan';
+  mode: 'bridge' | 'private' | 'vepa';
+  /** The allocation's shareID (one child per share of the device). */
+  shareId?: string;
+  /** Egress limit enforced on the child (tbf root qdisc), bit/s; absent: unlimited. */
+  egressBitsPerSecond?: number;
+  /** The capacity the scheduler accounted to this share (allocation consumedCapacity). */
+  consumedCapacity?: Record<string, string>;
 }
 
 /** One allocated device of this driver in the claim, fully resolved. */
@@ -53,6 +65,12 @@ export interface DevicePlan {
   neighbors: NeighborConfig[];
   ethtoolFeatures: Record<string, boolean>;
   rdma?: { device: string; charDevices: CharDevicePlan[] };
+  /**
+   * A shared device (consumable capacity): RunPodSandbox creates a child link of the host NIC
+   * (`host` is the parent) directly in the pod and deletes it at StopPodSandbox; the NIC itself
+   * never moves and is never changed. Absent: the whole NIC is moved.
+   */
+  child?: ChildPlan;
   /** Fully qualified CDI ids returned to the kubelet for this device. */
   cdiDeviceIds: string[];
 }

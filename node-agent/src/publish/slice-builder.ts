@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { LIMITS } from '../../../lib/api/constants.js';
 import { MAX_DEVICES_PER_SLICE_WITH_TAINTS, type DeviceTaint } from '../../../lib/api/device-taints.js';
 import type { Attributes } from '../inventory/attributes.js';
+import type { DeviceCapacity } from './shared-capacity.js';
 
 export const RESOURCE_API_VERSION = 'resource.k8s.io/v1';
 
@@ -20,6 +21,10 @@ export interface SliceDevice {
   attributes: Attributes;
   /** Absent or empty: no taints (the field is left out of the slice). */
   taints?: DeviceTaint[];
+  /** Shared devices only (shared-capacity.ts): many claims may hold the device at once. */
+  allowMultipleAllocations?: true;
+  /** Shared devices only: consumable capacities with their request policies. */
+  capacity?: Record<string, DeviceCapacity>;
 }
 
 export interface OwnerNode {
@@ -110,7 +115,13 @@ export function buildSlices(input: BuildSlicesInput): ResourceSlice[] {
 }
 
 function sliceDevice(d: SliceDevice): SliceDevice {
-  return { name: d.name, attributes: d.attributes, ...(d.taints?.length ? { taints: d.taints } : {}) };
+  return {
+    name: d.name,
+    attributes: d.attributes,
+    ...(d.taints?.length ? { taints: d.taints } : {}),
+    ...(d.allowMultipleAllocations ? { allowMultipleAllocations: true as const } : {}),
+    ...(d.capacity ? { capacity: d.capacity } : {}),
+  };
 }
 
 /** Canonical JSON (sorted keys) for comparisons. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeManagedSlice } from './slice-decode.js';
 import { buildSlices } from './slice-builder.js';
+import { sharedDeviceFields } from './shared-capacity.js';
 
 const [built] = buildSlices({
   driverName: 'knd.dev',
@@ -55,6 +56,19 @@ describe('decodeManagedSlice', () => {
 
   it('round-trips what buildSlices renders', () => {
     expect(decodeManagedSlice(JSON.parse(JSON.stringify(slice)))).toEqual(slice);
+  });
+
+  it('round-trips a shared device (allowMultipleAllocations, knd capacities with request policies)', () => {
+    const fields = sharedDeviceFields({ maxChildren: 8, bandwidthMbps: 10_000, minShareMbps: 10 }, {});
+    if (!fields.ok) throw fields.error;
+    const shared = buildSlices({
+      driverName: 'knd.dev',
+      nodeName: 'node-a',
+      generation: 1,
+      devices: [{ name: 'eth1', attributes: {}, ...fields.value }],
+    })[0];
+    expect(shared?.spec.devices[0]?.allowMultipleAllocations).toBe(true);
+    expect(decodeManagedSlice(JSON.parse(JSON.stringify(shared)))).toEqual(shared);
   });
 
   it.each<[string, unknown, string]>([

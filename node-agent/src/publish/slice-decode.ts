@@ -5,6 +5,8 @@
 import { decodeKubeObject } from '../../../lib/kube/decode.js';
 import type { AttributeValue } from '../inventory/attributes.js';
 import { TAINT_EFFECTS, type DeviceTaint, type TaintEffect } from '../../../lib/api/device-taints.js';
+import { CAPACITY_BANDWIDTH, CAPACITY_CHILDREN } from '../../../lib/api/shared-device.js';
+import type { DeviceCapacity } from './shared-capacity.js';
 import { RESOURCE_API_VERSION, type ResourceSlice } from './slice-builder.js';
 
 type Json = Record<string, unknown>;
@@ -41,6 +43,49 @@ function decodeTaints(v: unknown, path: string): DeviceTaint[] {
       timeAdded: typeof o['timeAdded'] === 'string' ? o['timeAdded'] : '',
     };
   });
+}
+
+const KND_CAPACITIES = new Set([CAPACITY_BANDWIDTH, CAPACITY_CHILDREN]);
+
+function quantityText(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/** Consumable capacities as knd writes them (value, request policy default/validValues/validRange). */
+function capacityOf(raw: Json): Record<string, DeviceCapacity> {
+  const out: Record<string, DeviceCapacity> = {};
+  for (const [name, c] of Object.entries(raw)) {
+    if (!KND_CAPACITIES.has(name) || !isRecord(c)) continue;
+    const value = quantityText(c['value']);
+    if (value === undefined) continue;
+    const cap: DeviceCapacity = { value };
+    const p = c['requestPolicy'];
+    if (isRecord(p)) {
+      const policy: NonNullable<DeviceCapacity['requestPolicy']> = {};
+      const def = quantityText(p['default']);
+      if (def !== undefined) policy.default = def;
+      if (Array.isArray(p['validValues']))
+        policy.validValues = p['validValues'].map(quantityText).filter((x): x is string => x !== undefined);
+      const r = p['validRange'];
+      if (isRecord(r)) {
+        const range: NonNullable<typeof policy.validRange> = {};
+        for (const k of ['min', 'max', 'step'] as const) {
+          const q = quantityText(r[k]);
+          if (q !== undefined) range[k] = q;
+        }
+        policy.validRange = range;
+      }
+      cap.requestPolicy = policy;
+    }
+    out[name] = cap;
+  }
+  return out;
+}
+
+function capacityField(raw: unknown): { capacity?: Record<string, DeviceCapacity> } {
+  if (!isRecord(raw)) return {};
+  const capacity = capacityOf(raw);
+  return Object.keys(capacity).length > 0 ? { capacity } : {};
 }
 
 export function decodeManagedSlice(raw: unknown): ResourceSlice {
@@ -91,7 +136,13 @@ export function decodeManagedSlice(raw: unknown): ResourceSlice {
           if (a) attributes[k] = a;
         }
         const taints = decodeTaints(dev['taints'], at(`spec.devices[${i}].taints`));
-        return { name: dev['name'], attributes, ...(taints.length > 0 ? { taints } : {}) };
+        return {
+          name: dev['name'],
+          attributes,
+          ...(taints.length > 0 ? { taints } : {}),
+          ...(dev['allowMultipleAllocations'] === true ? { allowMultipleAllocations: true as const } : {}),
+          ...capacityField(dev['capacity']),
+        };
       }),
     },
   };

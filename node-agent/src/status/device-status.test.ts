@@ -115,6 +115,42 @@ describe('status entries', () => {
     });
   });
 
+  it('a share of a shared device: its shareID, the child MAC and addresses, the consumed capacity', () => {
+    const share: DevicePlan = {
+      ...device,
+      child: {
+        kind: 'macvlan',
+        mode: 'bridge',
+        shareId: 'share-1',
+        egressBitsPerSecond: 100_000_000,
+        consumedCapacity: { bandwidth: '100M', children: '1' },
+      },
+    };
+    const ready = readyStatus(
+      share,
+      record(['192.0.2.11/24'], '02:11:22:33:44:55'),
+      { namespace: 'ns', name: 'pod' },
+      now,
+    );
+    expect(ready).toMatchObject({
+      driver: 'knd.dev',
+      pool: 'node-a',
+      device: 'eth1',
+      shareID: 'share-1',
+      networkData: { interfaceName: 'net1', ips: ['192.0.2.11/24'], hardwareAddress: '02:11:22:33:44:55' },
+      data: {
+        hostInterfaceName: 'eth1',
+        podUID: 'p1',
+        child: { kind: 'macvlan', mode: 'bridge', egressBitsPerSecond: 100_000_000 },
+        consumedCapacity: { bandwidth: '100M', children: '1' },
+      },
+    });
+    expect(failedStatus(share, 'AttachFailed', 'x', now).shareID).toBe('share-1');
+    // two shares of one device are two entries of the list map
+    const other = { ...ready, shareID: 'share-2' };
+    expect(mergeDeviceStatuses([ready], [other])).toHaveLength(2);
+  });
+
   it.each(['', 'has space', '1Leading', 'Trailing-'])('refuses the invalid reason %j', (reason) => {
     expect(() => condition('False', reason, 'm', now)).toThrow(/not a valid reason/);
   });

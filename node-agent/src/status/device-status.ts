@@ -29,6 +29,8 @@ export interface AllocatedDeviceStatus {
   driver: string;
   pool: string;
   device: string;
+  /** The allocation share of a shared device (its child); part of the list-map key. */
+  shareID?: string;
   conditions: Condition[];
   data?: Record<string, unknown>;
   networkData?: { interfaceName?: string; ips?: string[]; hardwareAddress?: string };
@@ -109,28 +111,51 @@ export function readyStatus(
     ...nd.notes,
   ].join('; ');
   const entry: AllocatedDeviceStatus = {
-    driver: DRIVER_NAME,
-    pool: device.poolName,
-    device: device.deviceName,
+    ...deviceKey(device),
     conditions: [condition('True', 'NetworkDeviceAttached', message, now)],
     networkData: nd.data,
   };
-  const data = checkData({ hostInterfaceName: record.host.ifName, podUID: record.podUid });
+  const data = checkData({
+    hostInterfaceName: record.host.ifName,
+    podUID: record.podUid,
+    ...childData(device),
+  });
   if (data) entry.data = data;
   return entry;
 }
 
 export function failedStatus(
-  device: Pick<DevicePlan, 'poolName' | 'deviceName'>,
+  device: Pick<DevicePlan, 'poolName' | 'deviceName' | 'child'>,
   reason: string,
   message: string,
   now: Date,
 ): AllocatedDeviceStatus {
+  return { ...deviceKey(device), conditions: [condition('False', reason, message, now)] };
+}
+
+/** driver, pool, device and, for a share of a shared device, its shareID. */
+function deviceKey(
+  device: Pick<DevicePlan, 'poolName' | 'deviceName' | 'child'>,
+): Pick<AllocatedDeviceStatus, 'driver' | 'pool' | 'device' | 'shareID'> {
   return {
     driver: DRIVER_NAME,
     pool: device.poolName,
     device: device.deviceName,
-    conditions: [condition('False', reason, message, now)],
+    ...(device.child?.shareId !== undefined ? { shareID: device.child.shareId } : {}),
+  };
+}
+
+/** For a child: its type and mode, the enforced egress limit and the capacity the scheduler accounted. */
+function childData(device: DevicePlan): Record<string, unknown> {
+  const c = device.child;
+  if (c === undefined) return {};
+  return {
+    child: {
+      kind: c.kind,
+      mode: c.mode,
+      ...(c.egressBitsPerSecond !== undefined ? { egressBitsPerSecond: c.egressBitsPerSecond } : {}),
+    },
+    ...(c.consumedCapacity !== undefined ? { consumedCapacity: c.consumedCapacity } : {}),
   };
 }
 

@@ -205,6 +205,20 @@ describe('decideProfile', () => {
       'InvalidSpec',
     ],
     [
+      'a share of a class that is not shared -> InvalidSpec',
+      prof({ deviceClassName: 'nics', share: { bandwidthMbps: 100 } }),
+      {},
+      'none',
+      'InvalidSpec',
+    ],
+    [
+      'a share of a shared class -> create',
+      prof({ deviceClassName: 'nics', share: { bandwidthMbps: 100 } }),
+      { networkClass: ndc({ selector: { interfaceNames: ['eth*'] }, shared: { maxChildren: 8 } }) },
+      'create',
+      'Reconciled',
+    ],
+    [
       'bad selector -> InvalidSelector',
       prof({ deviceClassName: 'nics', selectors: ['((('] }),
       {},

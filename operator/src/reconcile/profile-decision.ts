@@ -36,6 +36,14 @@ export function decideProfile(inp: ProfileInputs): Decision<ResourceClaimTemplat
       `spec.deviceClassName: NetworkDeviceClass ${p.spec.deviceClassName} not found; create it or fix the name`,
     );
   }
+  if (p.spec.share !== undefined && inp.networkClass.spec.shared === undefined) {
+    return refuse(
+      name,
+      zero,
+      Reason.InvalidSpec,
+      `spec.share: NetworkDeviceClass ${p.spec.deviceClassName} has no spec.shared; a share needs a shared class (or drop spec.share for a whole NIC)`,
+    );
+  }
   const align = p.spec.alignment?.deviceClassName;
   if (align !== undefined && !inp.deviceClassExists(align)) {
     return refuse(

@@ -4,6 +4,7 @@
 // Shape: request "nic" (the profile's class, count or All, extra selectors); with alignment, request
 // "aligned" (the other class, e.g. gpu.nvidia.com) plus a matchAttribute constraint over both, so
 // the scheduler only picks pairs on the same PCIe root. The profile config applies to "nic" only.
+// With spec.share, "nic" asks for that bandwidth (capacity.requests) of a shared device.
 import { KIND_NETWORK_PROFILE } from '../../../lib/api/constants.js';
 import {
   ALIGNED_REQUEST_NAME,
@@ -11,6 +12,7 @@ import {
   NIC_REQUEST_NAME,
   type NetworkProfile,
 } from '../../../lib/api/network-profile.js';
+import { CAPACITY_BANDWIDTH, mbpsQuantity } from '../../../lib/api/shared-device.js';
 import { opaqueConfig } from './device-class.js';
 import { renderTolerations } from './tolerations.js';
 import { generatedLabels, ownerRefs } from './labels.js';
@@ -29,6 +31,9 @@ export function renderClaimTemplate(p: NetworkProfile, namespaceFallback = 'defa
         : { allocationMode: 'ExactCount' as const, count: s.count ?? 1 }),
       ...(s.selectors ? { selectors: s.selectors.map((expression) => ({ cel: { expression } })) } : {}),
       ...(s.tolerations ? { tolerations: renderTolerations(s.tolerations) } : {}),
+      ...(s.share
+        ? { capacity: { requests: { [CAPACITY_BANDWIDTH]: mbpsQuantity(s.share.bandwidthMbps) } } }
+        : {}),
     },
   };
   const requests: DeviceRequest[] = [nic];

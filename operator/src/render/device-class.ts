@@ -26,6 +26,14 @@ export function opaqueConfig(config: NetworkConfig, requests?: string[]): Opaque
   };
 }
 
+/**
+ * A shared class allocates only devices the agent published as shared (attribute knd.dev/shared),
+ * so a claim of the class always gets a share (a child), never a whole NIC that happens to match
+ * its selector. An attribute, not `device.allowMultipleAllocations`: that field does not compile
+ * where consumable capacity is off (1.35), and the DeviceClass would be refused.
+ */
+export const SHARED_DEVICE_SELECTOR = `"shared" in device.attributes["${DRIVER_NAME}"] && device.attributes["${DRIVER_NAME}"].shared == true`;
+
 export function renderDeviceClass(ndc: NetworkDeviceClass): DeviceClass {
   const name = ndc.metadata.name;
   const owners = ownerRefs(KIND_NETWORK_DEVICE_CLASS, name, ndc.metadata.uid);
@@ -38,7 +46,9 @@ export function renderDeviceClass(ndc: NetworkDeviceClass): DeviceClass {
       ...(owners.length > 0 ? { ownerReferences: owners } : {}),
     },
     spec: {
-      selectors: classExpressions(ndc).map((expression) => ({ cel: { expression } })),
+      selectors: [...classExpressions(ndc), ...(ndc.spec.shared ? [SHARED_DEVICE_SELECTOR] : [])].map(
+        (expression) => ({ cel: { expression } }),
+      ),
       ...(ndc.spec.config ? { config: [opaqueConfig(ndc.spec.config)] } : {}),
     },
   };

@@ -35,6 +35,8 @@ export interface ExactDeviceRequest {
   count?: number;
   selectors?: CelSelector[];
   tolerations?: DeviceToleration[];
+  /** Consumable capacity asked of a shared device (KEP-5075), e.g. {requests: {bandwidth: "100M"}}. */
+  capacity?: { requests: Record<string, string> };
 }
 
 export interface DeviceRequest {

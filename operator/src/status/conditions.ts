@@ -12,6 +12,8 @@ export const Reason = {
   DeviceClassConflict: 'DeviceClassConflict',
   TemplateConflict: 'TemplateConflict',
   ApplyFailed: 'ApplyFailed',
+  ConsumableCapacityUnavailable: 'ConsumableCapacityUnavailable',
+  ConsumableCapacityUnknown: 'ConsumableCapacityUnknown',
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
