@@ -11,7 +11,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { KubeConfig, CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api, CustomObjectsApi, ResourceV1Api } from '@kubernetes/client-node';
 import { cachedBinary } from '../support/versions.js';
 import { testKubeConfig, uniqueName, waitFor } from '../support/kube.js';
 
@@ -59,6 +59,19 @@ function resourceApiWithToken(token: string): ResourceV1Api {
     currentContext: 'sa',
   });
   return tokenKc.makeApiClient(ResourceV1Api);
+}
+
+function customObjectsWithToken(token: string): CustomObjectsApi {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('admin kubeconfig has no current cluster');
+  const tokenKc = new KubeConfig();
+  tokenKc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'sa', token }],
+    contexts: [{ name: 'sa', cluster: cluster.name, user: 'sa' }],
+    currentContext: 'sa',
+  });
+  return tokenKc.makeApiClient(CustomObjectsApi);
 }
 
 let serverVersion = '';
@@ -307,6 +320,86 @@ describe('charts/knd on the real control plane', () => {
 
     // other users are not matched by the policy: the admin writes slices for any node
     expect(foreign.spec.nodeName).toBe(nodeB);
+  });
+
+  it("its policy lets the agent create and delete only its own node's IPAllocations", async () => {
+    expect(installed).toBe(true);
+    const token = kubectl([
+      'create',
+      'token',
+      `${release}-agent`,
+      '-n',
+      ns,
+      '--duration',
+      '10m',
+      '--bound-object-kind',
+      'Node',
+      '--bound-object-name',
+      nodeA,
+    ]).trim();
+    const asAgent = customObjectsWithToken(token);
+    const asAdmin = kc.makeApiClient(CustomObjectsApi);
+    const group = { group: 'knd.dev', version: 'v1alpha1', plural: 'ipallocations' };
+    const suffix = Math.floor(Math.random() * 200) + 10;
+    const allocation = (node: string, last: number) => ({
+      apiVersion: 'knd.dev/v1alpha1',
+      kind: 'IPAllocation',
+      metadata: { name: `chart-policy.v4-192-0-2-${String(last)}` },
+      spec: {
+        pool: 'chart-policy',
+        family: 'IPv4',
+        address: `192.0.2.${String(last)}`,
+        prefixLength: 24,
+        claim: { namespace: ns, name: 'c', uid: `uid-${String(last)}` },
+        device: 'eth1',
+        nodeName: node,
+      },
+    });
+    const errorText = (e: unknown): string => {
+      const err = e as { code?: number; body?: unknown; message?: string };
+      return `${err.code ?? ''} ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? err.message)}`;
+    };
+    const names: string[] = [];
+    try {
+      // another node's address: denied (wait until the apiserver enforces the new policy)
+      const denied = await waitFor(
+        'the ValidatingAdmissionPolicy to reject an IPAllocation for another node',
+        async () => {
+          const body = allocation(nodeB, suffix);
+          try {
+            await asAgent.createClusterCustomObject({ ...group, body });
+            await asAdmin
+              .deleteClusterCustomObject({ ...group, name: body.metadata.name })
+              .catch(() => undefined);
+            return undefined;
+          } catch (e) {
+            const t = errorText(e);
+            return t.includes('ValidatingAdmissionPolicy') ? t : undefined;
+          }
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      expect(denied).toContain('403');
+      expect(denied).toContain(
+        `the knd agent on node ${nodeA} may only write IPAllocations whose spec.nodeName is ${nodeA}, not ${nodeB}`,
+      );
+      // its own node: allowed, and it may release it
+      const own = allocation(nodeA, suffix + 1);
+      names.push(own.metadata.name);
+      await asAgent.createClusterCustomObject({ ...group, body: own });
+      await asAgent.deleteClusterCustomObject({ ...group, name: own.metadata.name });
+      // another node's allocation (made by an admin): the agent may not free it
+      const foreign = allocation(nodeB, suffix + 2);
+      names.push(foreign.metadata.name);
+      await asAdmin.createClusterCustomObject({ ...group, body: foreign });
+      const delErr = await asAgent
+        .deleteClusterCustomObject({ ...group, name: foreign.metadata.name })
+        .then(() => 'accepted', errorText);
+      expect(delErr).toContain(`not ${nodeB}`);
+    } finally {
+      for (const name of names)
+        await asAdmin.deleteClusterCustomObject({ ...group, name }).catch(() => undefined);
+    }
   });
 
   it('its policy lets the operator write only DeviceClasses and templates labelled as knd-generated', async () => {
