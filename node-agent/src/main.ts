@@ -3,7 +3,8 @@
 //   1. plan store (durable state; drops plans from an earlier boot, converts older formats), then
 //      the CDI specs of its plans in this agent's rendering (cdi-resync.ts)
 //   2. inventory (first scan) -> publisher (ResourceSlices for this node's pool), with the health
-//      monitor's taints merged into the published devices
+//      monitor's taints merged into the published devices and the shared classes' fields added;
+//      one NetworkDeviceClass list (classes/class-list.ts) feeds both
 //   3. claim reader (one GET per claim this node prepares; no informer) -> DRA plugin (DRA
 //      socket, then registration socket)
 //   4. NRI plugin (replays plans; see the note in startNri)
@@ -18,6 +19,7 @@ import { Metrics } from '../../lib/util/metrics.js';
 import { AttachCompletionFiles, attachCompletionDir } from './cdi/attach-completion.js';
 import { resyncCdiSpecs } from './cdi/cdi-resync.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
+import { ClassList } from './classes/class-list.js';
 import { agentUsage, parseAgentConfig, type AgentConfig } from './config.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { kubeClaimReader } from './dra/claim-reader.js';
@@ -194,11 +196,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         logger: log.child({ component: 'publish' }),
       })
     : undefined;
+  // the one list of NetworkDeviceClasses (every 10 s); the shared classes and the health taints'
+  // effects subscribe to it, and it starts below once one of them did
+  const classClient = new KubeRestClient(kc, { fieldManager: FIELD_MANAGER_AGENT, timeoutMs: 10_000 });
+  const classList = new ClassList({ client: classClient, logger: log.child({ component: 'classes' }) });
   // shared NetworkDeviceClasses: which devices are published shared (consumable capacity)
   let lastDevices: readonly InventoryDevice[] | undefined;
   const shared = cfg.publish
     ? new SharedClasses({
-        kubeConfig: kc,
+        client: classClient,
         nodeName: cfg.nodeName,
         driverName: DRIVER_NAME,
         logger: log.child({ component: 'shared-devices' }),
@@ -210,7 +216,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         },
       })
     : undefined;
-  shared?.start();
+  if (shared) classList.subscribe((items) => shared.setClasses(items));
   /** Every publish goes through here: devices of shared classes get their shared fields. */
   const publishDevices = (devices: readonly SliceDevice[]): void => {
     publisher?.update(shared ? shared.apply(devices) : devices);
@@ -244,10 +250,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     inventory,
     store,
     broadcaster: health,
+    classes: classList,
     publish: publishDevices,
     logger: log.child({ component: 'health' }),
   });
   if (healthParts) healthRef.parts = healthParts;
+  if (shared || healthParts) classList.start();
   void inventory.ready.then(() => {
     scanned = true;
   });
@@ -320,6 +328,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await plugin.stop();
         healthParts?.stop();
         inventory.stop();
+        classList.stop();
         shared?.stop();
         await publisher?.stop();
         await http.close();

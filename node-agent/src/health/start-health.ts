@@ -1,5 +1,6 @@
-// Wiring of the health taints for node-agent main: the NetworkDeviceClass effects, the monitor,
-// and the merge of its taints into the devices handed to the publisher. Thin; the decisions are in
+// Wiring of the health taints for node-agent main: the NetworkDeviceClass effects (a subscriber of
+// main's class list), the monitor, and the merge of its taints into the devices handed to the
+// publisher. Thin; the decisions are in
 // link-health.ts, taint-planner.ts and class-effects.ts.
 // Off (undefined: main publishes the inventory's devices as they are) with --health-taints=false,
 // and with --netlink=false, where links are not the host's (a sysfs fixture).
@@ -13,10 +14,11 @@ import type { HealthBroadcaster } from '../dra/device-health.js';
 import type { InventoryDevice } from '../inventory/build-devices.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { netlinkLinkEvents } from '../inventory/link-events.js';
+import type { ClassList } from '../classes/class-list.js';
 import type { PlanStore } from '../plan-store/plan-store.js';
 import { RESOURCE_API_VERSION, type SliceDevice } from '../publish/slice-builder.js';
 import { decodeManagedSlice } from '../publish/slice-decode.js';
-import { startClassSource } from './class-source.js';
+import { classSource } from './class-source.js';
 import { startHealthMonitor } from './health-monitor.js';
 import { HOST_PLACE, readLinks, readRdmaPortStates } from './link-reader.js';
 
@@ -43,6 +45,7 @@ export function startHealth(
     inventory: Pick<Inventory, 'devices' | 'lookup'>;
     store: Pick<PlanStore, 'listAttachRecords' | 'onAttachRecordsChanged'>;
     broadcaster: HealthBroadcaster;
+    classes: Pick<ClassList, 'subscribe'>;
     publish: (devices: SliceDevice[]) => void;
     logger: Logger;
   },
@@ -65,8 +68,7 @@ export function startHealth(
     fieldManager: FIELD_MANAGER_AGENT,
     timeoutMs: 10_000,
   });
-  const classes = startClassSource({
-    client,
+  const classes = classSource({
     logger: log,
     onChange: () => {
       // before the inventory's first report there is nothing to evaluate (see devicesChanged)
@@ -94,7 +96,7 @@ export function startHealth(
     holdMs: cfg.healthTaintHoldMs,
     logger: log,
   });
-  void classes.refresh();
+  const unsubscribeClasses = deps.classes.subscribe((items) => classes.update(items));
   // an attach completing or a detach starting moves the place to watch: look again at once
   const unsubscribe = deps.store.onAttachRecordsChanged(() => {
     if (scanned) monitor.devicesChanged();
@@ -108,7 +110,7 @@ export function startHealth(
     },
     stop() {
       unsubscribe();
-      classes.stop();
+      unsubscribeClasses();
       monitor.stop();
     },
   };

@@ -22,7 +22,9 @@ export interface SharedClassView {
 }
 
 /** The matcher of a class with spec.shared (undefined for a class without it). */
-export function compileSharedClass(ndc: NetworkDeviceClass): Result<SharedClassView | undefined> {
+export function compileSharedClass(
+  ndc: Pick<NetworkDeviceClass, 'metadata' | 'spec'>,
+): Result<SharedClassView | undefined> {
   const shared = ndc.spec.shared;
   if (shared === undefined) return ok(undefined);
   const selectors: CompiledSelector[] = [];
