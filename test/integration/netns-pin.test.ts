@@ -3,6 +3,7 @@
 // network namespace was deleted by the runtime before the agent was back. Real network namespaces
 // and a veth pair; iproute2 is the test's independent view of the kernel. Root needed.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,28 @@ describe('a pod network namespace outlives an agent kill', () => {
     expect(await snapshot(f.hostIf)).toEqual(before);
     expect(pinFiles(dir)).toEqual([]);
     expect(mountsUnder(dir)).toEqual([]);
+  });
+
+  it('pins a pod a second time (another device, or an attach retried) while its pin is mounted', () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'knd-pin-'));
+    const ns = `kndpin${String(process.pid)}`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    try {
+      const pins = netnsPinsIn(stateDir, loadNativeNetlink());
+      const a = { claimUid: 'c1', podUid: 'p1', deviceName: 'nic-a' };
+      const b = { claimUid: 'c1', podUid: 'p1', deviceName: 'nic-b' };
+      pins.pin(a, `/run/netns/${ns}`);
+      // the pin file is now an nsfs mount, which refuses to be opened for writing (EPERM)
+      pins.pin(b, `/run/netns/${ns}`);
+      pins.pin(a, `/run/netns/${ns}`);
+      expect(pins.path(a)).toBe(join(stateDir, 'pins', 'p1'));
+      pins.release(a);
+      expect(pins.path(b)).toBe(join(stateDir, 'pins', 'p1'));
+      pins.release(b);
+      expect(existsSync(join(stateDir, 'pins', 'p1'))).toBe(false);
+    } finally {
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
   });
 
   it('removes the pin when the attach rolls back', async () => {

@@ -36,8 +36,14 @@ export interface PinFs {
 export function nodePinFs(mounts: Pick<PinFs, 'bindMount' | 'unmountDetach'>): PinFs {
   return {
     touch: (path) => {
+      // an existing pin may be a mounted namespace (nsfs), which refuses any open for writing (EPERM)
+      if (statSync(path, { throwIfNoEntry: false }) !== undefined) return;
       mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-      closeSync(openSync(path, 'a', 0o600));
+      try {
+        closeSync(openSync(path, 'wx', 0o600));
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== 'EEXIST') throw e; // made meanwhile: as good
+      }
     },
     identity: (path) => {
       const st = statSync(path, { throwIfNoEntry: false, bigint: true });
