@@ -18,6 +18,7 @@ import { createLogger, type Logger } from '../../lib/util/logger.js';
 import { Metrics } from '../../lib/util/metrics.js';
 import { AttachCompletionFiles, attachCompletionDir } from './cdi/attach-completion.js';
 import { resyncCdiSpecs } from './cdi/cdi-resync.js';
+import { startOrphanSweep } from './dra/orphan-plans.js';
 import { CdiWriter } from './cdi/cdi-writer.js';
 import { ClassList } from './classes/class-list.js';
 import { agentUsage, parseAgentConfig, type AgentConfig } from './config.js';
@@ -298,9 +299,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     health,
   });
   let draListening = false;
+  let orphanSweep: { stop(): void } | undefined;
   void plugin.ready.then(() => {
     draListening = true;
     publisher?.resync();
+    // plans whose claim is gone (the kubelet will not unprepare them): same path as its unprepare
+    orphanSweep = startOrphanSweep({
+      store,
+      claims,
+      unprepare: (reqs) => handler.unprepare(reqs),
+      logger: log.child({ component: 'orphan-sweep' }),
+    });
   });
 
   const http = await startMetricsServer({
@@ -329,6 +338,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         healthParts?.stop();
         inventory.stop();
         classList.stop();
+        orphanSweep?.stop();
         shared?.stop();
         await publisher?.stop();
         await http.close();
