@@ -307,6 +307,45 @@ describe('DRA kubelet plugin (agent process, real scheduler allocations)', () =>
     expect(await readFile(join(dirs.stateDir, 'plans', `${uid}.json`), 'utf8')).toBe(planBefore);
     expect(existsSync(join(dirs.cdiDir, `knd.dev-claim_${uid}.json`))).toBe(true);
     await kubelet.unprepare([wire(claim)]);
+    // free its NIC for the next test: pod and claim go, the scheduler's allocation with them
+    await core.deleteNamespacedPod({ namespace: ns, name: 'survivor', gracePeriodSeconds: 0 });
+    await resource.deleteNamespacedResourceClaim({ namespace: ns, name: 'survivor' });
+    await waitClaimGone('survivor');
+  });
+
+  const waitClaimGone = (name: string): Promise<true> =>
+    waitFor(
+      `claim ${name} to be gone`,
+      () =>
+        resource.readNamespacedResourceClaim({ namespace: ns, name }).then(
+          () => undefined,
+          (e: unknown) => ((e as { code?: number }).code === 404 ? (true as const) : undefined),
+        ),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+
+  it('unprepares by itself, once restarted, a plan whose claim was deleted while the agent was down', async () => {
+    const { claim } = await createAllocatedClaim(core, resource, ns, 'orphan', node, {
+      className,
+      cel: byIfName('ens2f0np0'),
+      config: goodConfig,
+    });
+    const uid = claim.metadata?.uid ?? '';
+    expect((await kubelet.prepare([wire(claim)])).claims[uid]?.error).toBe('');
+    const planFile = join(dirs.stateDir, 'plans', `${uid}.json`);
+    expect(existsSync(planFile)).toBe(true);
+
+    kubelet.close();
+    expect(await stopAgent(agent, 'SIGKILL')).toBe('SIGKILL');
+    // the pod and its claim go while the agent is down; the kubelet never unprepares it
+    await core.deleteNamespacedPod({ namespace: ns, name: 'orphan', gracePeriodSeconds: 0 });
+    await resource.deleteNamespacedResourceClaim({ namespace: ns, name: 'orphan' });
+    await waitClaimGone('orphan');
+    await launch();
+    await waitFor('the plan of the gone claim to be unprepared', () =>
+      Promise.resolve(existsSync(planFile) ? undefined : true),
+    );
+    expect(existsSync(join(dirs.cdiDir, `knd.dev-claim_${uid}.json`))).toBe(false);
   });
 
   const planPods = async (claimUid: string): Promise<string[]> =>
