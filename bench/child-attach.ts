@@ -5,10 +5,8 @@
 // netns) as the child's own floor. Shows whether a child created in place pays the move floor.
 // Needs root. Usage (after `npm run build:native` and the TypeScript build):
 //   node dist/bench/child-attach.js [cycles=300] [--json]
-import { execFile } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { promisify } from 'node:util';
 import { delLink, newMacvlanChild } from '../node-agent/src/netns/child-encode.js';
 import { KernelNetnsOps } from '../node-agent/src/netns/kernel-netns-ops.js';
 import { NetlinkSocket } from '../node-agent/src/netns/netlink-socket.js';
@@ -16,31 +14,9 @@ import { RtnlClient } from '../node-agent/src/netns/rtnl-client.js';
 import type { DevicePlan } from '../node-agent/src/plan-store/plan.js';
 import { fullAttachDevice, samplePlan } from '../test/support/sample-plan.js';
 import { msSince, stats, type Stats } from './latency-stats.js';
+import { vethBenchFixture } from './veth-bench-fixture.js';
 
-const run = promisify(execFile);
-const ip = async (...args: string[]): Promise<void> => {
-  await run('ip', args);
-};
-
-const POD = 'kndbcpod';
-const HELP = 'kndbchelp';
-const HOST_IF = 'kndbch0';
-const PEER_IF = 'kndbcp0';
-
-async function cleanup(): Promise<void> {
-  await ip('link', 'del', HOST_IF).catch(() => undefined);
-  await ip('netns', 'del', POD).catch(() => undefined);
-  await ip('netns', 'del', HELP).catch(() => undefined);
-}
-
-async function setup(): Promise<void> {
-  await cleanup();
-  await ip('netns', 'add', POD);
-  await ip('netns', 'add', HELP);
-  await ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF, 'netns', HELP);
-  await ip('link', 'set', 'dev', HOST_IF, 'mtu', '9000', 'up');
-  await ip('-n', HELP, 'link', 'set', 'dev', PEER_IF, 'mtu', '9000', 'up');
-}
+const { pod: POD, hostIf: HOST_IF, setup, cleanup } = vethBenchFixture('kndbc', { mtu: 9000, peerUp: true });
 
 const device = (extra: Partial<DevicePlan>): DevicePlan =>
   samplePlan(

@@ -3,40 +3,17 @@
 // same run, cycles interleaved. Prints P50/P95/P99/max/mean and the ratios side by side as a
 // markdown table, plus JSON with --json. Needs root. Usage (after `npm run build:native` and the
 // TypeScript build): node dist/bench/netns-attach.js [cycles=300] [--json]
-import { execFile } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { promisify } from 'node:util';
 import { KernelNetnsOps } from '../node-agent/src/netns/kernel-netns-ops.js';
 import { NetlinkSocket } from '../node-agent/src/netns/netlink-socket.js';
 import { RtnlClient } from '../node-agent/src/netns/rtnl-client.js';
 import type { DevicePlan } from '../node-agent/src/plan-store/plan.js';
 import { msSince, stats, type Stats } from './latency-stats.js';
+import { vethBenchFixture } from './veth-bench-fixture.js';
 import { fullAttachDevice, samplePlan } from '../test/support/sample-plan.js';
 
-const run = promisify(execFile);
-const ip = async (...args: string[]): Promise<void> => {
-  await run('ip', args);
-};
-
-const POD = 'kndbnpod';
-const HELP = 'kndbnhelp';
-const HOST_IF = 'kndbnh0';
-const PEER_IF = 'kndbnp0';
-
-async function cleanup(): Promise<void> {
-  await ip('link', 'del', HOST_IF).catch(() => undefined);
-  await ip('netns', 'del', POD).catch(() => undefined);
-  await ip('netns', 'del', HELP).catch(() => undefined);
-}
-
-async function setup(): Promise<void> {
-  await cleanup();
-  await ip('netns', 'add', POD);
-  await ip('netns', 'add', HELP);
-  await ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF, 'netns', HELP);
-  await ip('link', 'set', 'dev', HOST_IF, 'mtu', '1500', 'up');
-}
+const { pod: POD, hostIf: HOST_IF, setup, cleanup } = vethBenchFixture('kndbn', { mtu: 1500, peerUp: false });
 
 // the shared full attach (test/support/sample-plan.ts)
 const plan = samplePlan(
