@@ -74,6 +74,12 @@ function customObjectsWithToken(token: string): CustomObjectsApi {
   return tokenKc.makeApiClient(CustomObjectsApi);
 }
 
+/** The status code and body of a refused client-node call, for matching the apiserver's message. */
+function errorText(e: unknown): string {
+  const err = e as { code?: number; body?: unknown; message?: string };
+  return `${String(err.code ?? '')} ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? err.message)}`;
+}
+
 let serverVersion = '';
 let kc: KubeConfig;
 let core: CoreV1Api;
@@ -258,10 +264,6 @@ describe('charts/knd on the real control plane', () => {
         devices: [{ name: 'eth1' }],
       },
     });
-    const errorText = (e: unknown): string => {
-      const err = e as { code?: number; body?: unknown; message?: string };
-      return `${err.code ?? ''} ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? err.message)}`;
-    };
 
     const agentA = asAgent(tokenFor(nodeA));
     // the apiserver loads new policies asynchronously: wait until it enforces this one
@@ -355,10 +357,6 @@ describe('charts/knd on the real control plane', () => {
         nodeName: node,
       },
     });
-    const errorText = (e: unknown): string => {
-      const err = e as { code?: number; body?: unknown; message?: string };
-      return `${err.code ?? ''} ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? err.message)}`;
-    };
     const names: string[] = [];
     try {
       // another node's address: denied (wait until the apiserver enforces the new policy)
@@ -407,10 +405,6 @@ describe('charts/knd on the real control plane', () => {
     const token = kubectl(['create', 'token', `${release}-operator`, '-n', ns, '--duration', '10m']).trim();
     const asOperator = resourceApiWithToken(token);
     const asAdmin = kc.makeApiClient(ResourceV1Api);
-    const errorText = (e: unknown): string => {
-      const err = e as { code?: number; body?: unknown; message?: string };
-      return `${err.code ?? ''} ${typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? err.message)}`;
-    };
     const managed = { 'app.kubernetes.io/managed-by': 'knd-operator' };
     const foreignName = uniqueName('foreign-class');
     const ownName = uniqueName('own-class');
